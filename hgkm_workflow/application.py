@@ -1,0 +1,686 @@
+"""The application: the one object a host service embeds.
+
+``HgkmApplication(store_url, clock=...)`` opens the event store (SQLite file or PostgreSQL),
+the read models in the same database and the person register. It has a method per command,
+queries for a case's state and for listing cases, and :meth:`HgkmApplication.tick` for the
+statutory clock.
+
+Every command follows the same path: validate at the boundary (pydantic), load the case,
+decide (the aggregate refuses with a typed error, storing nothing), save. A save that loses a
+race with another writer (optimistic concurrency) is retried on a freshly loaded case a
+bounded number of times, then refused with :class:`~hgkm_workflow.errors.ConcurrentModification`.
+
+Read models are caught up before any query answers (*read-your-writes* in the embedded
+default): a query after a command always sees that command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+import sqlalchemy as sa
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcoding
+
+from hgkm_workflow import case_deadlines as dl
+from hgkm_workflow import commands as c
+from hgkm_workflow.advies import Advies
+from hgkm_workflow.calendar import WorkingDayCalendar, default_calendar
+from hgkm_workflow.case import HouseholdCase
+from hgkm_workflow.clock import Clock, SystemClock, as_utc
+from hgkm_workflow.context import DecisionContext
+from hgkm_workflow.deadlines import RuleBook, default_rulebook
+from hgkm_workflow.errors import (
+    AdviesNotFound,
+    CaseAlreadyExists,
+    CaseNotFound,
+    ConcurrentModification,
+    RuleViolation,
+)
+from hgkm_workflow.persons import PersonRegister
+from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
+from hgkm_workflow.projections._util import aware_utc, naive_utc
+from hgkm_workflow.projections.cases import CaseIndexProjection, cases
+from hgkm_workflow.projections.deadline_index import DeadlineIndexProjection, deadlines
+from hgkm_workflow.store import StoreConfig, parse_store_url
+from hgkm_workflow.views import CaseView
+
+A = TypeVar("A", bound=Aggregate)
+R = TypeVar("R")
+Cmd = TypeVar("Cmd", bound=c.Command)
+
+
+class _DateAsIso(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class _SubclassAwareTranscoder(JSONTranscoder):
+    """Looks up transcodings along the MRO, so datetime subclasses (freezegun) are stored."""
+
+    def _encode_obj(self, o: Any) -> dict[str, Any]:
+        for klass in type(o).__mro__:
+            transcoding = self.types.get(klass)
+            if transcoding is not None:
+                return {"_type_": transcoding.name, "_data_": transcoding.encode(o)}
+        return super()._encode_obj(o)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command did: the case (or advies), its new version and the events recorded."""
+
+    aggregate_id: UUID
+    version: int
+    events: tuple[str, ...]
+    ids: dict[str, UUID] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> UUID:
+        """The case the command was applied to (alias of ``aggregate_id``)."""
+        return self.aggregate_id
+
+
+@dataclass(frozen=True)
+class TickRecord:
+    """One thing the scheduler recorded: a breach or the end of a huisverbod."""
+
+    case_id: UUID
+    kind: str
+    deadline_id: str
+    rule_id: str
+    due: datetime | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """A row of the case list."""
+
+    case_id: UUID
+    region: str
+    gemeente: str
+    phase: str
+    opened_at: datetime
+    phase_entered_at: datetime
+    version: int
+    meldingen: int
+    loop_backs: int
+    mda: str
+
+
+@dataclass(frozen=True)
+class OpenDeadline:
+    """A row of the deadline index."""
+
+    deadline_id: str
+    case_id: UUID
+    rule_id: str
+    rule_name: str
+    rule_type: str
+    due: datetime
+    breached: bool
+    checkpoint: int | None
+
+
+class HgkmApplication(Application[UUID]):
+    """The embeddable engine: commands, queries and the statutory clock over one store."""
+
+    name = "hgkm"
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
+
+    def __init__(
+        self,
+        store_url: str | None = None,
+        *,
+        clock: Clock | None = None,
+        rules: RuleBook | None = None,
+        calendar: WorkingDayCalendar | None = None,
+        snapshot_interval: int = 50,
+        max_retries: int = 3,
+        env: dict[str, str] | None = None,
+        extra_projections: list[Projection] | None = None,
+    ) -> None:
+        """Open the store.
+
+        Args:
+            store_url: ``sqlite:///path.db``, a file path, or ``postgresql://…``; default
+                ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``.
+            clock: Source of business time (default: the system clock).
+            rules: Time-limit rules in force (default: the national rule book).
+            calendar: Working-day calendar (default: the newest version).
+            snapshot_interval: Take a snapshot of a case every N events (0 disables).
+            max_retries: Retries of a command that lost a race with another writer.
+            env: Extra eventsourcing settings (for example a cipher).
+            extra_projections: More read models to keep in step (monitor, classification).
+        """
+        self.config: StoreConfig = parse_store_url(store_url)
+        self.clock: Clock = clock or SystemClock()
+        self.rules = rules or default_rulebook()
+        self.calendar = calendar or default_calendar()
+        self.max_retries = max_retries
+        self.snapshotting_intervals = (  # type: ignore[misc]
+            {HouseholdCase: snapshot_interval} if snapshot_interval > 0 else {}
+        )
+        app_env = dict(self.config.eventsourcing_env)
+        if snapshot_interval > 0:
+            app_env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        app_env.update(env or {})
+        super().__init__(env=app_env)
+        self.engine = engine_for(self.config)
+        self.persons = PersonRegister(self.engine)
+        self.persons.setup()
+        projections: list[Projection] = [CaseIndexProjection(), DeadlineIndexProjection()]
+        projections.extend(extra_projections or [])
+        self.projections = ProjectionRunner(self, self.engine, projections)
+        self.projections.setup()
+
+    # ------------------------------------------------------------------ infrastructure
+
+    def construct_transcoder(self) -> JSONTranscoder:
+        """A JSON transcoder that also handles dates and datetime subclasses."""
+        transcoder = _SubclassAwareTranscoder()
+        self.register_transcodings(transcoder)
+        transcoder.register(_DateAsIso())
+        return transcoder
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        super().close()
+
+    def _context(self, command: c.Command | None) -> DecisionContext:
+        now = self.clock.now()
+        occurred = command.occurred_at if command is not None else None
+        at = as_utc(occurred) if occurred is not None else now
+        if at > now + timedelta(minutes=5):
+            raise RuleViolation("business time lies in the future of the clock",
+                                code="OCCURRED_IN_FUTURE", rule="business-time")
+        return DecisionContext(at=at, recorded_at=now, rules=self.rules, calendar=self.calendar)
+
+    def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            if kind is Advies:
+                raise AdviesNotFound(f"no advies {aggregate_id}") from None
+            raise CaseNotFound(f"no case {aggregate_id}") from None
+        if not isinstance(aggregate, kind):
+            raise CaseNotFound(f"no {kind.__name__} {aggregate_id}")
+        return aggregate
+
+    def _save(self, *aggregates: Aggregate) -> list[str]:
+        names = [type(e).__name__ for a in aggregates for e in a.pending_events]
+        self.save(*aggregates)
+        return names
+
+    def _on_case(
+        self, case_id: UUID, command: c.Command | None,
+        decide: Callable[[HouseholdCase, DecisionContext], R],
+    ) -> tuple[R, CommandResult]:
+        for attempt in range(self.max_retries + 1):
+            case = self._load(case_id, HouseholdCase)
+            ctx = self._context(command)
+            outcome = decide(case, ctx)
+            try:
+                names = self._save(case)
+            except IntegrityError:
+                if attempt == self.max_retries:
+                    raise ConcurrentModification(
+                        f"case {case_id} kept changing; gave up after {attempt + 1} attempts"
+                    ) from None
+                continue
+            return outcome, CommandResult(case_id, case.version, tuple(names))
+        raise ConcurrentModification(f"case {case_id}")  # pragma: no cover
+
+    def _run(self, command_type: type[Cmd], command: Cmd | dict[str, Any],
+             method: Callable[[HouseholdCase, Cmd, DecisionContext], None]) -> CommandResult:
+        cmd = c.validate_command(command_type, command)
+        case_id: UUID = getattr(cmd, "case_id")  # noqa: B009 - every case command has one
+        _, result = self._on_case(case_id, cmd, lambda case, ctx: method(case, cmd, ctx))
+        return result
+
+    # ------------------------------------------------------------------ intake commands
+
+    def record_advies(self, command: c.RecordAdvies | dict[str, Any]) -> CommandResult:
+        """Record an advice request (no persons)."""
+        cmd = c.validate_command(c.RecordAdvies, command)
+        advies_id = cmd.advies_id or uuid4()
+        if advies_id in self.repository:
+            raise CaseAlreadyExists(f"advies {advies_id} already exists")
+        advies = Advies.record(advies_id, cmd, self._context(cmd))
+        names = self._save(advies)
+        return CommandResult(advies_id, advies.version, tuple(names))
+
+    def receive_melding(self, command: c.ReceiveMelding | dict[str, Any]) -> CommandResult:
+        """Receive a melding; opens a new case, reopens a closed one, or adds a vervolgmelding."""
+        cmd = c.validate_command(c.ReceiveMelding, command)
+        return self._receive(cmd, cmd.case_id, None)
+
+    def convert_advies_to_melding(
+        self, command: c.ConvertAdviesToMelding | dict[str, Any]
+    ) -> CommandResult:
+        """Turn an advies into a melding about a household."""
+        cmd = c.validate_command(c.ConvertAdviesToMelding, command)
+        return self._receive(cmd, cmd.case_id, cmd.advies_id)
+
+    def _receive(self, cmd: c._MeldingFields, case_id: UUID | None,
+                 advies_id: UUID | None) -> CommandResult:
+        melding_id = cmd.melding_id or uuid4()
+        for attempt in range(self.max_retries + 1):
+            ctx = self._context(cmd)
+            advies = self._load(advies_id, Advies) if advies_id else None
+            cid = case_id or uuid4()
+            if case_id is not None and case_id in self.repository:
+                case = self._load(case_id, HouseholdCase)
+            else:
+                case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
+                                     opened_at=ctx.at)
+            case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)
+            to_save: list[Aggregate] = [case]
+            if advies is not None:
+                advies.convert(cmd, cid, melding_id, ctx)
+                to_save.append(advies)
+            try:
+                names = self._save(*to_save)
+            except IntegrityError:
+                if attempt == self.max_retries:
+                    raise ConcurrentModification(f"case {cid} kept changing") from None
+                continue
+            return CommandResult(cid, case.version, tuple(names), {"melding_id": melding_id})
+        raise ConcurrentModification("melding")  # pragma: no cover
+
+    def complete_veiligheidsbeoordeling(
+        self, command: c.CompleteVeiligheidsbeoordeling | dict[str, Any]
+    ) -> CommandResult:
+        """Record the outcome of the veiligheidsbeoordeling of a melding."""
+        return self._run(c.CompleteVeiligheidsbeoordeling, command,
+                         HouseholdCase.complete_veiligheidsbeoordeling)
+
+    def complete_vt_service(self, command: c.CompleteVtService | dict[str, Any]) -> CommandResult:
+        """Complete the running onderzoek or Voorwaarden en Vervolg."""
+        return self._run(c.CompleteVtService, command, HouseholdCase.complete_vt_service)
+
+    def inform_melder(self, command: c.InformMelder | dict[str, Any]) -> CommandResult:
+        """Record feedback to the melder (T5)."""
+        return self._run(c.InformMelder, command, HouseholdCase.inform_melder)
+
+    def inform_school(self, command: c.InformSchool | dict[str, Any]) -> CommandResult:
+        """Record that the school was informed (Handle with Care, T10)."""
+        return self._run(c.InformSchool, command, HouseholdCase.inform_school)
+
+    # ------------------------------------------------------------------ persons
+
+    def correct_person_role(self, command: c.CorrectPersonRole | dict[str, Any]) -> CommandResult:
+        """Record a corrected role (the original stays)."""
+        return self._run(c.CorrectPersonRole, command, HouseholdCase.correct_person_role)
+
+    def add_person(self, command: c.AddPerson | dict[str, Any]) -> CommandResult:
+        """Add a person to the household."""
+        return self._run(c.AddPerson, command, HouseholdCase.add_person)
+
+    # ------------------------------------------------------------------ phases
+
+    def set_veiligheidsplan(self, command: c.SetVeiligheidsplan | dict[str, Any]) -> CommandResult:
+        """Set or revise the veiligheidsplan."""
+        return self._run(c.SetVeiligheidsplan, command, HouseholdCase.set_veiligheidsplan)
+
+    def confirm_acute_unsafety_removed(
+        self, command: c.ConfirmAcuteUnsafetyRemoved | dict[str, Any]
+    ) -> CommandResult:
+        """Confirm that the acute unsafety is removed."""
+        return self._run(c.ConfirmAcuteUnsafetyRemoved, command,
+                         HouseholdCase.confirm_acute_unsafety_removed)
+
+    def complete_directe_veiligheid(
+        self, command: c.CompleteDirecteVeiligheid | dict[str, Any]
+    ) -> CommandResult:
+        """Move on to risicogestuurde zorg."""
+        return self._run(c.CompleteDirecteVeiligheid, command,
+                         HouseholdCase.complete_directe_veiligheid)
+
+    def set_hulpverleningsplan(
+        self, command: c.SetHulpverleningsplan | dict[str, Any]
+    ) -> CommandResult:
+        """Set or revise the hulpverleningsplan."""
+        return self._run(c.SetHulpverleningsplan, command, HouseholdCase.set_hulpverleningsplan)
+
+    def open_risk_factor(self, command: c.OpenRiskFactor | dict[str, Any]) -> CommandResult:
+        """Open a risk factor."""
+        return self._run(c.OpenRiskFactor, command, HouseholdCase.open_risk_factor)
+
+    def resolve_risk_factor(self, command: c.ResolveRiskFactor | dict[str, Any]) -> CommandResult:
+        """Resolve a risk factor."""
+        return self._run(c.ResolveRiskFactor, command, HouseholdCase.resolve_risk_factor)
+
+    def confirm_stable_safety(
+        self, command: c.ConfirmStableSafety | dict[str, Any]
+    ) -> CommandResult:
+        """Confirm stabiele veiligheid."""
+        return self._run(c.ConfirmStableSafety, command, HouseholdCase.confirm_stable_safety)
+
+    def complete_risicogestuurde_zorg(
+        self, command: c.CompleteRisicogestuurdeZorg | dict[str, Any]
+    ) -> CommandResult:
+        """Move on to herstel."""
+        return self._run(c.CompleteRisicogestuurdeZorg, command,
+                         HouseholdCase.complete_risicogestuurde_zorg)
+
+    def set_herstelplan(self, command: c.SetHerstelplan | dict[str, Any]) -> CommandResult:
+        """Set or revise the herstelplan."""
+        return self._run(c.SetHerstelplan, command, HouseholdCase.set_herstelplan)
+
+    def complete_herstelplan(
+        self, command: c.CompleteHerstelplan | dict[str, Any]
+    ) -> CommandResult:
+        """Record that the herstelplan was carried out."""
+        return self._run(c.CompleteHerstelplan, command, HouseholdCase.complete_herstelplan)
+
+    def complete_herstel(self, command: c.CompleteHerstel | dict[str, Any]) -> CommandResult:
+        """Move on to the waakvlam."""
+        return self._run(c.CompleteHerstel, command, HouseholdCase.complete_herstel)
+
+    def record_waakvlam_contact(
+        self, command: c.RecordWaakvlamContact | dict[str, Any]
+    ) -> CommandResult:
+        """Record a waakvlam contact."""
+        return self._run(c.RecordWaakvlamContact, command, HouseholdCase.record_waakvlam_contact)
+
+    def loop_back(self, command: c.LoopBack | dict[str, Any]) -> CommandResult:
+        """Return the case to directe veiligheid."""
+        return self._run(c.LoopBack, command, HouseholdCase.loop_back)
+
+    def close_case(self, command: c.CloseCase | dict[str, Any]) -> CommandResult:
+        """Close the case with a reason."""
+        return self._run(c.CloseCase, command, HouseholdCase.close)
+
+    # ------------------------------------------------------------------ casusregie
+
+    def assign_casusregisseur(
+        self, command: c.AssignCasusregisseur | dict[str, Any]
+    ) -> CommandResult:
+        """Assign the first casusregisseur."""
+        return self._run(c.AssignCasusregisseur, command, HouseholdCase.assign_casusregisseur)
+
+    def offer_handover(self, command: c.OfferHandover | dict[str, Any]) -> CommandResult:
+        """Offer the casusregie to another party (warm handover)."""
+        return self._run(c.OfferHandover, command, HouseholdCase.offer_handover)
+
+    def accept_handover(self, command: c.AcceptHandover | dict[str, Any]) -> CommandResult:
+        """Accept an offered casusregie."""
+        return self._run(c.AcceptHandover, command, HouseholdCase.accept_handover)
+
+    def decline_handover(self, command: c.DeclineHandover | dict[str, Any]) -> CommandResult:
+        """Decline an offered casusregie."""
+        return self._run(c.DeclineHandover, command, HouseholdCase.decline_handover)
+
+    def withdraw_handover(self, command: c.WithdrawHandover | dict[str, Any]) -> CommandResult:
+        """Withdraw an offer of casusregie."""
+        return self._run(c.WithdrawHandover, command, HouseholdCase.withdraw_handover)
+
+    # ------------------------------------------------------------------ MDA++, crisis, extras
+
+    def escalate_to_mda(self, command: c.EscalateToMda | dict[str, Any]) -> CommandResult:
+        """Escalate to MDA++."""
+        return self._run(c.EscalateToMda, command, HouseholdCase.escalate_to_mda)
+
+    def return_to_local_team(
+        self, command: c.ReturnToLocalTeam | dict[str, Any]
+    ) -> CommandResult:
+        """Return from MDA++ to the local team."""
+        return self._run(c.ReturnToLocalTeam, command, HouseholdCase.return_to_local_team)
+
+    def take_crisis_measure(self, command: c.TakeCrisisMeasure | dict[str, Any]) -> CommandResult:
+        """Record a crisis measure."""
+        return self._run(c.TakeCrisisMeasure, command, HouseholdCase.take_crisis_measure)
+
+    def involve_ervaringsdeskundige(
+        self, command: c.InvolveErvaringsdeskundige | dict[str, Any]
+    ) -> CommandResult:
+        """Record the involvement of an ervaringsdeskundige."""
+        return self._run(c.InvolveErvaringsdeskundige, command,
+                         HouseholdCase.involve_ervaringsdeskundige)
+
+    def offer_plegeraanbod(self, command: c.OfferPlegeraanbod | dict[str, Any]) -> CommandResult:
+        """Record offender help offered."""
+        return self._run(c.OfferPlegeraanbod, command, HouseholdCase.offer_plegeraanbod)
+
+    def respond_to_plegeraanbod(
+        self, command: c.RespondToPlegeraanbod | dict[str, Any]
+    ) -> CommandResult:
+        """Record the response to a plegeraanbod."""
+        return self._run(c.RespondToPlegeraanbod, command, HouseholdCase.respond_to_plegeraanbod)
+
+    # ------------------------------------------------------------------ VT monitoring
+
+    def record_monitoring_check(
+        self, command: c.RecordMonitoringCheck | dict[str, Any]
+    ) -> CommandResult:
+        """Record a VT monitoring check-point."""
+        return self._run(c.RecordMonitoringCheck, command, HouseholdCase.record_monitoring_check)
+
+    def end_monitoring(self, command: c.EndMonitoring | dict[str, Any]) -> CommandResult:
+        """End VT monitoring."""
+        return self._run(c.EndMonitoring, command, HouseholdCase.end_monitoring)
+
+    # ------------------------------------------------------------------ huisverbod
+
+    def impose_huisverbod(self, command: c.ImposeHuisverbod | dict[str, Any]) -> CommandResult:
+        """Impose a tijdelijk huisverbod (burgemeester)."""
+        cmd = c.validate_command(c.ImposeHuisverbod, command)
+        hid = cmd.huisverbod_id or uuid4()
+        _, result = self._on_case(cmd.case_id, cmd,
+                                  lambda case, ctx: case.impose_huisverbod(cmd, hid, ctx))
+        return CommandResult(result.aggregate_id, result.version, result.events,
+                             {"huisverbod_id": hid})
+
+    def extend_huisverbod(self, command: c.ExtendHuisverbod | dict[str, Any]) -> CommandResult:
+        """Extend an active huisverbod (at most 28 days after imposition)."""
+        return self._run(c.ExtendHuisverbod, command, HouseholdCase.extend_huisverbod)
+
+    def revoke_huisverbod(self, command: c.RevokeHuisverbod | dict[str, Any]) -> CommandResult:
+        """Revoke an active huisverbod."""
+        return self._run(c.RevokeHuisverbod, command, HouseholdCase.revoke_huisverbod)
+
+    def expire_huisverbod(self, command: c.ExpireHuisverbod | dict[str, Any]) -> CommandResult:
+        """Record that a huisverbod ran out."""
+        return self._run(c.ExpireHuisverbod, command, HouseholdCase.expire_huisverbod)
+
+    def record_contact_address_given(
+        self, command: c.RecordContactAddressGiven | dict[str, Any]
+    ) -> CommandResult:
+        """Record that the removed person gave a contact address (T8)."""
+        return self._run(c.RecordContactAddressGiven, command,
+                         HouseholdCase.record_contact_address_given)
+
+    # ------------------------------------------------------------------ statutory clock
+
+    def tick(self, now: datetime | None = None) -> list[TickRecord]:
+        """Record every deadline that has come due: breaches (once) and huisverbod expiries.
+
+        Finds due deadlines through the ``rm_deadlines`` index, so the cost follows the
+        number due, not the number open. Safe to call from several processes at once: a
+        breach is recorded exactly once (optimistic concurrency on the case).
+
+        Args:
+            now: The instant to tick at (default: the clock's now).
+
+        Returns:
+            What was recorded, so the host can notify people.
+        """
+        at = as_utc(now) if now is not None else self.clock.now()
+        self.catch_up()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(deadlines.c.case_id, deadlines.c.deadline_id)
+                .where(deadlines.c.status == "open", deadlines.c.breached_at.is_(None),
+                       deadlines.c.due <= naive_utc(at))
+                .order_by(deadlines.c.due)
+            ).all()
+        by_case: dict[str, list[str]] = {}
+        for row in rows:
+            by_case.setdefault(row.case_id, []).append(row.deadline_id)
+        records: list[TickRecord] = []
+        for case_id, ids in by_case.items():
+            records.extend(self._tick_case(UUID(case_id), ids, at))
+        if records:
+            self.catch_up()
+        return records
+
+    def _tick_case(self, case_id: UUID, deadline_ids: list[str], at: datetime) -> list[TickRecord]:
+        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[dict[str, Any]]:
+            done: list[dict[str, Any]] = []
+            for deadline_id in deadline_ids:
+                done.extend(dl.process_due(case, ctx, deadline_id))
+            return done
+
+        ctx_clock = _FixedClock(at)
+        saved_clock, self.clock = self.clock, ctx_clock
+        try:
+            done, _ = self._on_case(case_id, None, decide)
+        finally:
+            self.clock = saved_clock
+        return [
+            TickRecord(case_id=case_id, kind=d["kind"], deadline_id=d["deadline_id"],
+                       rule_id=d["rule_id"], due=d.get("due") or d.get("at"), detail=d)
+            for d in done
+        ]
+
+    def run_scheduler(self, interval: timedelta, stop: Callable[[], bool],
+                      on_records: Callable[[list[TickRecord]], None] | None = None,
+                      sleep: Callable[[float], None] | None = None) -> int:
+        """Call :meth:`tick` every ``interval`` until ``stop()`` is true; return ticks run."""
+        import time
+
+        pause = sleep or time.sleep
+        ticks = 0
+        while not stop():
+            records = self.tick()
+            ticks += 1
+            if on_records is not None and records:
+                on_records(records)
+            pause(interval.total_seconds())
+        return ticks
+
+    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str) -> list[dict[str, Any]]:
+        """Move open deadlines onto a new calendar version, recording old and new due instants.
+
+        Args:
+            calendar: The new calendar version (for example with a new decree added).
+            decree: The name of the decree that caused the change (recorded on each event).
+
+        Returns:
+            One entry per deadline that moved.
+        """
+        self.catch_up()
+        with self.engine.connect() as conn:
+            case_ids = [r.case_id for r in conn.execute(
+                sa.select(deadlines.c.case_id).distinct()
+                .where(deadlines.c.status == "open",
+                       deadlines.c.calendar_version != calendar.version))]
+        moved: list[dict[str, Any]] = []
+        for case_id in case_ids:
+            result, _ = self._on_case(
+                UUID(case_id), None,
+                lambda case, ctx: dl.reschedule(case, calendar, self.rules, decree))
+            moved.extend({"case_id": case_id, **m} for m in result)
+        self.calendar = calendar
+        self.catch_up()
+        return moved
+
+    # ------------------------------------------------------------------ queries
+
+    def catch_up(self) -> int:
+        """Bring every read model up to date with the event store; return events applied."""
+        return self.projections.catch_up()
+
+    def get_case(self, case_id: UUID) -> CaseView:
+        """The current state of a case as a typed view."""
+        return CaseView.of(self._load(case_id, HouseholdCase))
+
+    def load_case(self, case_id: UUID, version: int | None = None) -> HouseholdCase:
+        """The case aggregate itself (optionally as it was at ``version``)."""
+        try:
+            case = self.repository.get(case_id, version=version)
+        except AggregateNotFoundError:
+            raise CaseNotFound(f"no case {case_id}") from None
+        if not isinstance(case, HouseholdCase):
+            raise CaseNotFound(f"no case {case_id}")
+        return case
+
+    def get_advies(self, advies_id: UUID) -> Advies:
+        """An advies aggregate."""
+        return self._load(advies_id, Advies)
+
+    def list_cases(self, *, region: str | None = None, phase: str | None = None,
+                   limit: int = 100, offset: int = 0) -> list[CaseSummary]:
+        """Cases from the case index, newest first, optionally filtered."""
+        self.catch_up()
+        query = sa.select(cases).order_by(cases.c.opened_at.desc(), cases.c.case_id)
+        if region:
+            query = query.where(cases.c.region == region)
+        if phase:
+            query = query.where(cases.c.phase == phase)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
+        return [
+            CaseSummary(case_id=UUID(r.case_id), region=r.region, gemeente=r.gemeente,
+                        phase=r.phase, opened_at=aware_utc(r.opened_at),
+                        phase_entered_at=aware_utc(r.phase_entered_at), version=r.version,
+                        meldingen=r.meldingen, loop_backs=r.loop_backs, mda=r.mda)
+            for r in rows
+        ]
+
+    def open_deadlines(self, *, at: datetime | None = None,
+                       case_id: UUID | None = None) -> list[OpenDeadline]:
+        """Open deadlines by due instant (optionally only those due by ``at``)."""
+        self.catch_up()
+        query = sa.select(deadlines).where(deadlines.c.status == "open").order_by(
+            deadlines.c.due, deadlines.c.deadline_id)
+        if at is not None:
+            query = query.where(deadlines.c.due <= naive_utc(as_utc(at)))
+        if case_id is not None:
+            query = query.where(deadlines.c.case_id == str(case_id))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            OpenDeadline(deadline_id=r.deadline_id, case_id=UUID(r.case_id), rule_id=r.rule_id,
+                         rule_name=r.rule_name, rule_type=r.rule_type, due=aware_utc(r.due),
+                         breached=r.breached_at is not None, checkpoint=r.checkpoint)
+            for r in rows
+        ]
+
+    def case_events(self, case_id: UUID) -> list[Any]:
+        """The stored events of a case, in order (for timelines and audits)."""
+        events = list(self.events.get(case_id))
+        if not events:
+            raise CaseNotFound(f"no case {case_id}")
+        return events
+
+    @contextmanager
+    def using_clock(self, clock: Clock) -> Iterator[None]:
+        """Temporarily decide with another clock (simulation, replays)."""
+        saved, self.clock = self.clock, clock
+        try:
+            yield
+        finally:
+            self.clock = saved
+
+
+class _FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at

@@ -1,0 +1,309 @@
+"""Deadlines on a household case: started, met, breached, closed, rescheduled.
+
+These functions are part of the case's *decide* step. They read the rule book and calendar
+from the :class:`~hgkm_workflow.context.DecisionContext`, compute every due instant once, and
+trigger deadline events on the case carrying the result (rule id and version, calendar version,
+skipped days). The case's event methods only store what the events say.
+
+Matching a satisfying event to open deadlines uses the *subject* of each deadline: the melding,
+VT service, monitoring period or huisverbod that started it. An event about the same kind of
+subject satisfies only the deadline of that subject; an event about another kind (a crisis
+measure for an acute melding) satisfies the case's open deadlines of that rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from uuid import uuid4
+
+from hgkm_workflow.calendar import WorkingDayCalendar
+from hgkm_workflow.clock import as_utc
+from hgkm_workflow.context import DecisionContext
+from hgkm_workflow.deadlines import (
+    BreachEffect,
+    DeadlineRule,
+    DueComputation,
+    RuleType,
+    checkpoint_dues,
+    compute_due,
+)
+from hgkm_workflow.errors import RuleViolation
+
+if TYPE_CHECKING:
+    from hgkm_workflow.case import HouseholdCase
+
+__all__ = ["as_utc"]
+
+JsonDict = dict[str, Any]
+
+SUBJECT_KIND = {
+    "MeldingReceived": "melding",
+    "VeiligheidsbeoordelingCompleted": "melding",
+    "MelderInformed": "melding",
+    "SchoolInformed": "melding",
+    "VtServiceStarted": "service",
+    "VtServiceCompleted": "service",
+    "VtMonitoringStarted": "monitoring",
+    "VtMonitoringEnded": "monitoring",
+    "HuisverbodImposed": "huisverbod",
+    "HuisverbodExtended": "huisverbod",
+    "HuisverbodRevoked": "huisverbod",
+    "HuisverbodExpired": "huisverbod",
+    "HuisverbodContactAddressGiven": "huisverbod",
+    "CrisisMeasureTaken": "case",
+}
+
+#: Conditions under which a rule applies, keyed by rule id (plain text is on the rule).
+_APPLIES: dict[str, Any] = {
+    "T2": lambda facts: bool(facts.get("acute")),
+    "T10": lambda facts: bool(facts.get("has_child")) and facts.get("melder_type") == "politie",
+}
+
+#: Rules whose due instant ends a huisverbod rather than marking a breach.
+HUISVERBOD_END_RULES = frozenset({"T6", "T7"})
+
+
+def _record(comp: DueComputation, rule: DeadlineRule, subject_kind: str, subject_id: str,
+            melding_id: str | None, due: datetime | None = None,
+            counting: str | None = None) -> JsonDict:
+    return {
+        "deadline_id": str(uuid4()),
+        "rule_id": rule.id,
+        "rule_name": rule.name,
+        "rule_version": rule.version,
+        "rule_variant": rule.variant,
+        "rule_type": rule.rule_type.value,
+        "breach_effect": rule.breach_effect.value,
+        "legal_source": rule.legal_source,
+        "satisfied_by": list(rule.satisfied_by),
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "melding_id": melding_id,
+        "checkpoint": comp.checkpoint,
+        "start": comp.start,
+        "due": due if due is not None else comp.due,
+        "computed_due": comp.due,
+        "counting": counting if counting is not None else comp.counting,
+        "calendar_version": comp.calendar_version,
+        "skipped": [{"date": s.date.isoformat(), "reason": s.reason} for s in comp.skipped],
+    }
+
+
+def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: datetime,
+          subject_id: str, facts: JsonDict) -> None:
+    """Start every enabled rule that the event ``event_name`` opens, if it applies."""
+    kind = SUBJECT_KIND[event_name]
+    melding_id = _melding_of(case, kind, subject_id)
+    for rule in ctx.rules.starting_on(event_name):
+        applies = _APPLIES.get(rule.id)
+        if applies is not None and not applies(facts):
+            continue
+        count_from = _count_start(case, rule, at, subject_id)
+        comp = compute_due(rule, count_from, ctx.calendar)
+        if rule.id == "T7" and "due_override" in facts:
+            new_end: datetime = facts["due_override"]
+            rec = _record(comp, rule, kind, subject_id, melding_id, due=new_end,
+                          counting=f"extended to {new_end.isoformat()}; legal bound: "
+                                   f"{comp.counting}")
+        else:
+            rec = _record(comp, rule, kind, subject_id, melding_id)
+        case._deadline_started(deadline=rec)
+        for cp in checkpoint_dues(rule, count_from, ctx.calendar):
+            case._deadline_started(deadline=_record(cp, rule, kind, subject_id, melding_id))
+
+
+def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime, subject_id: str) -> datetime:
+    if rule.count_start_event == "HuisverbodImposed" and rule.starts_on != "HuisverbodImposed":
+        imposed: datetime = case.huisverboden[subject_id]["imposed_at"]
+        return imposed
+    return at
+
+
+def _melding_of(case: HouseholdCase, kind: str, subject_id: str) -> str | None:
+    if kind == "melding":
+        return subject_id
+    if kind == "service":
+        svc = case.vt_service
+        if svc.get("service_id") == subject_id:
+            melding: str | None = svc.get("melding_id")
+            return melding
+    return None
+
+
+def open_deadlines(case: HouseholdCase) -> list[JsonDict]:
+    """The case's deadlines that are neither met nor closed, by due instant."""
+    return sorted((d for d in case.deadlines.values() if d["status"] == "open"),
+                  key=lambda d: d["due"])
+
+
+def _matches(d: JsonDict, event_name: str, kind: str, subject_id: str | None) -> bool:
+    if d["status"] != "open" or event_name not in d["satisfied_by"] or d["checkpoint"] is not None:
+        return False
+    if subject_id is None or kind == "case":
+        return True
+    if kind == d["subject_kind"]:
+        return bool(d["subject_id"] == subject_id)
+    if kind == "melding":
+        # e.g. feedback to the melder after an onderzoek (T5b) that followed this melding
+        return bool(d["melding_id"] == subject_id)
+    return True
+
+
+def satisfy(case: HouseholdCase, ctx: DecisionContext, event_name: str, subject_id: str | None,
+            at: datetime | None = None) -> None:
+    """Mark the open deadlines that ``event_name`` satisfies as met (on time or late)."""
+    when = at if at is not None else ctx.at
+    kind = SUBJECT_KIND.get(event_name, "case")
+    for d in open_deadlines(case):
+        if _matches(d, event_name, kind, subject_id):
+            case._deadline_met(deadline_id=d["deadline_id"], at=when,
+                               late_seconds=_late(d["due"], when))
+    if event_name == "VtMonitoringEnded":
+        for d in open_deadlines(case):
+            if d["rule_id"] == "T4" and d["checkpoint"] is not None:
+                case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=when,
+                                            reason="monitoring ended before this check-point")
+
+
+def satisfy_next_checkpoint(case: HouseholdCase, ctx: DecisionContext, monitoring_id: str) -> None:
+    """A monitoring check meets the earliest open check-point of the monitoring period."""
+    for d in open_deadlines(case):
+        if d["subject_id"] == monitoring_id and d["checkpoint"] is not None:
+            case._deadline_met(deadline_id=d["deadline_id"], at=ctx.at,
+                               late_seconds=_late(d["due"], ctx.at))
+            return
+
+
+def _late(due: datetime, at: datetime) -> float | None:
+    return None if at <= due else (at - due) / timedelta(seconds=1)
+
+
+def open_statutory(case: HouseholdCase, exclude_subject: str | None = None,
+                   satisfied_now: Iterable[str] = ()) -> list[JsonDict]:
+    """Open statutory deadlines, leaving out those the current command itself satisfies."""
+    now_events = set(satisfied_now)
+    return [
+        d for d in open_deadlines(case)
+        if d["rule_type"] == RuleType.STATUTORY.value
+        and d["rule_id"] not in HUISVERBOD_END_RULES
+        and not (exclude_subject is not None and d["subject_id"] == exclude_subject)
+        and not (now_events & set(d["satisfied_by"]))
+    ]
+
+
+def require_no_open_statutory(case: HouseholdCase, ctx: DecisionContext, reason: str | None,
+                              exclude_subject: str | None, satisfied_now: set[str]) -> None:
+    """Refuse to close or leave a phase with a statutory deadline open, unless a reason is given.
+
+    An active huisverbod is not a deadline that closing can abandon: it is refused outright.
+    """
+    for h in case.huisverboden.values():
+        if h["state"] in ("imposed", "extended") and ctx.at < h["ends_at"]:
+            raise RuleViolation(
+                "a huisverbod is still in force; revoke it or let it run out first",
+                code="HUISVERBOD_IN_FORCE", rule="Wet tijdelijk huisverbod",
+            )
+    pending = open_statutory(case, exclude_subject, satisfied_now)
+    if pending and not reason:
+        ids = ", ".join(sorted({d["rule_id"] for d in pending}))
+        raise RuleViolation(
+            f"statutory deadline(s) {ids} still open: give open_deadline_reason",
+            code="OPEN_STATUTORY_DEADLINE", rule=ids,
+        )
+
+
+def require_reason_for_open_statutory(case: HouseholdCase, reason: str | None) -> None:
+    """Leaving a phase with a statutory deadline open (a huisverbod included) needs a reason."""
+    pending = [d for d in open_deadlines(case) if d["rule_type"] == RuleType.STATUTORY.value]
+    if pending and not reason:
+        ids = ", ".join(sorted({d["rule_id"] for d in pending}))
+        raise RuleViolation(
+            f"statutory deadline(s) {ids} still open: give open_deadline_reason",
+            code="OPEN_STATUTORY_DEADLINE", rule=ids,
+        )
+
+
+def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> None:
+    """On closure, every deadline still open is closed unmet, with the recorded reason."""
+    closure = case.closure or {}
+    reason = closure.get("open_deadline_reason") or f"case closed ({closure.get('reason')})"
+    for d in open_deadlines(case):
+        case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=prov["at"], reason=reason)
+
+
+def huisverbod_bounds(ctx: DecisionContext, imposed_at: datetime) -> tuple[datetime, datetime]:
+    """End of a new huisverbod (T6) and the latest end any extension may reach (T7)."""
+    t6 = compute_due(ctx.rules.get("T6"), imposed_at, ctx.calendar)
+    t7 = compute_due(ctx.rules.get("T7"), imposed_at, ctx.calendar)
+    return t6.due, t7.due
+
+
+def check_huisverbod_extension(h: JsonDict, ctx: DecisionContext, new_end: datetime) -> None:
+    """Statutory hard limits on extending a huisverbod (Wet tijdelijk huisverbod art. 9)."""
+    if ctx.at >= h["ends_at"]:
+        raise RuleViolation(
+            "the huisverbod has expired and can no longer be extended",
+            code="HUISVERBOD_EXPIRED", rule="T7 huisverbod_verlenging (Wet tijdelijk huisverbod "
+                                            "art. 9): decided before expiry",
+        )
+    end = as_utc(new_end)
+    if end > h["max_end"]:
+        raise RuleViolation(
+            "an extension may run to at most 28 days after imposition",
+            code="HUISVERBOD_EXTENSION_TOO_LONG",
+            rule="T7 huisverbod_verlenging (Wet tijdelijk huisverbod art. 9): at most 28 days",
+        )
+    if end <= h["ends_at"]:
+        raise RuleViolation("the new end must be later than the current end",
+                            code="HUISVERBOD_EXTENSION_NOT_LATER", rule="T7 huisverbod_verlenging")
+
+
+def process_due(case: HouseholdCase, ctx: DecisionContext, deadline_id: str) -> list[JsonDict]:
+    """Act on one due deadline: end a huisverbod that ran out, or record a breach once."""
+    d = case.deadlines.get(deadline_id)
+    if d is None or d["status"] != "open" or d["due"] > ctx.at:
+        return []
+    if d["rule_id"] in HUISVERBOD_END_RULES:
+        h = case.huisverboden.get(d["subject_id"])
+        if h is not None and h["state"] in ("imposed", "extended") and ctx.at >= h["ends_at"]:
+            from uuid import UUID
+            case.expire_huisverbod(None, ctx, huisverbod_id=UUID(d["subject_id"]))
+            return [{"kind": "huisverbod_expired", "deadline_id": deadline_id,
+                     "rule_id": d["rule_id"], "huisverbod_id": d["subject_id"],
+                     "at": h["ends_at"]}]
+        return []
+    if d["breached_at"] is not None:
+        return []
+    case._deadline_breached(deadline_id=deadline_id, due=d["due"], detected_at=ctx.at)
+    return [{"kind": "breach", "deadline_id": deadline_id, "rule_id": d["rule_id"],
+             "rule_name": d["rule_name"], "due": d["due"], "detected_at": ctx.at,
+             "blocking": d["breach_effect"] == BreachEffect.BLOCKING.value}]
+
+
+def reschedule(case: HouseholdCase, calendar: WorkingDayCalendar, rules: Any,
+               decree: str) -> list[JsonDict]:
+    """Recompute open deadlines on a new calendar version; record each one that moved."""
+    moved: list[JsonDict] = []
+    for d in open_deadlines(case):
+        if d["calendar_version"] == calendar.version or d["rule_id"] == "T7":
+            continue
+        rule = rules.get(d["rule_id"])
+        if d["checkpoint"] is not None:
+            comps = [c for c in checkpoint_dues(rule, d["start"], calendar)
+                     if c.checkpoint == d["checkpoint"]]
+            if not comps:
+                continue
+            comp = comps[0]
+        else:
+            comp = compute_due(rule, d["start"], calendar)
+        skipped = [{"date": s.date.isoformat(), "reason": s.reason} for s in comp.skipped]
+        if comp.due == d["due"] and skipped == d["skipped"]:
+            continue
+        case._deadline_rescheduled(deadline_id=d["deadline_id"], old_due=d["due"],
+                                   new_due=comp.due, calendar_version=calendar.version,
+                                   decree=decree, skipped=skipped)
+        moved.append({"deadline_id": d["deadline_id"], "rule_id": d["rule_id"],
+                      "old_due": d["due"], "new_due": comp.due, "decree": decree})
+    return moved

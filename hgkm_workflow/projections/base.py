@@ -1,0 +1,103 @@
+"""The read-model projection contract.
+
+A projection turns domain events into rows of its own SQLAlchemy tables (``rm_*``), in the
+same database as the events. The :class:`~hgkm_workflow.projections.runner.ProjectionRunner`
+feeds it events in notification order and commits its rows together with its tracking
+position, so each event is applied exactly once.
+
+Schema or logic changes are handled by bumping :attr:`Projection.version`: the runner then
+drops the projection's tables and rebuilds them from the event log (no migrations).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import sqlalchemy as sa
+
+from hgkm_workflow.projections.errors import ProjectionDefinitionError
+
+TABLE_PREFIX = "rm_"
+
+
+def event_name(topic: str) -> str:
+    """The event class name from a stored event topic.
+
+    Args:
+        topic: An eventsourcing topic such as ``"pkg.case:HouseholdCase.MeldingReceived"``.
+
+    Returns:
+        The last component of the qualified name, e.g. ``"MeldingReceived"``.
+    """
+    return topic.rpartition(":")[2].rpartition(".")[2]
+
+
+class Projection(ABC):
+    """Base class of read-model projections.
+
+    Subclasses set the class attributes and implement :meth:`apply`.
+
+    Attributes:
+        name: Tracking key, unique among the projections of a database.
+        version: Bump on any change of schema or logic; the runner then rebuilds.
+        metadata: The projection's own ``MetaData`` holding only its tables (``rm_*``).
+        event_names: Event class names the projection wants (``None``: all events). The
+            runner skips other notifications without decoding them.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    metadata: ClassVar[sa.MetaData]
+    event_names: ClassVar[frozenset[str] | None] = None
+
+    @abstractmethod
+    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+        """Write the rows for one event, with SQL Core on ``conn``.
+
+        Runs inside the runner's transaction: do not commit, and be deterministic (the
+        same events in the same order must give the same rows, for rebuilds).
+
+        Args:
+            conn: The connection of the runner's batch transaction.
+            event: The decoded domain event.
+            position: The event's notification id in the application sequence.
+        """
+
+    def wants(self, name: str) -> bool:
+        """Whether the projection wants events of the given class name.
+
+        Args:
+            name: An event class name, see :func:`event_name`.
+
+        Returns:
+            True if :attr:`event_names` is ``None`` or contains ``name``.
+        """
+        return self.event_names is None or name in self.event_names
+
+    @classmethod
+    def tables(cls) -> list[sa.Table]:
+        """The projection's tables, in dependency order."""
+        return list(cls.metadata.sorted_tables)
+
+    @classmethod
+    def validate(cls) -> None:
+        """Check the class attributes.
+
+        Raises:
+            ProjectionDefinitionError: If the name, version, metadata or a table name is
+                unusable.
+        """
+        name = getattr(cls, "name", "")
+        if not isinstance(name, str) or not name:
+            raise ProjectionDefinitionError(f"{cls.__qualname__} needs a non-empty name")
+        if not isinstance(cls.version, int) or cls.version < 1:
+            raise ProjectionDefinitionError(f"projection '{name}' needs a version >= 1")
+        metadata = getattr(cls, "metadata", None)
+        if not isinstance(metadata, sa.MetaData):
+            raise ProjectionDefinitionError(f"projection '{name}' needs its own MetaData")
+        for table in metadata.sorted_tables:
+            if not table.name.startswith(TABLE_PREFIX):
+                raise ProjectionDefinitionError(
+                    f"table '{table.name}' of projection '{name}' must start with '{TABLE_PREFIX}'"
+                )

@@ -1,0 +1,76 @@
+"""Read model ``rm_cases``: one row per household case, for listing and filtering cases."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.base import Projection
+
+metadata = sa.MetaData()
+
+cases = sa.Table(
+    "rm_cases",
+    metadata,
+    sa.Column("case_id", sa.String(36), primary_key=True),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("gemeente", sa.String(8), nullable=False),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("opened_at", sa.DateTime, nullable=False),
+    sa.Column("phase_entered_at", sa.DateTime, nullable=False),
+    sa.Column("last_event_at", sa.DateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("meldingen", sa.Integer, nullable=False, default=0),
+    sa.Column("loop_backs", sa.Integer, nullable=False, default=0),
+    sa.Column("mda", sa.String(16), nullable=False, default="not_escalated"),
+    sa.Column("regie_organisation", sa.String(64), nullable=True),
+    sa.Column("closure_reason", sa.String(64), nullable=True),
+    sa.Index("ix_rm_cases_region_phase", "region", "phase"),
+)
+
+
+class CaseIndexProjection(Projection):
+    """Keeps ``rm_cases`` up to date from the household case events."""
+
+    name: ClassVar[str] = "case_index"
+    version: ClassVar[int] = 1
+    metadata: ClassVar[sa.MetaData] = metadata
+
+    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+        """Update the case's row for one event."""
+        ev: Any = event
+        kind = type(event).__name__
+        case_id = str(ev.originator_id)
+        if kind == "Opened":
+            if not type(event).__qualname__.startswith("HouseholdCase."):
+                return
+            conn.execute(cases.insert().values(
+                case_id=case_id, region=ev.region, gemeente=ev.gemeente, phase="new",
+                opened_at=naive_utc(ev.opened_at), phase_entered_at=naive_utc(ev.opened_at),
+                last_event_at=naive_utc(ev.opened_at), version=ev.originator_version,
+                meldingen=0, loop_backs=0, mda="not_escalated"))
+            return
+        if not type(event).__qualname__.startswith("HouseholdCase."):
+            return
+        values: dict[str, Any] = {"version": ev.originator_version}
+        at = getattr(ev, "at", None)
+        if at is not None:
+            values["last_event_at"] = naive_utc(at)
+        if kind == "MeldingReceived":
+            values.update(region=ev.region, gemeente=ev.gemeente,
+                          meldingen=cases.c.meldingen + 1, closure_reason=None)
+        elif kind == "PhaseChanged":
+            values.update(phase=ev.to_phase, phase_entered_at=naive_utc(ev.at))
+            if ev.how == "loop_back":
+                values["loop_backs"] = cases.c.loop_backs + 1
+        elif kind == "Closed":
+            values["closure_reason"] = ev.reason
+        elif kind == "EscalatedToMda":
+            values["mda"] = "escalated"
+        elif kind == "ReturnedToLocalTeam":
+            values["mda"] = "returned"
+        elif kind == "CasusregisseurAssigned":
+            values["regie_organisation"] = ev.regisseur["organisation"]
+        conn.execute(cases.update().where(cases.c.case_id == case_id).values(**values))

@@ -1,0 +1,76 @@
+"""Read model ``rm_deadlines``: every deadline keyed on its due instant.
+
+This is the index the scheduler's ``tick(now)`` reads: it finds what is due with one indexed
+range query and never loads every case. Instants are stored as naive UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.base import Projection
+
+metadata = sa.MetaData()
+
+deadlines = sa.Table(
+    "rm_deadlines",
+    metadata,
+    sa.Column("deadline_id", sa.String(36), primary_key=True),
+    sa.Column("case_id", sa.String(36), nullable=False),
+    sa.Column("rule_id", sa.String(8), nullable=False),
+    sa.Column("rule_name", sa.String(64), nullable=False),
+    sa.Column("rule_type", sa.String(1), nullable=False),
+    sa.Column("checkpoint", sa.Integer, nullable=True),
+    sa.Column("subject_id", sa.String(36), nullable=False),
+    sa.Column("start", sa.DateTime, nullable=False),
+    sa.Column("due", sa.DateTime, nullable=False),
+    sa.Column("calendar_version", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("breached_at", sa.DateTime, nullable=True),
+    sa.Column("met_at", sa.DateTime, nullable=True),
+    sa.Column("late_seconds", sa.Float, nullable=True),
+    sa.Index("ix_rm_deadlines_pending", "status", "breached_at", "due"),
+    sa.Index("ix_rm_deadlines_case", "case_id"),
+)
+
+_EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
+                     "DeadlineClosedUnmet", "DeadlineRescheduled"})
+
+
+class DeadlineIndexProjection(Projection):
+    """Keeps ``rm_deadlines`` up to date from the deadline events of every case."""
+
+    name: ClassVar[str] = "deadline_index"
+    version: ClassVar[int] = 1
+    metadata: ClassVar[sa.MetaData] = metadata
+    event_names: ClassVar[frozenset[str] | None] = _EVENTS
+
+    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+        """Insert or update the deadline's row."""
+        ev: Any = event
+        kind = type(event).__name__
+        if kind == "DeadlineStarted":
+            d = ev.deadline
+            conn.execute(deadlines.insert().values(
+                deadline_id=d["deadline_id"], case_id=str(ev.originator_id), rule_id=d["rule_id"],
+                rule_name=d["rule_name"], rule_type=d["rule_type"], checkpoint=d["checkpoint"],
+                subject_id=d["subject_id"], start=naive_utc(d["start"]), due=naive_utc(d["due"]),
+                calendar_version=d["calendar_version"], status="open"))
+            return
+        row = deadlines.c.deadline_id == ev.deadline_id
+        if kind == "DeadlineMet":
+            status = "met" if ev.late_seconds is None else "met_late"
+            conn.execute(deadlines.update().where(row).values(
+                status=status, met_at=naive_utc(ev.at), late_seconds=ev.late_seconds))
+        elif kind == "DeadlineBreached":
+            conn.execute(deadlines.update().where(row).values(
+                breached_at=naive_utc(ev.detected_at)))
+        elif kind == "DeadlineClosedUnmet":
+            conn.execute(deadlines.update().where(row).values(
+                status="closed_unmet", met_at=naive_utc(ev.at)))
+        elif kind == "DeadlineRescheduled":
+            conn.execute(deadlines.update().where(row).values(
+                due=naive_utc(ev.new_due), calendar_version=ev.calendar_version))

@@ -1,0 +1,335 @@
+"""Catch projections up with the application's notification log, exactly once.
+
+The runner pulls notifications batch by batch (never the whole log) and applies each
+batch in ONE transaction per batch, in which it
+
+1. locks the projections' tracking rows (``SELECT ... FOR UPDATE`` on PostgreSQL; the
+   transaction starts with ``BEGIN IMMEDIATE`` on SQLite) and re-reads their positions,
+2. applies every notification newer than a projection's position to that projection
+   (decoding an event only if some projection wants its class name),
+3. writes the new positions.
+
+View rows and positions are committed together, so a crash loses or doubles nothing, and
+two runners on the same database never apply an event twice.
+
+Ordering and gaps: eventsourcing 9.5.6 assigns notification ids in commit order. SQLite
+has one writer at a time; the PostgreSQL recorder takes ``LOCK TABLE ... IN EXCLUSIVE
+MODE`` in every inserting transaction, so a reader never sees id ``n + 1`` before id ``n``
+commits. Ids of rolled-back inserts stay unused forever, so skipping them is safe. (The
+optional ``POSTGRES_ENABLE_DB_FUNCTIONS`` insert path does not take that lock; do not
+enable it.) Each catch-up is bounded by the maximum notification id read at its start.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from eventsourcing.application import Application
+from eventsourcing.persistence import Notification
+
+from hgkm_workflow.projections.base import Projection, event_name
+from hgkm_workflow.projections.engine import write_connection
+from hgkm_workflow.projections.errors import (
+    ProjectionDefinitionError,
+    ProjectionNotSetUpError,
+    ProjectionVersionMismatchError,
+    UnknownProjectionError,
+)
+from hgkm_workflow.projections.tracking import (
+    TRACKING_TABLE_NAME,
+    TrackingRow,
+    create_tracking_table,
+    read_rows,
+    write_row,
+)
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(done, total)``: last notification id processed, and the maximum id."""
+
+BeforeTrackingWrite = Callable[[sa.Connection, int], None]
+"""Test hook ``hook(conn, position)``: runs after a batch's view rows, before its tracking."""
+
+
+class ProjectionRunner:
+    """Applies an application's events to read-model projections, exactly once.
+
+    Args:
+        app: The eventsourcing application whose notification log is projected.
+        engine: The SQLAlchemy engine on the same database (see ``engine_for``).
+        projections: The projections to run; names and table names must be unique.
+        batch_size: Notifications per batch and per transaction.
+        before_tracking_write: Test hook called in each batch transaction after the view
+            rows are written and before the tracking rows are; raise to simulate a crash.
+
+    Raises:
+        ProjectionDefinitionError: If a projection is ill-formed or names collide.
+    """
+
+    def __init__(
+        self,
+        app: Application[Any],
+        engine: sa.Engine,
+        projections: Sequence[Projection],
+        batch_size: int = 500,
+        *,
+        before_tracking_write: BeforeTrackingWrite | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ProjectionDefinitionError("batch_size must be at least 1")
+        self._app = app
+        self._engine = engine
+        self._batch_size = batch_size
+        self._before_tracking_write = before_tracking_write
+        self._projections: dict[str, Projection] = {}
+        tables: set[str] = set()
+        for projection in projections:
+            type(projection).validate()
+            if projection.name in self._projections:
+                raise ProjectionDefinitionError(f"duplicate projection name '{projection.name}'")
+            self._projections[projection.name] = projection
+            for table in projection.tables():
+                if table.name in tables:
+                    raise ProjectionDefinitionError(f"table '{table.name}' has two owners")
+                tables.add(table.name)
+        self._is_set_up = False
+
+    @property
+    def projections(self) -> tuple[Projection, ...]:
+        """The projections this runner runs, in the order given."""
+        return tuple(self._projections.values())
+
+    def setup(self) -> None:
+        """Create the tracking table and the projections' tables (if missing).
+
+        A projection whose stored version differs from its class version (or whose
+        tables are missing while its position is not zero) is reset: its tables are
+        dropped and recreated and its position set to 0; the next catch-up rebuilds it.
+        Tables of an older version that the new version no longer declares are not
+        dropped.
+        """
+        with write_connection(self._engine) as conn:
+            create_tracking_table(conn)
+            rows = read_rows(conn, self._projections, for_update=True)
+            existing = set(sa.inspect(conn).get_table_names())
+            for projection in self._projections.values():
+                row = rows.get(projection.name)
+                missing = any(t.name not in existing for t in projection.tables())
+                if row is None:
+                    projection.metadata.create_all(conn, checkfirst=True)
+                    write_row(conn, projection.name, 0, projection.version)
+                elif row.version != projection.version or (missing and row.position > 0):
+                    _reset(conn, projection)
+                elif missing:
+                    projection.metadata.create_all(conn, checkfirst=True)
+        self._is_set_up = True
+
+    def catch_up(self, until: int | None = None) -> int:
+        """Apply all notifications not yet applied, batch by batch.
+
+        Calls :meth:`setup` first if this runner has not done so yet.
+
+        Args:
+            until: Stop at this notification id (inclusive); by default at the maximum
+                notification id read when the catch-up starts.
+
+        Returns:
+            The number of notifications this call applied to at least one projection
+            (those already applied by another runner are not counted).
+        """
+        self._ensure_set_up()
+        return self._catch_up(list(self._projections.values()), until, None)
+
+    def rebuild(
+        self,
+        names: Sequence[str] | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Drop and recreate projections' tables and tracking, then catch up from zero.
+
+        Args:
+            names: The projections to rebuild; all of this runner's by default.
+            progress: Called after each batch with ``(done, total)``: the last
+                notification id processed and the maximum notification id.
+
+        Returns:
+            The number of notifications processed.
+
+        Raises:
+            UnknownProjectionError: If a name is not one of this runner's projections.
+        """
+        self._ensure_set_up()
+        selected = [self._get(name) for name in names] if names is not None else None
+        projections = selected if selected is not None else list(self._projections.values())
+        with write_connection(self._engine) as conn:
+            read_rows(conn, (p.name for p in projections), for_update=True)
+            for projection in projections:
+                _reset(conn, projection)
+        return self._catch_up(projections, None, progress)
+
+    def position(self, name: str) -> int:
+        """The notification id up to which the named projection has been applied.
+
+        Raises:
+            UnknownProjectionError: If the name is not one of this runner's projections.
+            ProjectionNotSetUpError: If the projection has no tracking row yet.
+        """
+        self._get(name)
+        with self._engine.connect() as conn:
+            row = read_rows(conn, [name]).get(name) if self._has_tracking(conn) else None
+        if row is None:
+            raise ProjectionNotSetUpError(f"projection '{name}' has no tracking row")
+        return row.position
+
+    def lag(self) -> int:
+        """Maximum notification id minus the lowest position of this runner's projections.
+
+        Projections not set up yet count as position 0.
+        """
+        max_id = self._app.recorder.max_notification_id() or 0
+        with self._engine.connect() as conn:
+            rows = read_rows(conn, self._projections) if self._has_tracking(conn) else {}
+        lowest = min((rows[n].position if n in rows else 0) for n in self._projections)
+        return max(0, max_id - lowest) if self._projections else 0
+
+    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
+        """Keep catching up until ``stop_event`` is set.
+
+        Runs in the calling thread; start it in a thread of its own to run in the
+        background. On PostgreSQL it LISTENs on the channel the eventsourcing recorder
+        NOTIFYs on each insert, so new events are applied promptly, and still catches up
+        at least every ``poll_interval`` seconds (a notification only wakes it up; the
+        tracking table stays the single source of the position). On SQLite, which has
+        no notifications, it polls every ``poll_interval`` seconds. Errors propagate.
+
+        Args:
+            stop_event: Set it to stop following (within about ``poll_interval``).
+            poll_interval: Seconds between catch-ups when nothing wakes the runner.
+        """
+        self._ensure_set_up()
+        with self._waiter(stop_event, poll_interval) as wait:
+            while not stop_event.is_set():
+                self.catch_up()
+                wait()
+
+    # Internals.
+
+    def _ensure_set_up(self) -> None:
+        if not self._is_set_up:
+            self.setup()
+
+    def _has_tracking(self, conn: sa.Connection) -> bool:
+        return self._is_set_up or sa.inspect(conn).has_table(TRACKING_TABLE_NAME)
+
+    def _get(self, name: str) -> Projection:
+        try:
+            return self._projections[name]
+        except KeyError:
+            raise UnknownProjectionError(f"no projection named '{name}'") from None
+
+    def _catch_up(
+        self,
+        projections: list[Projection],
+        until: int | None,
+        progress: ProgressCallback | None,
+    ) -> int:
+        if not projections:
+            return 0
+        max_id = self._app.recorder.max_notification_id() or 0
+        stop = max_id if until is None else until
+        names = [p.name for p in projections]
+        processed = 0
+        while True:
+            with self._engine.connect() as conn:
+                rows = read_rows(conn, names)
+            start = min(self._checked(rows, p).position for p in projections)
+            if start >= stop:
+                break
+            batch = self._app.recorder.select_notifications(
+                start=start, limit=self._batch_size, stop=stop, inclusive_of_start=False
+            )
+            if not batch:
+                break
+            processed += self._apply_batch(projections, start, batch)
+            if progress is not None:
+                progress(batch[-1].id, max(max_id, batch[-1].id))
+        return processed
+
+    def _apply_batch(
+        self, projections: list[Projection], start: int, batch: Sequence[Notification]
+    ) -> int:
+        last = batch[-1].id
+        with write_connection(self._engine) as conn:
+            rows = read_rows(conn, (p.name for p in projections), for_update=True)
+            positions = {p.name: self._checked(rows, p).position for p in projections}
+            # Only projections whose position lies within this batch's range; one reset
+            # (rebuilt) meanwhile below ``start`` waits for the next batch.
+            eligible = [p for p in projections if start <= positions[p.name] < last]
+            if not eligible:
+                return 0
+            lowest = min(positions[p.name] for p in eligible)
+            applied = 0
+            for notification in batch:
+                if notification.id <= lowest:
+                    continue
+                applied += 1
+                name = event_name(notification.topic)
+                targets = [
+                    p for p in eligible if positions[p.name] < notification.id and p.wants(name)
+                ]
+                if targets:
+                    domain_event = self._app.mapper.to_domain_event(notification)
+                    for projection in targets:
+                        projection.apply(conn, domain_event, notification.id)
+            if self._before_tracking_write is not None:
+                self._before_tracking_write(conn, last)
+            for projection in eligible:
+                write_row(conn, projection.name, last, projection.version)
+        return applied
+
+    @staticmethod
+    def _checked(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:
+        row = rows.get(projection.name)
+        if row is None:
+            raise ProjectionNotSetUpError(f"projection '{projection.name}' has no tracking row")
+        if row.version != projection.version:
+            raise ProjectionVersionMismatchError(
+                f"projection '{projection.name}' is stored at version {row.version}, "
+                f"code is at version {projection.version}"
+            )
+        return row
+
+    @contextmanager
+    def _waiter(
+        self, stop_event: threading.Event, poll_interval: float
+    ) -> Iterator[Callable[[], None]]:
+        channel = getattr(self._app.recorder, "channel_name", None)
+        if self._engine.dialect.name != "postgresql" or not isinstance(channel, str):
+
+            def sleep() -> None:
+                stop_event.wait(poll_interval)
+
+            yield sleep
+            return
+        import psycopg
+        from psycopg import sql
+
+        url = self._engine.url.set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as pg:
+            pg.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+            def wait() -> None:
+                for _ in pg.notifies(timeout=poll_interval, stop_after=1):
+                    pass
+
+            yield wait
+
+
+def _reset(conn: sa.Connection, projection: Projection) -> None:
+    """Drop and recreate the projection's tables and set its position to 0."""
+    projection.metadata.drop_all(conn, checkfirst=True)
+    projection.metadata.create_all(conn)
+    write_row(conn, projection.name, 0, projection.version)
