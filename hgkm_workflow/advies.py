@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from hgkm_workflow.recording import ClockedAggregate
 
 from hgkm_workflow.commands import Command, RecordAdvies
 from hgkm_workflow.context import DecisionContext
@@ -19,7 +21,7 @@ from hgkm_workflow.phases.intake import ADVIES, AdviesState
 JsonDict = dict[str, Any]
 
 
-class Advies(Aggregate):
+class Advies(ClockedAggregate):
     """One advice request; never holds persons."""
 
     @event("AdviesRecorded")

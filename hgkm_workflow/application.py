@@ -48,6 +48,7 @@ from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.cases import CaseIndexProjection, cases
 from hgkm_workflow.projections.deadline_index import DeadlineIndexProjection, deadlines
+from hgkm_workflow.recording import recording_at
 from hgkm_workflow.store import StoreConfig, parse_store_url
 from hgkm_workflow.views import CaseView
 
@@ -200,8 +201,8 @@ class HgkmApplication(Application[UUID]):
         """Release the store's connections."""
         super().close()
 
-    def _context(self, command: c.Command | None) -> DecisionContext:
-        now = self.clock.now()
+    def _context(self, command: c.Command | None, now: datetime | None = None) -> DecisionContext:
+        now = now if now is not None else self.clock.now()
         occurred = command.occurred_at if command is not None else None
         at = as_utc(occurred) if occurred is not None else now
         if at > now + timedelta(minutes=5):
@@ -227,12 +228,13 @@ class HgkmApplication(Application[UUID]):
 
     def _on_case(
         self, case_id: UUID, command: c.Command | None,
-        decide: Callable[[HouseholdCase, DecisionContext], R],
+        decide: Callable[[HouseholdCase, DecisionContext], R], now: datetime | None = None,
     ) -> tuple[R, CommandResult]:
         for attempt in range(self.max_retries + 1):
             case = self._load(case_id, HouseholdCase)
-            ctx = self._context(command)
-            outcome = decide(case, ctx)
+            ctx = self._context(command, now)
+            with recording_at(ctx.recorded_at):
+                outcome = decide(case, ctx)
             try:
                 names = self._save(case)
             except IntegrityError:
@@ -259,7 +261,9 @@ class HgkmApplication(Application[UUID]):
         advies_id = cmd.advies_id or uuid4()
         if advies_id in self.repository:
             raise CaseAlreadyExists(f"advies {advies_id} already exists")
-        advies = Advies.record(advies_id, cmd, self._context(cmd))
+        ctx = self._context(cmd)
+        with recording_at(ctx.recorded_at):
+            advies = Advies.record(advies_id, cmd, ctx)
         names = self._save(advies)
         return CommandResult(advies_id, advies.version, tuple(names))
 
@@ -282,16 +286,17 @@ class HgkmApplication(Application[UUID]):
             ctx = self._context(cmd)
             advies = self._load(advies_id, Advies) if advies_id else None
             cid = case_id or uuid4()
-            if case_id is not None and case_id in self.repository:
-                case = self._load(case_id, HouseholdCase)
-            else:
-                case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
-                                     opened_at=ctx.at)
-            case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)
-            to_save: list[Aggregate] = [case]
-            if advies is not None:
-                advies.convert(cmd, cid, melding_id, ctx)
-                to_save.append(advies)
+            with recording_at(ctx.recorded_at):
+                if case_id is not None and case_id in self.repository:
+                    case = self._load(case_id, HouseholdCase)
+                else:
+                    case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
+                                         opened_at=ctx.at)
+                case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)
+                to_save: list[Aggregate] = [case]
+                if advies is not None:
+                    advies.convert(cmd, cid, melding_id, ctx)
+                    to_save.append(advies)
             try:
                 names = self._save(*to_save)
             except IntegrityError:
@@ -545,12 +550,7 @@ class HgkmApplication(Application[UUID]):
                 done.extend(dl.process_due(case, ctx, deadline_id))
             return done
 
-        ctx_clock = _FixedClock(at)
-        saved_clock, self.clock = self.clock, ctx_clock
-        try:
-            done, _ = self._on_case(case_id, None, decide)
-        finally:
-            self.clock = saved_clock
+        done, _ = self._on_case(case_id, None, decide, now=at)
         return [
             TickRecord(case_id=case_id, kind=d["kind"], deadline_id=d["deadline_id"],
                        rule_id=d["rule_id"], due=d.get("due") or d.get("at"), detail=d)
@@ -677,10 +677,3 @@ class HgkmApplication(Application[UUID]):
         finally:
             self.clock = saved
 
-
-class _FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self._at = at
-
-    def now(self) -> datetime:
-        return self._at

@@ -17,7 +17,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import event
+
+from hgkm_workflow.recording import ClockedAggregate
 
 from hgkm_workflow import case_deadlines as dl
 from hgkm_workflow.commands import (
@@ -92,6 +94,7 @@ JsonDict = dict[str, Any]
 
 #: Legal bases named on decision events.
 RULE_HUISVERBOD = "Wet tijdelijk huisverbod"
+RULE_LOOP_BACK = "op acute onveiligheid wordt altijd direct gehandeld (000)"
 RULE_WARM_HANDOVER = "warm handover: 1 gezin, 1 plan, 1 regisseur (seeds 002, 004)"
 
 _VT_SERVICE_RESULTS_TO_DV = frozenset(
@@ -108,7 +111,7 @@ def _check(table: TransitionTable[Any], state: Any, trigger: str) -> Any:
     return table.next_state(state, trigger)
 
 
-class HouseholdCase(Aggregate):
+class HouseholdCase(ClockedAggregate):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
@@ -279,8 +282,6 @@ class HouseholdCase(Aggregate):
         service = VT_SERVICE_OUTCOMES.get(outcome)
         if service is not None:
             VT_SERVICE.next_state(VtServiceState(self.vt_service["state"]), "start_vt_service")
-        if outcome in HANDOVER_OUTCOMES:
-            MONITORING.next_state(MonitoringState(self.monitoring["state"]), "start_monitoring")
         if AssessmentOutcome.ESCALATE_MDA in all_outcomes:
             MDA.next_state(MdaState(self.mda_state), "escalate_to_mda")
         # Route: which lifecycle trigger follows from this outcome in the current phase.
@@ -306,8 +307,8 @@ class HouseholdCase(Aggregate):
         dl.satisfy(self, ctx, "VeiligheidsbeoordelingCompleted", str(cmd.melding_id))
         dl.start(self, ctx, "VeiligheidsbeoordelingCompleted", ctx.at, str(cmd.melding_id), {})
         if trigger == "loop_back":
-            self._enter_phase(ctx, dest, "loop_back", {**prov, "rationale": cmd.rationale,
-                                                       "rule": LoopBackCause.NEW_MELDING.value})
+            self._enter_phase(ctx, dest, "loop_back", {
+                **prov, "rule": f"loop-back ({LoopBackCause.NEW_MELDING.value}): {RULE_LOOP_BACK}"})
         elif dest.value != self.phase:
             self._enter_phase(ctx, dest, "assessment", prov)
         if dest is CasePhase.CLOSED:
@@ -318,7 +319,8 @@ class HouseholdCase(Aggregate):
             self._start_vt_service(ctx, service, str(cmd.melding_id), prov)
         if outcome in HANDOVER_OUTCOMES and cmd.handover_to is not None:
             self._handover_on_assessment(ctx, cmd.handover_to.model_dump(mode="json"), prov)
-            self._start_monitoring(ctx, prov)
+            if MONITORING.allows(MonitoringState(self.monitoring["state"]), "start_monitoring"):
+                self._start_monitoring(ctx, prov)
         if cmd.veiligheidsvoorwaarden and self.case_phase is CasePhase.DIRECTE_VEILIGHEID:
             self._veiligheidsplan_set(
                 **prov, voorwaarden=sorted({v.value for v in cmd.veiligheidsvoorwaarden}),
@@ -365,8 +367,6 @@ class HouseholdCase(Aggregate):
         to_dv = cmd.result in _VT_SERVICE_RESULTS_TO_DV
         handover = cmd.result in (VtServiceResult.HANDOVER_LOCAL_TEAM,
                                   VtServiceResult.HANDOVER_EXISTING_CARE)
-        if handover:
-            MONITORING.next_state(MonitoringState(self.monitoring["state"]), "start_monitoring")
         if cmd.result is VtServiceResult.ESCALATE_MDA:
             MDA.next_state(MdaState(self.mda_state), "escalate_to_mda")
         phase = self.case_phase
@@ -397,7 +397,8 @@ class HouseholdCase(Aggregate):
             dl.close_open(self, ctx, prov)
         if handover and cmd.handover_to is not None:
             self._handover_on_assessment(ctx, cmd.handover_to.model_dump(mode="json"), prov)
-            self._start_monitoring(ctx, prov)
+            if MONITORING.allows(MonitoringState(self.monitoring["state"]), "start_monitoring"):
+                self._start_monitoring(ctx, prov)
         if cmd.veiligheidsvoorwaarden and self.case_phase is CasePhase.DIRECTE_VEILIGHEID:
             self._veiligheidsplan_set(
                 **prov, voorwaarden=sorted({v.value for v in cmd.veiligheidsvoorwaarden}),
@@ -653,11 +654,8 @@ class HouseholdCase(Aggregate):
     def loop_back(self, cmd: LoopBack, ctx: DecisionContext) -> None:
         """Return to directe veiligheid after a new incident or acute unsafety."""
         dest = LIFECYCLE.next_state(self.case_phase, "loop_back")
-        self._enter_phase(
-            ctx, dest, "loop_back",
-            {**ctx.provenance(cmd, rule="op acute onveiligheid wordt altijd direct gehandeld (000)"),
-             "rule": cmd.cause.value},
-        )
+        self._enter_phase(ctx, dest, "loop_back", ctx.provenance(
+            cmd, rule=f"loop-back ({cmd.cause.value}): {RULE_LOOP_BACK}"))
 
     def close(self, cmd: CloseCase, ctx: DecisionContext) -> None:
         """Close the case with a reason; open statutory deadlines need an explicit reason."""

@@ -1,0 +1,257 @@
+"""The ``hgkm`` command line: thin, it calls the public API only.
+
+Every command takes ``--db URL`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hgkm_workflow.errors import HgkmError
+
+app = typer.Typer(help="hgkm_workflow: gefaseerd samenwerken aan veiligheid, event-sourced.",
+                  no_args_is_help=True, add_completion=False)
+deadlines_app = typer.Typer(help="Statutory time limits: explain a rule, list what is due.",
+                            no_args_is_help=True)
+cases_app = typer.Typer(help="List and inspect household cases.", no_args_is_help=True)
+audit_app = typer.Typer(help="Replay a case's history to see who decided what, when and why.",
+                        no_args_is_help=True)
+docs_app = typer.Typer(help="Generate the docs that are drawn from the code.",
+                       no_args_is_help=True)
+projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
+app.add_typer(deadlines_app, name="deadlines")
+app.add_typer(cases_app, name="cases")
+app.add_typer(audit_app, name="audit")
+app.add_typer(docs_app, name="docs")
+app.add_typer(projections_app, name="projections")
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
+                                                         "postgresql://…); default "
+                                                         "HGKM_DATABASE_URL or sqlite:///hgkm.db")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+console = Console()
+
+
+def _open(db: str | None) -> Any:
+    from hgkm_workflow.application import HgkmApplication
+
+    return HgkmApplication(db)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter("expected an ISO 8601 instant, e.g. 2026-04-23T23:10:00+02:00")
+    if value.tzinfo is None:
+        raise typer.BadParameter("the instant needs a UTC offset, e.g. +02:00 or Z")
+    return value
+
+
+def _fail(exc: HgkmError) -> None:
+    console.print(f"[red]{exc.code}[/red]: {exc.message}" + (f" (rule: {exc.rule})"
+                                                             if exc.rule else ""))
+    raise typer.Exit(2)
+
+
+@app.command()
+def demo(db: DbOption = None) -> None:
+    """Drive one household through every phase on the embedded store and print its timeline."""
+    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.clock import SettableClock
+    from hgkm_workflow.demo import drive_household, start_instant
+    from hgkm_workflow.timeline import timeline
+
+    clock = SettableClock(start_instant())
+    application = HgkmApplication(db, clock=clock)
+    try:
+        console.rule("[bold]A household through gefaseerd samenwerken aan veiligheid")
+        case_id = drive_household(application, clock, say=lambda s: console.print(f"• {s}"))
+        console.rule(f"[bold]Timeline of case {case_id}")
+        for entry in timeline(application.case_events(case_id)):
+            console.print(entry.line(), highlight=False, markup=False, soft_wrap=True)
+        view = application.get_case(case_id)
+        met = sum(1 for d in view.deadlines if d.status == "met")
+        late = sum(1 for d in view.deadlines if d.status == "met_late")
+        breached = sum(1 for d in view.deadlines if d.breached)
+        console.rule("[bold]Summary")
+        console.print(f"phase {view.phase.value}, {view.version} events, loop-backs "
+                      f"{view.loop_backs}; deadlines met on time {met}, late {late}, "
+                      f"breaches recorded {breached}")
+        console.print(f"Store: {application.config.redacted()}")
+        console.print(f"Try: hgkm audit timeline {case_id}   ·   hgkm cases list   ·   "
+                      "hgkm deadlines explain veiligheidsbeoordeling --start "
+                      "2026-04-23T23:10:00+02:00")
+    finally:
+        application.close()
+
+
+@cases_app.command("list")
+def cases_list(db: DbOption = None, region: str | None = None, phase: str | None = None,
+               limit: int = 50, as_json: JsonOption = False) -> None:
+    """List cases, newest first."""
+    application = _open(db)
+    try:
+        rows = application.list_cases(region=region, phase=phase, limit=limit)
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([{**vars(r), "case_id": str(r.case_id),
+                                "opened_at": r.opened_at.isoformat(),
+                                "phase_entered_at": r.phase_entered_at.isoformat()}
+                               for r in rows], indent=2))
+        return
+    table = Table("case", "region", "gemeente", "phase", "since", "meldingen", "loop-backs",
+                  "MDA++")
+    for r in rows:
+        table.add_row(str(r.case_id), r.region, r.gemeente, r.phase,
+                      r.phase_entered_at.date().isoformat(), str(r.meldingen),
+                      str(r.loop_backs), r.mda)
+    console.print(table)
+
+
+@audit_app.command("timeline")
+def audit_timeline(case: str, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """The case's history, one line per event: when, who, what, why."""
+    from hgkm_workflow.timeline import timeline
+
+    application = _open(db)
+    try:
+        entries = timeline(application.case_events(UUID(case)))
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2))
+        return
+    for e in entries:
+        console.print(e.line(), highlight=False, markup=False, soft_wrap=True)
+
+
+@deadlines_app.command("explain")
+def deadlines_explain(
+    rule: Annotated[str, typer.Argument(help="Rule id or name, e.g. T1 or veiligheidsbeoordeling")],
+    start: Annotated[str, typer.Option(help="ISO 8601 instant the term starts from")],
+    as_json: JsonOption = False,
+) -> None:
+    """Compute a rule's due instant from a start instant and show the days skipped."""
+    from hgkm_workflow.deadlines import explain
+
+    try:
+        result = explain(rule, _instant(start))
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    console.print(f"[bold]{result['rule_id']} {result['rule']}[/bold] "
+                  f"(v{result['rule_version']}, {result['type']})")
+    console.print(f"start  {result['start_local']}")
+    console.print(f"due    {result['due_local']}  ({result['due']})")
+    console.print(f"count  {result['counting']}")
+    console.print(f"source {result['legal_source']}")
+    console.print(f"calendar {result['calendar_version']}")
+    for s in result["skipped"]:
+        console.print(f"  skipped {s['date']}: {s['reason']}")
+
+
+@deadlines_app.command("due")
+def deadlines_due(db: DbOption = None,
+                  at: Annotated[str | None, typer.Option(help="Only those due by this instant")]
+                  = None, as_json: JsonOption = False) -> None:
+    """List open deadlines by due instant, with the case and rule."""
+    application = _open(db)
+    try:
+        rows = application.open_deadlines(at=_instant(at) if at else None)
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([{"case_id": str(r.case_id), "deadline_id": r.deadline_id,
+                                "rule_id": r.rule_id, "rule": r.rule_name, "type": r.rule_type,
+                                "due": r.due.isoformat(), "breached": r.breached,
+                                "checkpoint": r.checkpoint} for r in rows], indent=2))
+        return
+    table = Table("due (UTC)", "case", "rule", "type", "breached")
+    for r in rows:
+        table.add_row(r.due.isoformat(timespec="minutes"), str(r.case_id),
+                      f"{r.rule_id} {r.rule_name}", r.rule_type, "yes" if r.breached else "")
+    console.print(table)
+
+
+@app.command()
+def tick(db: DbOption = None,
+         at: Annotated[str | None, typer.Option(help="Tick at this instant (default now)")] = None,
+         as_json: JsonOption = False) -> None:
+    """Record every deadline that has come due (breaches, huisverbod expiries)."""
+    application = _open(db)
+    try:
+        records = application.tick(_instant(at) if at else datetime.now(UTC))
+    finally:
+        application.close()
+    out = [{"case_id": str(r.case_id), "kind": r.kind, "rule_id": r.rule_id,
+            "deadline_id": r.deadline_id, "due": r.due.isoformat() if r.due else None}
+           for r in records]
+    if as_json:
+        typer.echo(json.dumps(out, indent=2))
+    else:
+        for o in out:
+            console.print(f"{o['kind']}: {o['rule_id']} on case {o['case_id']} (due {o['due']})")
+        console.print(f"{len(out)} recorded")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(db: DbOption = None) -> None:
+    """Rebuild every read model from the event store, with a progress bar."""
+    from rich.progress import Progress
+
+    application = _open(db)
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("rebuilding read models", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            count = application.projections.rebuild(progress=report)
+    finally:
+        application.close()
+    console.print(f"applied {count} events")
+
+
+@docs_app.command("generate")
+def docs_generate(out: Path = Path("docs")) -> None:
+    """Write the generated docs (machine diagrams, deadline rules) into ``out``."""
+    from hgkm_workflow.docgen import generate_docs
+
+    for path in generate_docs(out):
+        console.print(f"wrote {path}")
+
+
+@docs_app.command("check")
+def docs_check(out: Path = Path("docs")) -> None:
+    """Exit non-zero when a generated doc is out of date."""
+    from hgkm_workflow.docgen import check_docs
+
+    stale = check_docs(out)
+    for path in stale:
+        console.print(f"[red]out of date[/red]: {path}")
+    if stale:
+        raise typer.Exit(1)
+    console.print("generated docs are up to date")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    """Console entry point."""
+    app()
