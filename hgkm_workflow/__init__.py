@@ -1,1 +1,51 @@
-"""hgkm_workflow: an event-sourced workflow engine for 'gefaseerd samenwerken aan veiligheid'."""
+"""hgkm_workflow: an event-sourced workflow engine for 'gefaseerd samenwerken aan veiligheid'.
+
+The public API is the application object, the commands, the clocks and the errors::
+
+    from hgkm_workflow import HgkmApplication, SettableClock
+    app = HgkmApplication("sqlite:///hgkm.db", clock=SettableClock(start))
+    app.receive_melding({...})
+"""
+
+from hgkm_workflow import commands
+from hgkm_workflow.application import (
+    CaseSummary,
+    CommandResult,
+    HgkmApplication,
+    OpenDeadline,
+    TickRecord,
+)
+from hgkm_workflow.clock import Clock, SettableClock, SystemClock
+from hgkm_workflow.errors import (
+    CaseNotFound,
+    ConcurrentModification,
+    HgkmError,
+    InvalidCommand,
+    PersonalDataSuspected,
+    RuleViolation,
+    TransitionNotAllowed,
+)
+from hgkm_workflow.persons import ErasedPerson, PersonDetails
+from hgkm_workflow.views import CaseView
+
+__all__ = [
+    "CaseNotFound",
+    "CaseSummary",
+    "CaseView",
+    "Clock",
+    "CommandResult",
+    "ConcurrentModification",
+    "ErasedPerson",
+    "HgkmApplication",
+    "HgkmError",
+    "InvalidCommand",
+    "OpenDeadline",
+    "PersonDetails",
+    "PersonalDataSuspected",
+    "RuleViolation",
+    "SettableClock",
+    "SystemClock",
+    "TickRecord",
+    "TransitionNotAllowed",
+    "commands",
+]

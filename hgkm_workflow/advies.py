@@ -12,11 +12,10 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from hgkm_workflow.recording import ClockedAggregate
-
 from hgkm_workflow.commands import Command, RecordAdvies
 from hgkm_workflow.context import DecisionContext
 from hgkm_workflow.phases.intake import ADVIES, AdviesState
+from hgkm_workflow.recording import ClockedAggregate
 
 JsonDict = dict[str, Any]
 
@@ -26,7 +25,7 @@ class Advies(ClockedAggregate):
 
     @event("AdviesRecorded")
     def __init__(
-        self, id: UUID, actor: JsonDict, at: datetime, rationale: str, rule: str,  # noqa: A002
+        self, id: UUID, actor: JsonDict, at: datetime, rationale: str, rule: str,
         region: str, gemeente: str, melder_type: str, forms_of_violence: list[str],
     ) -> None:
         self.state = AdviesState.RECORDED.value

@@ -212,7 +212,7 @@ class HgkmApplication(Application[UUID]):
 
     def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             if kind is Advies:
                 raise AdviesNotFound(f"no advies {aggregate_id}") from None
@@ -612,7 +612,7 @@ class HgkmApplication(Application[UUID]):
     def load_case(self, case_id: UUID, version: int | None = None) -> HouseholdCase:
         """The case aggregate itself (optionally as it was at ``version``)."""
         try:
-            case = self.repository.get(case_id, version=version)
+            case: Aggregate = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case {case_id}") from None
         if not isinstance(case, HouseholdCase):

@@ -19,8 +19,6 @@ from uuid import UUID, uuid4
 
 from eventsourcing.domain import event
 
-from hgkm_workflow.recording import ClockedAggregate
-
 from hgkm_workflow import case_deadlines as dl
 from hgkm_workflow.commands import (
     AcceptHandover,
@@ -81,11 +79,11 @@ from hgkm_workflow.phases.risicogestuurde_zorg import (
 from hgkm_workflow.phases.table import TransitionTable
 from hgkm_workflow.phases.vt import MONITORING, VT_SERVICE, MonitoringState, VtServiceState
 from hgkm_workflow.phases.waakvlam import WAAKVLAM, WaakvlamState
+from hgkm_workflow.recording import ClockedAggregate
 from hgkm_workflow.vocabulary import (
     AssessmentOutcome,
     ClosureReason,
     LoopBackCause,
-    OrganisationType,
     PersonRole,
     VtServiceResult,
 )
@@ -94,6 +92,7 @@ JsonDict = dict[str, Any]
 
 #: Legal bases named on decision events.
 RULE_HUISVERBOD = "Wet tijdelijk huisverbod"
+RULE_DV_EXIT = "exit directe veiligheid: acute onveiligheid weggenomen (001)"
 RULE_LOOP_BACK = "op acute onveiligheid wordt altijd direct gehandeld (000)"
 RULE_WARM_HANDOVER = "warm handover: 1 gezin, 1 plan, 1 regisseur (seeds 002, 004)"
 
@@ -115,7 +114,7 @@ class HouseholdCase(ClockedAggregate):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
-    def __init__(self, id: UUID, region: str, gemeente: str, opened_at: datetime) -> None:  # noqa: A002
+    def __init__(self, id: UUID, region: str, gemeente: str, opened_at: datetime) -> None:
         self.region = region
         self.gemeente = gemeente
         self.opened_at = opened_at
@@ -373,8 +372,9 @@ class HouseholdCase(ClockedAggregate):
         trigger: str | None = None
         if phase is CasePhase.TRIAGE:
             trigger = "conclude_triage_with_action" if to_dv else "conclude_triage_without_action"
-        elif cmd.result is VtServiceResult.NO_FURTHER_ACTION and phase is CasePhase.DIRECTE_VEILIGHEID \
-                and self.regie["state"] == RegieState.UNASSIGNED.value:
+        elif (cmd.result is VtServiceResult.NO_FURTHER_ACTION
+              and phase is CasePhase.DIRECTE_VEILIGHEID
+              and self.regie["state"] == RegieState.UNASSIGNED.value):
             trigger = "close"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
         service_id = self.vt_service["service_id"]
@@ -506,7 +506,7 @@ class HouseholdCase(ClockedAggregate):
         DIRECTE_VEILIGHEID.next_state(DirecteVeiligheidState(self.dv_state),
                                       "confirm_acute_unsafety_removed")
         self._acute_unsafety_removed(
-            **ctx.provenance(cmd, rule="exit directe veiligheid: acute onveiligheid weggenomen (001)"))
+            **ctx.provenance(cmd, rule=RULE_DV_EXIT))
 
     @event("AcuteUnsafetyRemoved")
     def _acute_unsafety_removed(self, actor: JsonDict, at: datetime, rationale: str,
@@ -520,8 +520,7 @@ class HouseholdCase(ClockedAggregate):
         LIFECYCLE.next_state(self.case_phase, "complete_directe_veiligheid")
         DIRECTE_VEILIGHEID.next_state(DirecteVeiligheidState(self.dv_state), "exit_phase")
         self._require_regisseur("complete_directe_veiligheid")
-        self._leave_phase(ctx, "complete_directe_veiligheid", cmd,
-                          "exit criterion directe veiligheid: acute onveiligheid weggenomen (001)")
+        self._leave_phase(ctx, "complete_directe_veiligheid", cmd, RULE_DV_EXIT)
 
     def set_hulpverleningsplan(self, cmd: SetHulpverleningsplan, ctx: DecisionContext) -> None:
         """Set or revise the hulpverleningsplan; its risk factors become open."""
@@ -973,7 +972,7 @@ class HouseholdCase(ClockedAggregate):
                           huisverbod_id: UUID | None = None) -> None:
         """Record that a huisverbod ran out (at its end instant, not before)."""
         hid = cmd.huisverbod_id if cmd is not None else huisverbod_id
-        assert hid is not None  # noqa: S101 - programming error, not a business rule
+        assert hid is not None
         h = self._huisverbod(hid)
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "expire")
         if ctx.at < h["ends_at"]:

@@ -114,7 +114,8 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
             case._deadline_started(deadline=_record(cp, rule, kind, subject_id, melding_id))
 
 
-def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime, subject_id: str) -> datetime:
+def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime,
+                 subject_id: str) -> datetime:
     if rule.count_start_event == "HuisverbodImposed" and rule.starts_on != "HuisverbodImposed":
         imposed: datetime = case.huisverboden[subject_id]["imposed_at"]
         return imposed

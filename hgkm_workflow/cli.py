@@ -51,7 +51,8 @@ def _instant(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter("expected an ISO 8601 instant, e.g. 2026-04-23T23:10:00+02:00")
+        raise typer.BadParameter(
+            "expected an ISO 8601 instant, e.g. 2026-04-23T23:10:00+02:00") from None
     if value.tzinfo is None:
         raise typer.BadParameter("the instant needs a UTC offset, e.g. +02:00 or Z")
     return value

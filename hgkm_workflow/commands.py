@@ -181,7 +181,8 @@ class CompleteVeiligheidsbeoordeling(CaseCommand):
 
     @model_validator(mode="after")
     def _handover_needs_conditions(self) -> CompleteVeiligheidsbeoordeling:
-        handovers = {AssessmentOutcome.HANDOVER_LOCAL_TEAM, AssessmentOutcome.HANDOVER_EXISTING_CARE}
+        handovers = {AssessmentOutcome.HANDOVER_LOCAL_TEAM,
+                     AssessmentOutcome.HANDOVER_EXISTING_CARE}
         if self.outcome in handovers:
             if not self.veiligheidsvoorwaarden:
                 raise ValueError("a handover needs veiligheidsvoorwaarden")
@@ -203,7 +204,8 @@ class CompleteVtService(CaseCommand):
     @model_validator(mode="after")
     def _handover_needs_receiver(self) -> CompleteVtService:
         handovers = {VtServiceResult.HANDOVER_LOCAL_TEAM, VtServiceResult.HANDOVER_EXISTING_CARE}
-        if self.result in handovers and (self.handover_to is None or not self.veiligheidsvoorwaarden):
+        incomplete = self.handover_to is None or not self.veiligheidsvoorwaarden
+        if self.result in handovers and incomplete:
             raise ValueError("a handover needs handover_to and veiligheidsvoorwaarden")
         return self
 

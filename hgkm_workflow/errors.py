@@ -20,7 +20,8 @@ class HgkmError(Exception):
         self.rule = rule if rule is not None else self.default_rule
         if code is not None:
             self.code = code  # type: ignore[misc]
-        super().__init__(f"[{self.code}] {message}" + (f" (rule: {self.rule})" if self.rule else ""))
+        suffix = f" (rule: {self.rule})" if self.rule else ""
+        super().__init__(f"[{self.code}] {message}{suffix}")
         self.message = message
 
     def as_dict(self) -> dict[str, str]:

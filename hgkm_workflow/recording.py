@@ -9,9 +9,9 @@ application sets :data:`RECORDING_TIME` around each decision; aggregates derived
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +34,7 @@ class ClockedAggregate(Aggregate):
     """An aggregate whose events carry the injected clock's time as ``timestamp``."""
 
     @classmethod
-    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         stamp = RECORDING_TIME.get()
         if stamp is not None and kwargs.get("timestamp") is None:
             kwargs["timestamp"] = stamp

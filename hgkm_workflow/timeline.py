@@ -79,7 +79,7 @@ def _deadline_text(d: dict[str, Any]) -> str:
             f"(calendar {d['calendar_version']}{skip})")
 
 
-def _what(name: str, ev: Any) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911 - a lookup table
+def _what(name: str, ev: Any) -> tuple[str, dict[str, Any]]:
     a = vars(ev)
     if name == "Opened":
         return f"case opened in {ev.region} / {ev.gemeente}", {}
@@ -97,7 +97,8 @@ def _what(name: str, ev: Any) -> tuple[str, dict[str, Any]]:  # noqa: PLR0911 - 
     if name == "DeadlineStarted":
         return _deadline_text(ev.deadline), {"deadline": ev.deadline}
     if name == "DeadlineMet":
-        late = "on time" if ev.late_seconds is None else f"late by {ev.late_seconds / 86400:.1f} days"
+        late = ("on time" if ev.late_seconds is None
+                else f"late by {ev.late_seconds / 86400:.1f} days")
         return f"deadline {_short(ev.deadline_id)} met {late}", {}
     if name == "DeadlineBreached":
         return f"deadline {_short(ev.deadline_id)} BREACHED (was due {_local(ev.due)})", {}

@@ -38,7 +38,7 @@ class TransitionTable(Generic[S]):
         name: str,
         states: type[S],
         initial: S,
-        transitions: Sequence[tuple[str, S | Sequence[S], S]],
+        transitions: Sequence[tuple[str, S | tuple[S, ...], S]],
     ) -> None:
         self.name = name
         self.states = states
@@ -65,7 +65,7 @@ class TransitionTable(Generic[S]):
         self._lookup: dict[tuple[str, str], str] = {}
         for r in self.rows:
             found = self.machine.get_transitions(trigger=r.trigger, source=r.source)
-            dests = {t.dest for t in found}
+            dests: set[str] = {str(t.dest) for t in found}
             if len(dests) != 1:
                 raise ValueError(f"{name}: ambiguous transition {r.trigger!r} from {r.source!r}")
             self._lookup[(r.trigger, r.source)] = dests.pop()
