@@ -46,8 +46,9 @@ from hgkm_workflow.errors import (
 from hgkm_workflow.persons import PersonRegister
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections._util import aware_utc, naive_utc
-from hgkm_workflow.projections.cases import CaseIndexProjection, cases
-from hgkm_workflow.projections.deadline_index import DeadlineIndexProjection, deadlines
+from hgkm_workflow.projections.cases import cases
+from hgkm_workflow.projections.deadline_index import deadlines
+from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.recording import recording_at
 from hgkm_workflow.store import StoreConfig, parse_store_url
 from hgkm_workflow.views import CaseView
@@ -183,7 +184,7 @@ class HgkmApplication(Application[UUID]):
         self.engine = engine_for(self.config)
         self.persons = PersonRegister(self.engine)
         self.persons.setup()
-        projections: list[Projection] = [CaseIndexProjection(), DeadlineIndexProjection()]
+        projections: list[Projection] = default_projections()
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
         self.projections.setup()
