@@ -191,6 +191,33 @@ def deadlines_due(db: DbOption = None,
     console.print(table)
 
 
+@deadlines_app.command("recalendar")
+def deadlines_recalendar(
+    version: Annotated[str, typer.Option(help="Calendar version to apply, e.g. atw-2")],
+    decree: Annotated[str, typer.Option(help="Name of the decree that causes the change")],
+    db: DbOption = None, as_json: JsonOption = False,
+) -> None:
+    """Move open deadlines onto another calendar version, recording old and new due instants."""
+    from hgkm_workflow.calendar import calendar_by_version
+
+    application = _open(db)
+    try:
+        moved = application.apply_calendar(calendar_by_version(version), decree)
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([{**m, "old_due": m["old_due"].isoformat(),
+                                "new_due": m["new_due"].isoformat()} for m in moved], indent=2))
+        return
+    for m in moved:
+        console.print(f"{m['rule_id']} on case {m['case_id']}: {m['old_due'].isoformat()} → "
+                      f"{m['new_due'].isoformat()}")
+    console.print(f"{len(moved)} deadline(s) moved")
+
+
 @app.command()
 def tick(db: DbOption = None,
          at: Annotated[str | None, typer.Option(help="Tick at this instant (default now)")] = None,
