@@ -43,11 +43,18 @@ from hgkm_workflow.errors import (
     ConcurrentModification,
     RuleViolation,
 )
+from hgkm_workflow.loading import copy_aggregate, project_events
+from hgkm_workflow.monitor import MonitorReport, monitor_report
 from hgkm_workflow.persons import PersonRegister
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.cases import cases
 from hgkm_workflow.projections.deadline_index import deadlines
+from hgkm_workflow.projections.person_index import (
+    MeldingClassification,
+    get_classification,
+    open_case_for_persons,
+)
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.recording import recording_at
 from hgkm_workflow.store import StoreConfig, parse_store_url
@@ -152,6 +159,7 @@ class HgkmApplication(Application[UUID]):
         calendar: WorkingDayCalendar | None = None,
         snapshot_interval: int = 50,
         max_retries: int = 3,
+        cache_size: int = 2000,
         env: dict[str, str] | None = None,
         extra_projections: list[Projection] | None = None,
     ) -> None:
@@ -165,6 +173,9 @@ class HgkmApplication(Application[UUID]):
             calendar: Working-day calendar (default: the newest version).
             snapshot_interval: Take a snapshot of a case every N events (0 disables).
             max_retries: Retries of a command that lost a race with another writer.
+            cache_size: Cases kept in memory between commands (0 disables). A cached case is
+                brought up to date from the store before each command (eventsourcing's
+                fast-forward), so several processes may write to the same store.
             env: Extra eventsourcing settings (for example a cipher).
             extra_projections: More read models to keep in step (monitor, classification).
         """
@@ -179,6 +190,9 @@ class HgkmApplication(Application[UUID]):
         app_env = dict(self.config.eventsourcing_env)
         if snapshot_interval > 0:
             app_env["IS_SNAPSHOTTING_ENABLED"] = "y"
+        if cache_size > 0:
+            app_env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
+            app_env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
         app_env.update(env or {})
         super().__init__(env=app_env)
         self.engine = engine_for(self.config)
@@ -211,10 +225,19 @@ class HgkmApplication(Application[UUID]):
                                 code="OCCURRED_IN_FUTURE", rule="business-time")
         return DecisionContext(at=at, recorded_at=now, rules=self.rules, calendar=self.calendar)
 
-    def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
+    def _find(self, aggregate_id: UUID) -> Aggregate | None:
+        # Cached cases are fast-forwarded from the store and handed out as a copy, so a
+        # refused command or a lost race never leaves a half-decided case in the cache.
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(
+                aggregate_id, projector_func=project_events, deepcopy_from_cache=False)
         except AggregateNotFoundError:
+            return None
+        return copy_aggregate(aggregate) if self.repository.cache is not None else aggregate
+
+    def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
+        aggregate = self._find(aggregate_id)
+        if aggregate is None:
             if kind is Advies:
                 raise AdviesNotFound(f"no advies {aggregate_id}") from None
             raise CaseNotFound(f"no case {aggregate_id}") from None
@@ -225,6 +248,10 @@ class HgkmApplication(Application[UUID]):
     def _save(self, *aggregates: Aggregate) -> list[str]:
         names = [type(e).__name__ for a in aggregates for e in a.pending_events]
         self.save(*aggregates)
+        cache = self.repository.cache
+        if cache is not None:  # the saved state is the newest: no re-read on the next command
+            for aggregate in aggregates:
+                cache.put(aggregate.id, aggregate)
         return names
 
     def _on_case(
@@ -283,16 +310,22 @@ class HgkmApplication(Application[UUID]):
     def _receive(self, cmd: c._MeldingFields, case_id: UUID | None,
                  advies_id: UUID | None) -> CommandResult:
         melding_id = cmd.melding_id or uuid4()
+        if case_id is None:  # persons already in an open case: that household's history
+            self.catch_up()
+            case_id = open_case_for_persons(self.engine, (p.person_id for p in cmd.persons))
         for attempt in range(self.max_retries + 1):
             ctx = self._context(cmd)
             advies = self._load(advies_id, Advies) if advies_id else None
             cid = case_id or uuid4()
             with recording_at(ctx.recorded_at):
-                if case_id is not None and case_id in self.repository:
-                    case = self._load(case_id, HouseholdCase)
-                else:
+                found = self._find(case_id) if case_id is not None else None
+                if found is None:
                     case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
                                          opened_at=ctx.at)
+                elif isinstance(found, HouseholdCase):
+                    case = found
+                else:
+                    raise CaseNotFound(f"no case {case_id}")
                 case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)
                 to_save: list[Aggregate] = [case]
                 if advies is not None:
@@ -612,8 +645,11 @@ class HgkmApplication(Application[UUID]):
 
     def load_case(self, case_id: UUID, version: int | None = None) -> HouseholdCase:
         """The case aggregate itself (optionally as it was at ``version``)."""
+        if version is None:
+            return self._load(case_id, HouseholdCase)
         try:
-            case: Aggregate = self.repository.get(case_id, version=version)
+            case: Aggregate = self.repository.get(case_id, version=version,
+                                                  projector_func=project_events)
         except AggregateNotFoundError:
             raise CaseNotFound(f"no case {case_id}") from None
         if not isinstance(case, HouseholdCase):
@@ -661,6 +697,24 @@ class HgkmApplication(Application[UUID]):
                          breached=r.breached_at is not None, checkpoint=r.checkpoint)
             for r in rows
         ]
+
+    def classification(self, melding_id: UUID) -> MeldingClassification:
+        """How a melding was classified at receipt (CBS), with its explanation.
+
+        Raises:
+            MeldingNotClassified: If no melding with this id was received.
+        """
+        self.catch_up()
+        return get_classification(self.engine, melding_id)
+
+    def monitor(self, region: str | None = None, gemeente: str | None = None,
+                period: str | None = None) -> MonitorReport:
+        """The monitor figures for a region/gemeente and a period (default: this half-year).
+
+        The report instant is the end of the period, or the clock's now if that is earlier.
+        """
+        self.catch_up()
+        return monitor_report(self, region, gemeente, period, as_of=self.clock.now())
 
     def case_events(self, case_id: UUID) -> list[Any]:
         """The stored events of a case, in order (for timelines and audits)."""

@@ -13,6 +13,7 @@ snapshots and replays compare equal; :mod:`hgkm_workflow.views` turns it into ty
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -94,6 +95,7 @@ JsonDict = dict[str, Any]
 RULE_HUISVERBOD = "Wet tijdelijk huisverbod"
 RULE_DV_EXIT = "exit directe veiligheid: acute onveiligheid weggenomen (001)"
 RULE_LOOP_BACK = "op acute onveiligheid wordt altijd direct gehandeld (000)"
+_LOOP_BACK_RULE = re.compile(r"^loop-back \((\w+)\):")
 RULE_WARM_HANDOVER = "warm handover: 1 gezin, 1 plan, 1 regisseur (seeds 002, 004)"
 
 _VT_SERVICE_RESULTS_TO_DV = frozenset(
@@ -168,9 +170,11 @@ class HouseholdCase(ClockedAggregate):
             )
 
     def _enter_phase(self, ctx: DecisionContext, dest: CasePhase, how: str, prov: JsonDict,
-                     open_deadline_reason: str | None = None) -> None:
+                     open_deadline_reason: str | None = None,
+                     loop_back_cause: LoopBackCause | None = None) -> None:
         self._phase_changed(**prov, from_phase=self.phase, to_phase=dest.value, how=how,
-                            open_deadline_reason=open_deadline_reason)
+                            open_deadline_reason=open_deadline_reason,
+                            loop_back_cause=loop_back_cause.value if loop_back_cause else None)
 
     def _leave_phase(self, ctx: DecisionContext, trigger: str, cmd: CompleteDirecteVeiligheid
                      | CompleteRisicogestuurdeZorg | CompleteHerstel, rule: str) -> None:
@@ -243,10 +247,37 @@ class HouseholdCase(ClockedAggregate):
             self.herstel_state = HerstelState.NO_PLAN.value
             self.waakvlam_state = WaakvlamState.ACTIVE.value
 
-    @event("PhaseChanged")
+    class PhaseChanged(ClockedAggregate.Event):
+        """The case entered another phase.
+
+        Version 2 adds ``loop_back_cause`` (a :class:`LoopBackCause` code on a loop-back, else
+        None). Version 1 events carried the cause only inside the ``rule`` text;
+        :meth:`upcast_v1_v2` recovers it from there (docs/event-evolution.md).
+        """
+
+        class_version = 2
+        actor: JsonDict
+        at: datetime
+        rationale: str
+        rule: str
+        from_phase: str
+        to_phase: str
+        how: str
+        open_deadline_reason: str | None
+        loop_back_cause: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: JsonDict) -> None:
+            """Version 1 → 2: derive ``loop_back_cause`` from the rule text of a loop-back."""
+            found = _LOOP_BACK_RULE.match(state.get("rule") or "")
+            state["loop_back_cause"] = (found.group(1) if found and state.get("how") == "loop_back"
+                                        else None)
+
+    @event(PhaseChanged)
     def _phase_changed(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, from_phase: str,
         to_phase: str, how: str, open_deadline_reason: str | None,
+        loop_back_cause: str | None,
     ) -> None:
         self.phase_log.append({"from": from_phase, "to": to_phase, "at": at, "how": how,
                                "open_deadline_reason": open_deadline_reason})
@@ -307,7 +338,8 @@ class HouseholdCase(ClockedAggregate):
         dl.start(self, ctx, "VeiligheidsbeoordelingCompleted", ctx.at, str(cmd.melding_id), {})
         if trigger == "loop_back":
             self._enter_phase(ctx, dest, "loop_back", {
-                **prov, "rule": f"loop-back ({LoopBackCause.NEW_MELDING.value}): {RULE_LOOP_BACK}"})
+                **prov, "rule": f"loop-back ({LoopBackCause.NEW_MELDING.value}): {RULE_LOOP_BACK}"},
+                loop_back_cause=LoopBackCause.NEW_MELDING)
         elif dest.value != self.phase:
             self._enter_phase(ctx, dest, "assessment", prov)
         if dest is CasePhase.CLOSED:
@@ -654,7 +686,8 @@ class HouseholdCase(ClockedAggregate):
         """Return to directe veiligheid after a new incident or acute unsafety."""
         dest = LIFECYCLE.next_state(self.case_phase, "loop_back")
         self._enter_phase(ctx, dest, "loop_back", ctx.provenance(
-            cmd, rule=f"loop-back ({cmd.cause.value}): {RULE_LOOP_BACK}"))
+            cmd, rule=f"loop-back ({cmd.cause.value}): {RULE_LOOP_BACK}"),
+            loop_back_cause=cmd.cause)
 
     def close(self, cmd: CloseCase, ctx: DecisionContext) -> None:
         """Close the case with a reason; open statutory deadlines need an explicit reason."""

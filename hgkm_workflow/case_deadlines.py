@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 from hgkm_workflow.calendar import WorkingDayCalendar
 from hgkm_workflow.clock import as_utc
@@ -227,7 +227,14 @@ def require_reason_for_open_statutory(case: HouseholdCase, reason: str | None) -
 
 
 def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> None:
-    """On closure, every deadline still open is closed unmet, with the recorded reason."""
+    """On closure, every deadline still open is closed unmet, with the recorded reason.
+
+    A huisverbod that has already run out (no tick since its end) is first recorded as
+    expired, so it does not stay active in the closed case.
+    """
+    for hid, h in list(case.huisverboden.items()):
+        if h["state"] in ("imposed", "extended") and ctx.at >= h["ends_at"]:
+            case.expire_huisverbod(None, ctx, huisverbod_id=UUID(hid))
     closure = case.closure or {}
     reason = closure.get("open_deadline_reason") or f"case closed ({closure.get('reason')})"
     for d in open_deadlines(case):
@@ -275,7 +282,7 @@ def process_due(case: HouseholdCase, ctx: DecisionContext, deadline_id: str) -> 
                      "rule_id": d["rule_id"], "huisverbod_id": d["subject_id"],
                      "at": h["ends_at"]}]
         return []
-    if d["breached_at"] is not None:
+    if d["breached_at"] is not None or ctx.at <= d["due"]:  # ``due`` is still on time
         return []
     case._deadline_breached(deadline_id=deadline_id, due=d["due"], detected_at=ctx.at)
     return [{"kind": "breach", "deadline_id": deadline_id, "rule_id": d["rule_id"],
@@ -302,9 +309,10 @@ def reschedule(case: HouseholdCase, calendar: WorkingDayCalendar, rules: Any,
         skipped = [{"date": s.date.isoformat(), "reason": s.reason} for s in comp.skipped]
         if comp.due == d["due"] and skipped == d["skipped"]:
             continue
-        case._deadline_rescheduled(deadline_id=d["deadline_id"], old_due=d["due"],
+        old_due = d["due"]  # read before the event method assigns the new due
+        case._deadline_rescheduled(deadline_id=d["deadline_id"], old_due=old_due,
                                    new_due=comp.due, calendar_version=calendar.version,
                                    decree=decree, skipped=skipped)
         moved.append({"deadline_id": d["deadline_id"], "rule_id": d["rule_id"],
-                      "old_due": d["due"], "new_due": comp.due, "decree": decree})
+                      "old_due": old_due, "new_due": comp.due, "decree": decree})
     return moved

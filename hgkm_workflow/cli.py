@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hgkm_workflow.cli_monitor import monitor
 from hgkm_workflow.errors import HgkmError
 
 app = typer.Typer(help="hgkm_workflow: gefaseerd samenwerken aan veiligheid, event-sourced.",
@@ -32,6 +33,7 @@ app.add_typer(cases_app, name="cases")
 app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
 app.add_typer(projections_app, name="projections")
+app.command("monitor")(monitor)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
                                                          "postgresql://…); default "

@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -54,13 +55,14 @@ GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM\d{4}$")]
 """A CBS municipality code such as ``GM0599`` (Rotterdam)."""
 
 
-def _screen(text: str) -> str:
+def _screen(text: str, info: ValidationInfo) -> str:
     kinds = find_identifying_data(text)
     if kinds:
+        name = info.field_name or "rationale"
         raise PersonalDataSuspected(
-            "rationale seems to contain identifying data (" + ", ".join(kinds) + "); "
+            f"{name} seems to contain identifying data (" + ", ".join(kinds) + "); "
             "describe the decision and refer to persons by pseudonymous id",
-            fields=["rationale"],
+            fields=[name],
         )
     return text
 

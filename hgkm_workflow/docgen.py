@@ -40,7 +40,7 @@ MACHINES_FILE = "machines.md"
 DEADLINE_RULES_FILE = "deadline-rules.md"
 
 _REGENERATE = (
-    "Regenerate with `hgkm docs generate` (or `python -c \"from pathlib import Path; "
+    'Regenerate with `hgkm docs generate` (or `python -c "from pathlib import Path; '
     "from hgkm_workflow.docgen import generate_docs; generate_docs(Path('docs'))\"`); "
     "`hgkm docs check` and `tests/test_docs.py` fail when this file is out of date."
 )
@@ -122,7 +122,7 @@ def render_machines_doc() -> str:
     for table in ALL_TABLES:
         module = _module_of(table).__name__.replace(".", "/") + ".py"
         lines.append(
-            f"| [{table.name}](#{_anchor(table.name)}) | {len(table.states)} | "
+            f"| [{table.name}](#{_anchor(table.name)}) | {len(table.states.__members__)} | "
             f"{len(table.rows)} | `{module}` |"
         )
     for table in ALL_TABLES:

@@ -34,7 +34,7 @@ from hgkm_workflow.projections import (
     event_name,
     make_engine,
 )
-from hgkm_workflow.store import StoreConfig, parse_store_url
+from hgkm_workflow.store import StoreConfig, StoreKind, parse_store_url
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:55432/hgkm_test"
 
@@ -142,6 +142,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[StoreConfig
     try:
         admin = psycopg.connect(admin_url, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError:
+        if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
         pytest.skip("PostgreSQL is not reachable (bash .ci/start-postgres.sh starts it)")
     dbname = f"hgkm_t_{uuid4().hex[:16]}"
     with admin:
@@ -331,9 +333,10 @@ def test_rebuild_gives_the_same_rows_as_incremental_processing(harness: Harness)
 
     assert processed == 36
     assert (harness.counts(), harness.labels()) == incremental
+    assert progress[0] == (0, harness.max_id())
     assert progress[-1] == (harness.max_id(), harness.max_id())
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
-    assert len(progress) == 9  # ceil(36 / 4) batches
+    assert len(progress) == 1 + 9  # the start, then ceil(36 / 4) batches
 
 
 def test_rebuild_of_one_projection_leaves_the_others_alone(
@@ -415,18 +418,23 @@ def test_a_version_bump_rebuilds_the_projection(harness: Harness) -> None:
 
 def test_concurrent_runners_do_not_double_apply(harness: Harness) -> None:
     harness.write(120)
-    barrier = threading.Barrier(3)
+    barrier = threading.Barrier(3, timeout=30)
     results: list[int] = []
     errors: list[BaseException] = []
-
-    def run_runner() -> None:
-        runner = harness.runner(
+    # Like two processes: each runner has its own application and engine. Neither has
+    # run setup() yet, so the two setups race too.
+    runners = [
+        harness.runner(
             CountsProjection(),
             LabelsProjection(),
             app=harness.new_app(),
             engine=harness.new_engine(),
             batch_size=7,
         )
+        for _ in range(2)
+    ]
+
+    def run_runner(runner: ProjectionRunner) -> None:
         try:
             barrier.wait()
             total = 0
@@ -443,13 +451,14 @@ def test_concurrent_runners_do_not_double_apply(harness: Harness) -> None:
         except BaseException as e:
             errors.append(e)
 
-    threads = [threading.Thread(target=run_runner) for _ in range(2)]
+    threads = [threading.Thread(target=run_runner, args=(runner,)) for runner in runners]
     threads.append(threading.Thread(target=run_writer))
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=60)
     assert errors == []
+    assert not any(thread.is_alive() for thread in threads)
 
     final = harness.runner(CountsProjection(), LabelsProjection())
     results.append(final.catch_up())
@@ -498,10 +507,13 @@ def test_follow_keeps_catching_up_until_stopped(harness: Harness) -> None:
     runner.setup()
     stop = threading.Event()
     errors: list[BaseException] = []
+    # PostgreSQL wakes the runner by LISTEN/NOTIFY, so a long poll interval must not
+    # delay it; SQLite can only poll.
+    poll_interval = 60.0 if harness.store.kind is StoreKind.POSTGRES else 0.05
 
     def follow() -> None:
         try:
-            runner.follow(stop, poll_interval=0.05)
+            runner.follow(stop, poll_interval=poll_interval)
         except BaseException as e:
             errors.append(e)
 

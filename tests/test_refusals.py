@@ -13,7 +13,7 @@ tables (or a named domain predicate) do not allow there. Every refusal must
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -287,9 +287,11 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
                 _cmd(VT, result="no_further_action"),
                 Transition("vt_service", "complete_vt_service", "idle")),
         Refusal("monitoring check without monitoring", "record_monitoring_check",
-                _cmd(VT, safe=True), Transition("vt_monitoring", "record_monitoring_check", "idle")),
+                _cmd(VT, safe=True),
+                Transition("vt_monitoring", "record_monitoring_check", "idle")),
         Refusal("end monitoring without monitoring", "end_monitoring",
-                _cmd(VT, stable_safety=True), Transition("vt_monitoring", "end_monitoring", "idle")),
+                _cmd(VT, stable_safety=True),
+                Transition("vt_monitoring", "end_monitoring", "idle")),
         Refusal("offer handover without regisseur", "offer_handover", _cmd(to=LT2_REGISSEUR),
                 Transition("casusregie", "offer_handover", "unassigned")),
         Refusal("accept handover without offer", "accept_handover", _cmd(LT2),
@@ -500,3 +502,309 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
                 Transition("huisverbod", "expire", "revoked")),
     ]),
 }
+
+#: Tables whose refusals no command can reach; they are checked as tables below.
+UNREACHABLE_BY_COMMAND = {
+    "waakvlam": "no command leads to 'concluded' (the waakvlam ends by closing the case)",
+}
+
+
+def _describe(scenario: str, refusal: Refusal) -> str:
+    return f"{scenario}: {refusal.name} ({refusal.method})"
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_illegal_commands_are_refused_and_store_nothing(
+    app: HgkmApplication, clock: SettableClock, scenario: str
+) -> None:
+    build, refusals = SCENARIOS[scenario]
+    h = Household(app, clock)
+    ids: Ids = {}
+    build(h, ids)
+    h.advance(minutes=30)
+    assert h.case_id is not None
+    state = app.load_case(h.case_id).state_dict()
+    for refusal in refusals:
+        try:
+            assert_refused(app, refusal.method, refusal.data(h, ids), refusal.expect)
+        except (AssertionError, pytest.fail.Exception) as exc:
+            raise AssertionError(f"{_describe(scenario, refusal)}: {exc}") from None
+    assert app.load_case(h.case_id).state_dict() == state
+
+
+def test_expectations_match_the_tables() -> None:
+    """Each expected TransitionNotAllowed is one that the table itself does not allow."""
+    tables = {t.name: t for t in ALL_TABLES}
+    for scenario, (_, refusals) in SCENARIOS.items():
+        for r in refusals:
+            if isinstance(r.expect, Transition) and r.expect.machine in tables:
+                table = tables[r.expect.machine]
+                if r.expect.trigger in table.triggers():
+                    state = table.states(r.expect.state)
+                    assert not table.allows(state, r.expect.trigger), _describe(scenario, r)
+
+
+def test_every_transition_table_has_refusals_driven_through_a_case() -> None:
+    covered = {r.expect.machine for _, refusals in SCENARIOS.values() for r in refusals
+               if isinstance(r.expect, Transition)}
+    covered.add("advies")  # test_converting_an_advies_twice_is_refused
+    names = {t.name for t in ALL_TABLES}
+    assert names - covered == set(UNREACHABLE_BY_COMMAND)
+    assert covered - names == set()
+
+
+@pytest.mark.parametrize("table", ALL_TABLES, ids=lambda t: t.name)
+def test_each_table_refuses_every_trigger_it_does_not_list(table: Any) -> None:
+    for state in table.states:
+        for trigger in [*table.triggers(), "no_such_trigger"]:
+            listed = bool(table.machine.get_transitions(trigger=trigger, source=state.value))
+            assert table.allows(state, trigger) is listed
+            if listed:
+                assert table.next_state(state, trigger) in set(table.states)
+                assert trigger in table.triggers_from(state)
+                continue
+            with pytest.raises(TransitionNotAllowed) as info:
+                table.next_state(state, trigger)
+            exc = info.value
+            check_error_shape(exc)
+            assert (exc.machine, exc.trigger, exc.state) == (table.name, trigger, state.value)
+            assert trigger not in table.triggers_from(state)
+
+
+def test_converting_an_advies_twice_is_refused(app: HgkmApplication, clock: SettableClock) -> None:
+    advies = app.record_advies({"actor": VT, "rationale": "advice asked by a school",
+                                "region": "rotterdam-rijnmond", "gemeente": "GM0599",
+                                "melder_type": "onderwijs"})
+    h = Household(app, clock)
+
+    def convert() -> dict[str, Any]:
+        return {"actor": VT, "rationale": "the advice becomes a melding",
+                "advies_id": str(advies.aggregate_id), "region": h.region,
+                "gemeente": h.gemeente, "melder_type": "onderwijs", "persons": h.persons(),
+                "forms_of_violence": ["kindermishandeling"]}
+
+    first = app.convert_advies_to_melding(convert())
+    assert app.get_advies(advies.aggregate_id).state == "converted"
+    exc = assert_refused(app, "convert_advies_to_melding", convert(),
+                         Transition("advies", "convert_to_melding", "converted"))
+    assert isinstance(exc, TransitionNotAllowed)
+    # the refused conversion did not open a second case either
+    assert [s.case_id for s in app.list_cases()] == [first.case_id]
+
+
+# ---------------------------------------------------------------------------------- invalid input
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A command made invalid by ``change``; ``leak`` must not appear in the error."""
+
+    name: str
+    method: str
+    change: Callable[[dict[str, Any]], Any]
+    error: type[HgkmError]
+    loc: str
+    leak: str | None = field(default=None, repr=False)
+
+
+def _drop(key: str) -> Callable[[dict[str, Any]], Any]:
+    def change(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if k != key}
+    return change
+
+
+def _set(**values: Any) -> Callable[[dict[str, Any]], Any]:
+    return lambda d: {**d, **values}
+
+
+FAKE_EMAIL = "zwaluw.testpersoon@example.org"
+
+INVALID: list[Invalid] = [
+    Invalid("missing rationale", "set_veiligheidsplan", _drop("rationale"), InvalidCommand,
+            "rationale"),
+    Invalid("missing actor", "set_veiligheidsplan", _drop("actor"), InvalidCommand, "actor"),
+    Invalid("missing case id", "set_veiligheidsplan", _drop("case_id"), InvalidCommand,
+            "case_id"),
+    Invalid("missing voorwaarden", "set_veiligheidsplan", _drop("voorwaarden"), InvalidCommand,
+            "voorwaarden"),
+    Invalid("empty voorwaarden", "set_veiligheidsplan", _set(voorwaarden=[]), InvalidCommand,
+            "voorwaarden"),
+    Invalid("naive occurred_at text", "set_veiligheidsplan",
+            _set(occurred_at="2026-03-02T08:30:00"), InvalidCommand, "occurred_at",
+            "2026-03-02T08:30:00"),
+    Invalid("naive occurred_at datetime", "set_veiligheidsplan",
+            _set(occurred_at=datetime(2026, 3, 2, 8, 30)), InvalidCommand, "occurred_at"),
+    Invalid("occurred_at before 2000", "set_veiligheidsplan",
+            _set(occurred_at="1999-12-31T08:30:00+00:00"), InvalidCommand, "occurred_at",
+            "1999-12-31"),
+    Invalid("unknown voorwaarde", "set_veiligheidsplan",
+            _set(voorwaarden=["zzz_onbekende_voorwaarde"]), InvalidCommand, "voorwaarden.0",
+            "zzz_onbekende_voorwaarde"),
+    Invalid("unknown actor role", "set_veiligheidsplan",
+            _set(actor={**LT, "role": "zzz_koning"}), InvalidCommand, "actor.role", "zzz_koning"),
+    Invalid("unknown closure reason", "close_case",
+            _set(reason="zzz_geen_zin_meer"), InvalidCommand, "reason", "zzz_geen_zin_meer"),
+    Invalid("case id not a uuid", "set_veiligheidsplan", _set(case_id="zzz-not-a-uuid"),
+            InvalidCommand, "case_id", "zzz-not-a-uuid"),
+    Invalid("unexpected field", "set_veiligheidsplan", _set(naam="Zzz Onbekend"),
+            InvalidCommand, "naam", "Zzz Onbekend"),
+    Invalid("rationale too short", "set_veiligheidsplan", _set(rationale="ok"), InvalidCommand,
+            "rationale"),
+    Invalid("handover without veiligheidsvoorwaarden", "complete_veiligheidsbeoordeling",
+            _set(outcome="handover_local_team", handover_to=LT2_REGISSEUR), InvalidCommand,
+            "<command>"),
+    Invalid("gemeente not a CBS code", "receive_melding", _set(gemeente="Zzzdam"),
+            InvalidCommand, "gemeente", "Zzzdam"),
+    Invalid("a person twice in a melding", "receive_melding",
+            lambda d: {**d, "persons": [*d["persons"], d["persons"][0]]}, InvalidCommand,
+            "persons"),
+    Invalid("not a mapping at all", "set_veiligheidsplan", lambda d: ["zzz", "list"],
+            InvalidCommand, "<command>", "zzz"),
+    Invalid("rationale with a BSN-like number", "set_veiligheidsplan",
+            _set(rationale="plan besproken, nummer 123456782 genoteerd"),
+            PersonalDataSuspected, "rationale", "123456782"),
+    Invalid("rationale with an e-mail address", "set_veiligheidsplan",
+            _set(rationale=f"afspraak bevestigd via {FAKE_EMAIL}"), PersonalDataSuspected,
+            "rationale", FAKE_EMAIL),
+    Invalid("rationale with a phone number", "set_veiligheidsplan",
+            _set(rationale="teruggebeld op 06-12345678 na overleg"), PersonalDataSuspected,
+            "rationale", "06-12345678"),
+    Invalid("rationale with a postcode", "set_veiligheidsplan",
+            _set(rationale="huisbezoek in 3011 ZW afgerond"), PersonalDataSuspected,
+            "rationale", "3011 ZW"),
+    Invalid("rationale with a street address", "set_veiligheidsplan",
+            _set(rationale="huisbezoek Voorbeeldstraat 99 gedaan"), PersonalDataSuspected,
+            "rationale", "Voorbeeldstraat 99"),
+    Invalid("rationale with a date", "set_veiligheidsplan",
+            _set(rationale="geboren 03-02-1980, plan gemaakt"), PersonalDataSuspected,
+            "rationale", "03-02-1980"),
+    Invalid("open_deadline_reason with an e-mail address", "close_case",
+            _set(open_deadline_reason=f"zie bericht van {FAKE_EMAIL}"), PersonalDataSuspected,
+            "open_deadline_reason", FAKE_EMAIL),
+]
+
+
+def _valid_base(h: Household, method: str) -> dict[str, Any]:
+    if method == "set_veiligheidsplan":
+        return h.cmd(actor=LT, voorwaarden=["geen_geweld"])
+    if method == "close_case":
+        return h.cmd(actor=LT, reason="other")
+    if method == "complete_veiligheidsbeoordeling":
+        return h.cmd(actor=VT, melding_id=str(h.melding_id), outcome="onderzoek")
+    assert method == "receive_melding"
+    return {"actor": VT, "rationale": "melding from the police", "region": h.region,
+            "gemeente": h.gemeente, "melder_type": "politie", "persons": h.persons(),
+            "forms_of_violence": ["partnergeweld"], "case_id": str(h.case_id)}
+
+
+def test_invalid_commands_are_refused_without_echoing_input(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    import traceback
+
+    h = Household(app, clock)
+    h.melding()
+    h.assess("handover_local_team")
+    h.melding()  # a second melding, still to be assessed
+    for case in INVALID:
+        base = _valid_base(h, case.method)
+        try:
+            exc = assert_refused(app, case.method, case.change(base), case.error)
+            assert type(exc) is case.error
+            assert isinstance(exc, InvalidCommand)
+            assert case.loc in exc.fields, exc.fields
+            if case.leak is not None:
+                shown = "".join(traceback.format_exception(exc))
+                assert case.leak not in str(exc)
+                assert case.leak not in repr(exc.as_dict())
+                assert case.leak not in shown
+        except (AssertionError, pytest.fail.Exception) as err:
+            raise AssertionError(f"{case.name}: {err}") from None
+    # and the valid forms of the same commands are accepted (the changes made them invalid)
+    app.set_veiligheidsplan(_valid_base(h, "set_veiligheidsplan"))
+    app.complete_veiligheidsbeoordeling(_valid_base(h, "complete_veiligheidsbeoordeling"))
+
+
+def test_pydantic_command_objects_screen_rationale_on_construction() -> None:
+    from hgkm_workflow.commands import SetVeiligheidsplan
+
+    with pytest.raises(PersonalDataSuspected) as info:
+        SetVeiligheidsplan(actor=LT, rationale=f"mail {FAKE_EMAIL}", case_id=uuid4(),
+                           voorwaarden=["geen_geweld"])
+    assert FAKE_EMAIL not in str(info.value)
+    check_error_shape(info.value)
+
+
+def test_business_time_in_the_future_is_refused(app: HgkmApplication, clock: SettableClock) -> None:
+    h = Household(app, clock)
+    h.to_directe_veiligheid()
+    future = clock.now() + timedelta(hours=1)
+    exc = assert_refused(app, "take_crisis_measure",
+                         h.cmd(actor=LT, measure="crisisopvang", occurred_at=future.isoformat()),
+                         Rule("OCCURRED_IN_FUTURE"))
+    assert future.isoformat() not in str(exc)
+    # a melding dated tomorrow opens no case
+    data = _valid_base(h, "receive_melding")
+    del data["case_id"]
+    data["occurred_at"] = (clock.now() + timedelta(days=1)).isoformat()
+    assert_refused(app, "receive_melding", data, Rule("OCCURRED_IN_FUTURE"))
+    assert len(app.list_cases()) == 1
+    # the same command dated in the past is fine
+    app.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang",
+                                  occurred_at=(clock.now() - timedelta(hours=1)).isoformat()))
+
+
+def test_commands_for_an_unknown_case_are_refused(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.to_directe_veiligheid()
+    unknown = uuid4()
+    for method, data in [
+        ("set_veiligheidsplan", {"voorwaarden": ["geen_geweld"]}),
+        ("take_crisis_measure", {"measure": "crisisopvang"}),
+        ("close_case", {"reason": "other"}),
+        ("impose_huisverbod", {"removed_person_id": str(h.perpetrator), "actor": BURGEMEESTER}),
+        ("accept_handover", {"actor": LT2}),
+    ]:
+        cmd = {**h.cmd(actor=LT), **data, "case_id": str(unknown)}
+        exc = assert_refused(app, method, cmd, CaseNotFound)
+        assert exc.code == "CASE_NOT_FOUND"
+    for query in (app.get_case, app.load_case, app.case_events):
+        with pytest.raises(CaseNotFound):
+            query(unknown)
+    # an advies is not a case
+    advies = app.record_advies({"actor": VT, "rationale": "advice asked by a GP",
+                                "region": "rotterdam-rijnmond", "gemeente": "GM0599",
+                                "melder_type": "gezondheidszorg"})
+    cmd = {**h.cmd(actor=LT, voorwaarden=["geen_geweld"]), "case_id": str(advies.aggregate_id)}
+    assert_refused(app, "set_veiligheidsplan", cmd, CaseNotFound)
+    with pytest.raises(CaseNotFound):
+        app.get_case(advies.aggregate_id)
+
+
+def test_refusal_messages_name_no_person_details(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """Errors about persons refer to them by pseudonymous id only."""
+    h = Household(app, clock)
+    h.melding()
+    stranger = UUID("00000000-0000-4000-8000-00000000abcd")
+    exc = assert_refused(app, "correct_person_role",
+                         h.cmd(person_id=str(stranger), role="victim"),
+                         Rule("PERSON_NOT_IN_CASE"))
+    assert exc.message == f"person {stranger} is not part of this household case"
+    assert "victim" not in str(exc)
+
+
+def test_clock_reading_is_the_only_time_source_for_refusals(
+    make_app: Callable[..., HgkmApplication], sqlite_url: str
+) -> None:
+    """OCCURRED_IN_FUTURE is measured against the injected clock, not the wall clock."""
+    early = SettableClock(datetime(2001, 1, 1, 12, 0, tzinfo=UTC))
+    app = make_app(sqlite_url, clock=early)
+    h = Household(app, early)
+    data = _valid_base(h, "receive_melding")
+    del data["case_id"]
+    data["occurred_at"] = "2002-01-01T12:00:00+00:00"  # long past by the wall clock
+    assert_refused(app, "receive_melding", data, Rule("OCCURRED_IN_FUTURE"))

@@ -23,6 +23,7 @@ enable it.) Each catch-up is bounded by the maximum notification id read at its 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -46,6 +47,8 @@ from hgkm_workflow.projections.tracking import (
     read_rows,
     write_row,
 )
+
+_STOP_CHECK = 0.1  # seconds between checks of the stop event while listening
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: last notification id processed, and the maximum id."""
@@ -152,8 +155,9 @@ class ProjectionRunner:
 
         Args:
             names: The projections to rebuild; all of this runner's by default.
-            progress: Called after each batch with ``(done, total)``: the last
-                notification id processed and the maximum notification id.
+            progress: Called with ``(0, total)`` first and then after each batch with
+                ``(done, total)``: the last notification id processed and the maximum
+                notification id (``total`` grows if events arrive during the rebuild).
 
         Returns:
             The number of notifications processed.
@@ -192,18 +196,20 @@ class ProjectionRunner:
         max_id = self._app.recorder.max_notification_id() or 0
         with self._engine.connect() as conn:
             rows = read_rows(conn, self._projections) if self._has_tracking(conn) else {}
-        lowest = min((rows[n].position if n in rows else 0) for n in self._projections)
-        return max(0, max_id - lowest) if self._projections else 0
+        lowest = min((rows[n].position if n in rows else 0 for n in self._projections), default=0)
+        return max(0, max_id - lowest)
 
     def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
         """Keep catching up until ``stop_event`` is set.
 
         Runs in the calling thread; start it in a thread of its own to run in the
-        background. On PostgreSQL it LISTENs on the channel the eventsourcing recorder
-        NOTIFYs on each insert, so new events are applied promptly, and still catches up
-        at least every ``poll_interval`` seconds (a notification only wakes it up; the
-        tracking table stays the single source of the position). On SQLite, which has
-        no notifications, it polls every ``poll_interval`` seconds. Errors propagate.
+        background. On PostgreSQL it LISTENs (on a connection of its own) on the channel
+        that the eventsourcing recorder NOTIFYs on each insert, so new events are applied
+        promptly, and still catches up at least every ``poll_interval`` seconds. A
+        notification only wakes it up: it then runs :meth:`catch_up`, so the tracking
+        table stays the single source of the position (``recorder.subscribe()`` is not
+        used: it would pull every notification a second time). On SQLite, which has no
+        notifications, it polls every ``poll_interval`` seconds. Errors propagate.
 
         Args:
             stop_event: Set it to stop following (within about ``poll_interval``).
@@ -241,6 +247,8 @@ class ProjectionRunner:
         max_id = self._app.recorder.max_notification_id() or 0
         stop = max_id if until is None else until
         names = [p.name for p in projections]
+        if progress is not None:
+            progress(0, max_id)
         processed = 0
         while True:
             with self._engine.connect() as conn:
@@ -322,8 +330,14 @@ class ProjectionRunner:
             pg.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
 
             def wait() -> None:
-                for _ in pg.notifies(timeout=poll_interval, stop_after=1):
-                    pass
+                deadline = time.monotonic() + poll_interval
+                while not stop_event.is_set():
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    # Short slices, so that setting stop_event is noticed promptly.
+                    for _ in pg.notifies(timeout=min(remaining, _STOP_CHECK), stop_after=1):
+                        return
 
             yield wait
 
