@@ -187,6 +187,7 @@ class ActorRole(StrEnum):
     ZORG_EN_VEILIGHEIDSHUIS = "zorg_en_veiligheidshuis"
     HULPVERLENER = "hulpverlener"
     ERVARINGSDESKUNDIGE = "ervaringsdeskundige"
+    AUDITOR = "auditor"
     SCHEDULER = "scheduler"
     SYSTEM = "system"
 

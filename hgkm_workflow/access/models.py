@@ -1,0 +1,78 @@
+"""Who reads, and why: the access request every query carries, and the decision on it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from hgkm_workflow.commands import Actor, Rationale
+
+
+class Purpose(StrEnum):
+    """Why an actor reads (doelbinding): every read states one."""
+
+    TRIAGE = "triage"
+    CASE_WORK = "case_work"
+    CASUSREGIE = "casusregie"
+    MDA_CONSULTATION = "mda_consultation"
+    MONITORING = "monitoring"
+    HUISVERBOD = "huisverbod"
+    FEEDBACK_TO_MELDER = "feedback_to_melder"
+    AUDIT = "audit"
+    ERASURE_REQUEST = "erasure_request"
+    EXPORT = "export"
+    EMERGENCY = "emergency"
+
+
+class Resource(StrEnum):
+    """What is read."""
+
+    CASE = "case"
+    TIMELINE = "timeline"
+    AS_OF = "as_of"
+    EXPLAIN = "explain"
+    PERSON_REGISTER = "person_register"
+    EXPORT = "export"
+    CASE_LIST = "case_list"
+    DEADLINES = "deadlines"
+    ACCESS_LOG = "access_log"
+
+
+class Access(BaseModel):
+    """An actor and a purpose; with purpose ``emergency`` a safety reason is required."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    actor: Actor
+    purpose: Purpose
+    safety_reason: Rationale | None = Field(
+        default=None,
+        description="Why safety requires access without involvement (emergency access).",
+    )
+
+
+class Verdict(StrEnum):
+    """The outcome of an access decision."""
+
+    GRANTED = "granted"
+    EMERGENCY = "emergency"
+    REFUSED = "refused"
+
+
+DecisionRule = Annotated[str, StringConstraints(max_length=200)]
+
+
+class AccessDecision(BaseModel):
+    """The policy's answer, with the rule that gave it (logged, never with personal data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    rule: DecisionRule
+
+    @property
+    def allowed(self) -> bool:
+        """Whether the read may go ahead."""
+        return self.verdict is not Verdict.REFUSED

@@ -1,0 +1,156 @@
+"""The access policy: need to know, as data per region, decided by a pure function.
+
+:func:`decide` takes the access request (actor and purpose), what is read, and the facts about
+the case that matter for involvement (region, casusregie, MDA++ escalation, huisverbod), and
+returns granted, emergency or refused with the rule that decided. It reads no database and no
+clock. The policy data is ``hgkm_workflow/data/access/policy.yaml`` (documented defaults); a
+host may pass its own :class:`AccessPolicy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from hgkm_workflow.access.models import Access, AccessDecision, Purpose, Verdict
+from hgkm_workflow.errors import HgkmError
+
+
+class InvalidPolicy(HgkmError):
+    """The access policy data cannot be used."""
+
+    code = "INVALID_ACCESS_POLICY"
+    default_rule = "access policy data"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One kind of involvement and the purposes it allows."""
+
+    name: str
+    purposes: frozenset[Purpose]
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RegionAccess:
+    """Who is Veilig Thuis and MDA++ kernteam in a region."""
+
+    veilig_thuis: frozenset[str]
+    mda_kernteam: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the policy needs to know about a case (ids and codes only)."""
+
+    region: str
+    regie_organisation: str | None = None
+    offered_to_organisation: str | None = None
+    mda_escalated: bool = False
+    huisverbod_imposed: bool = False
+
+
+@dataclass(frozen=True)
+class AccessPolicy:
+    """Grants and region tables."""
+
+    version: int
+    grants: dict[str, Grant]
+    regions: dict[str, RegionAccess] = field(default_factory=dict)
+
+    def region(self, region: str) -> RegionAccess:
+        """The region's tables; by convention ``vt-<region>`` when the region is not listed."""
+        return self.regions.get(region, RegionAccess(frozenset({f"vt-{region}"}), frozenset()))
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> AccessPolicy:
+        """Build a policy from its YAML/JSON form."""
+        try:
+            grants = {
+                name: Grant(name=name, purposes=frozenset(Purpose(p) for p in g["purposes"]),
+                            roles=frozenset(g.get("roles", [])))
+                for name, g in data["grants"].items()
+            }
+            regions = {
+                name: RegionAccess(veilig_thuis=frozenset(r.get("veilig_thuis", [])),
+                                   mda_kernteam=frozenset(r.get("mda_kernteam", [])))
+                for name, r in (data.get("regions") or {}).items()
+            }
+            return cls(version=int(data["version"]), grants=grants, regions=regions)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidPolicy(f"access policy data is malformed ({type(exc).__name__})") from None
+
+
+@cache
+def default_policy() -> AccessPolicy:
+    """The documented default policy shipped with the library."""
+    text = resources.files("hgkm_workflow").joinpath("data/access/policy.yaml").read_text("utf-8")
+    return AccessPolicy.from_data(yaml.safe_load(text))
+
+
+def involvements(access: Access, facts: CaseFacts, policy: AccessPolicy) -> list[str]:
+    """The names of the grants the actor holds on this case."""
+    org = access.actor.organisation
+    role = access.actor.role.value
+    region = policy.region(facts.region)
+    held: list[str] = []
+    if org in region.veilig_thuis:
+        held.append("veilig_thuis")
+    if org in {facts.regie_organisation, facts.offered_to_organisation} - {None}:
+        held.append("casusregie")
+    if facts.mda_escalated and org in region.mda_kernteam:
+        held.append("mda_kernteam")
+    for name, grant in policy.grants.items():
+        if grant.roles and role in grant.roles:
+            if name == "burgemeester" and not facts.huisverbod_imposed:
+                continue
+            held.append(name)
+    return held
+
+
+def decide(access: Access, facts: CaseFacts, policy: AccessPolicy | None = None) -> AccessDecision:
+    """Decide a read of one case: involvement first, then emergency access, else refusal."""
+    pol = policy or default_policy()
+    held = involvements(access, facts, pol)
+    for name in held:
+        grant = pol.grants.get(name)
+        if grant is not None and access.purpose in grant.purposes:
+            return AccessDecision(verdict=Verdict.GRANTED,
+                                  rule=f"policy v{pol.version}: {name} / {access.purpose.value}")
+    if access.purpose is Purpose.EMERGENCY:
+        if access.safety_reason:
+            return AccessDecision(verdict=Verdict.EMERGENCY,
+                                  rule=f"policy v{pol.version}: emergency access "
+                                       "(privacy never blocks safety, seed 004)")
+        return AccessDecision(verdict=Verdict.REFUSED,
+                              rule=f"policy v{pol.version}: emergency access needs a safety reason")
+    why = "no involvement" if not held else f"{', '.join(held)} does not cover this purpose"
+    return AccessDecision(verdict=Verdict.REFUSED,
+                          rule=f"policy v{pol.version}: {why} ({access.purpose.value})")
+
+
+def decide_without_case(access: Access, region: str | None,
+                        policy: AccessPolicy | None = None) -> AccessDecision:
+    """Decide a read not tied to one case (lists, exports): Veilig Thuis or audit only."""
+    pol = policy or default_policy()
+    org = access.actor.organisation
+    if region is not None and org in pol.region(region).veilig_thuis \
+            and access.purpose in pol.grants["veilig_thuis"].purposes:
+        return AccessDecision(verdict=Verdict.GRANTED,
+                              rule=f"policy v{pol.version}: veilig_thuis / {access.purpose.value}")
+    if region is None and any(org in r.veilig_thuis for r in pol.regions.values()) \
+            and access.purpose in pol.grants["veilig_thuis"].purposes:
+        return AccessDecision(verdict=Verdict.GRANTED,
+                              rule=f"policy v{pol.version}: veilig_thuis / {access.purpose.value}")
+    auditor = pol.grants.get("auditor")
+    if auditor is not None and access.actor.role.value in auditor.roles \
+            and access.purpose in auditor.purposes:
+        return AccessDecision(verdict=Verdict.GRANTED,
+                              rule=f"policy v{pol.version}: auditor / {access.purpose.value}")
+    return AccessDecision(verdict=Verdict.REFUSED,
+                          rule=f"policy v{pol.version}: not Veilig Thuis of the region nor auditor")
