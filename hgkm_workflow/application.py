@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, ClassVar, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 from uuid import UUID, uuid4
 
 import sqlalchemy as sa
@@ -59,6 +59,13 @@ from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.recording import recording_at
 from hgkm_workflow.store import StoreConfig, parse_store_url
 from hgkm_workflow.views import CaseView
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from hgkm_workflow.audit import AsOfComparison, AsOfState, EventExplanation, VerifyReport
+    from hgkm_workflow.exchange import ExportResult, ImportResult
+    from hgkm_workflow.timeline import TimelineEntry
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -149,6 +156,9 @@ class HgkmApplication(Application[UUID]):
 
     name = "hgkm"
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
+    #: Snapshots replay with the cheap projector too (see :mod:`hgkm_workflow.loading`).
+    snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {
+        HouseholdCase: project_events, Advies: project_events}
 
     def __init__(
         self,
@@ -722,6 +732,51 @@ class HgkmApplication(Application[UUID]):
         if not events:
             raise CaseNotFound(f"no case {case_id}")
         return events
+
+    # ------------------------------------------------------------------ audit (hgkm_workflow.audit)
+
+    def timeline(self, case_id: UUID) -> list[TimelineEntry]:
+        """The case's history in plain language (see :func:`hgkm_workflow.audit.timeline`)."""
+        from hgkm_workflow import audit
+
+        return audit.timeline(self, case_id)
+
+    def state_as_of(self, case_id: UUID, at: datetime,
+                    basis: Literal["business", "recorded"] = "business") -> AsOfState:
+        """The case as it stood at ``at`` (see :func:`hgkm_workflow.audit.state_as_of`)."""
+        from hgkm_workflow import audit
+
+        return audit.state_as_of(self, case_id, at, basis)
+
+    def compare_as_of(self, case_id: UUID, at: datetime) -> AsOfComparison:
+        """True then versus known then (see :func:`hgkm_workflow.audit.compare_as_of`)."""
+        from hgkm_workflow import audit
+
+        return audit.compare_as_of(self, case_id, at)
+
+    def explain_event(self, case_id: UUID, version: int) -> EventExplanation:
+        """One recorded decision explained (see :func:`hgkm_workflow.audit.explain_event`)."""
+        from hgkm_workflow import audit
+
+        return audit.explain_event(self, case_id, version)
+
+    def verify(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+        """Replay every case and rebuild every view elsewhere; compare (audit.verify)."""
+        from hgkm_workflow import audit
+
+        return audit.verify(self, progress)
+
+    def export_jsonl(self, target: str | Path | IO[str]) -> ExportResult:
+        """Write the whole event stream as JSON Lines (see :mod:`hgkm_workflow.exchange`)."""
+        from hgkm_workflow import exchange
+
+        return exchange.export_jsonl(self, target)
+
+    def import_jsonl(self, source: str | Path | IO[str]) -> ImportResult:
+        """Import an export into this (empty) store (see :mod:`hgkm_workflow.exchange`)."""
+        from hgkm_workflow import exchange
+
+        return exchange.import_jsonl(self, source)
 
     @contextmanager
     def using_clock(self, clock: Clock) -> Iterator[None]:

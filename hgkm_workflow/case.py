@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.domain import event
 
@@ -376,7 +376,7 @@ class HouseholdCase(ClockedAggregate):
 
     def _start_vt_service(self, ctx: DecisionContext, service: str, melding_id: str,
                           prov: JsonDict) -> None:
-        service_id = str(uuid4())
+        service_id = dl.derived_id(self, "vt_service")
         self._vt_service_started(**prov, service_id=service_id, service=service,
                                  melding_id=melding_id)
         dl.start(self, ctx, "VtServiceStarted", ctx.at, service_id, {})
@@ -877,7 +877,7 @@ class HouseholdCase(ClockedAggregate):
     # ================================================================== VT monitoring
 
     def _start_monitoring(self, ctx: DecisionContext, prov: JsonDict) -> None:
-        monitoring_id = str(uuid4())
+        monitoring_id = dl.derived_id(self, "vt_monitoring")
         self._monitoring_started(**{**prov, "rule": "T4 monitoring (001)"},
                                  monitoring_id=monitoring_id)
         dl.start(self, ctx, "VtMonitoringStarted", ctx.at, monitoring_id, {})

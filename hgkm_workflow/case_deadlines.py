@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid5
 
 from hgkm_workflow.calendar import WorkingDayCalendar
 from hgkm_workflow.clock import as_utc
@@ -64,12 +64,24 @@ _APPLIES: dict[str, Any] = {
 #: Rules whose due instant ends a huisverbod rather than marking a breach.
 HUISVERBOD_END_RULES = frozenset({"T6", "T7"})
 
+#: Namespace of the ids a case derives for its own sub-records (deadlines, services, monitoring).
+ID_NAMESPACE = UUID("6f1d3c52-2b8e-5d0a-9c41-7a2f0e9b8d15")
 
-def _record(comp: DueComputation, rule: DeadlineRule, subject_kind: str, subject_id: str,
-            melding_id: str | None, due: datetime | None = None,
+
+def derived_id(case: HouseholdCase, kind: str) -> str:
+    """An id for a record the case creates in its next event, derived from (case id, version).
+
+    Deterministic, so the same commands give the same events (replays, the seeded simulation);
+    unique, because every event of a case has its own version. Never derived from personal data.
+    """
+    return str(uuid5(ID_NAMESPACE, f"{case.id}:{case.version + 1}:{kind}"))
+
+
+def _record(case: HouseholdCase, comp: DueComputation, rule: DeadlineRule, subject_kind: str,
+            subject_id: str, melding_id: str | None, due: datetime | None = None,
             counting: str | None = None) -> JsonDict:
     return {
-        "deadline_id": str(uuid4()),
+        "deadline_id": derived_id(case, f"deadline:{rule.id}:{comp.checkpoint}"),
         "rule_id": rule.id,
         "rule_name": rule.name,
         "rule_version": rule.version,
@@ -104,14 +116,14 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
         comp = compute_due(rule, count_from, ctx.calendar)
         if rule.id == "T7" and "due_override" in facts:
             new_end: datetime = facts["due_override"]
-            rec = _record(comp, rule, kind, subject_id, melding_id, due=new_end,
+            rec = _record(case, comp, rule, kind, subject_id, melding_id, due=new_end,
                           counting=f"extended to {new_end.isoformat()}; legal bound: "
                                    f"{comp.counting}")
         else:
-            rec = _record(comp, rule, kind, subject_id, melding_id)
+            rec = _record(case, comp, rule, kind, subject_id, melding_id)
         case._deadline_started(deadline=rec)
         for cp in checkpoint_dues(rule, count_from, ctx.calendar):
-            case._deadline_started(deadline=_record(cp, rule, kind, subject_id, melding_id))
+            case._deadline_started(deadline=_record(case, cp, rule, kind, subject_id, melding_id))
 
 
 def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime,

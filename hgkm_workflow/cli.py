@@ -9,13 +9,14 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from hgkm_workflow.cli_audit import audit_app, export_events, import_events, scenario_app
 from hgkm_workflow.cli_monitor import monitor
+from hgkm_workflow.cli_simulate import simulate
 from hgkm_workflow.errors import HgkmError
 
 app = typer.Typer(help="hgkm_workflow: gefaseerd samenwerken aan veiligheid, event-sourced.",
@@ -23,8 +24,6 @@ app = typer.Typer(help="hgkm_workflow: gefaseerd samenwerken aan veiligheid, eve
 deadlines_app = typer.Typer(help="Statutory time limits: explain a rule, list what is due.",
                             no_args_is_help=True)
 cases_app = typer.Typer(help="List and inspect household cases.", no_args_is_help=True)
-audit_app = typer.Typer(help="Replay a case's history to see who decided what, when and why.",
-                        no_args_is_help=True)
 docs_app = typer.Typer(help="Generate the docs that are drawn from the code.",
                        no_args_is_help=True)
 projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
@@ -34,6 +33,10 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(docs_app, name="docs")
 app.add_typer(projections_app, name="projections")
 app.command("monitor")(monitor)
+app.add_typer(scenario_app, name="scenario")
+app.command("export")(export_events)
+app.command("import")(import_events)
+app.command("simulate")(simulate)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
                                                          "postgresql://…); default "
@@ -120,26 +123,6 @@ def cases_list(db: DbOption = None, region: str | None = None, phase: str | None
                       r.phase_entered_at.date().isoformat(), str(r.meldingen),
                       str(r.loop_backs), r.mda)
     console.print(table)
-
-
-@audit_app.command("timeline")
-def audit_timeline(case: str, db: DbOption = None, as_json: JsonOption = False) -> None:
-    """The case's history, one line per event: when, who, what, why."""
-    from hgkm_workflow.timeline import timeline
-
-    application = _open(db)
-    try:
-        entries = timeline(application.case_events(UUID(case)))
-    except HgkmError as exc:
-        _fail(exc)
-        return
-    finally:
-        application.close()
-    if as_json:
-        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2))
-        return
-    for e in entries:
-        console.print(e.line(), highlight=False, markup=False, soft_wrap=True)
 
 
 @deadlines_app.command("explain")

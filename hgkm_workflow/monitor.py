@@ -279,7 +279,8 @@ class _Scope:
 
     def within(self, col: Any, start: datetime | None = None,
                end: datetime | None = None) -> Any:
-        return sa.and_(col >= (start or self.start), col < (end or self.end))
+        return sa.and_(col >= (start or self.start), col < (end or self.end),
+                       col <= self.as_of)
 
     def days(self, a: Any, b: Any) -> Any:
         if self.dialect == "sqlite":

@@ -153,7 +153,8 @@ def timeliness_chart(report: MonitorReport) -> str:
             body.append(_rect(x, bottom - h, bar, h, _COLORS[rule],
                               f"{rule} {month}: {_n(f.numerator)} of {_n(f.denominator)} on time"))
     for j, rule in enumerate(("T1", "T3")):
-        body.append(_rect(left + 8 + j * 220, 4, 12, 12, _COLORS[rule], rule))
+        body.append(f'<rect x="{left + 8 + j * 220}" y="4" width="12" height="12" '
+                    f'fill="{_COLORS[rule]}"/>')  # legend swatch, not a data mark
         body.append(_text(left + 24 + j * 220, 14,
                           "T1 veiligheidsbeoordeling" if rule == "T1" else "T3 onderzoek / V&V",
                           "start"))

@@ -354,9 +354,12 @@ class PersonIndexProjection(Projection):
                     "last_stage": stage,
                 },
             )
-        self._link(conn, case_id, number, at, ev.melding_id, persons)
+        fresh = cur is None or cur.ended_at is not None  # a new involvement: nobody linked yet
+        self._link(conn, case_id, number, at, ev.melding_id, persons, fresh=fresh)
         ids = [p["person_id"] for p in persons]
-        known = {r.person_id for r in conn.execute(_known_members, {"c": case_id, "persons": ids})}
+        known = (set() if cur is None else  # a new case has no members yet
+                 {r.person_id for r in conn.execute(_known_members,
+                                                    {"c": case_id, "persons": ids})})
         new = [
             {"person_id": p["person_id"], "case_id": case_id, "role": p["role"], "since": at}
             for p in persons
@@ -373,8 +376,11 @@ class PersonIndexProjection(Projection):
         at: datetime,
         melding_id: str | None,
         persons: Sequence[Mapping[str, str]],
+        *,
+        fresh: bool = False,
     ) -> None:
-        linked = {r.person_id for r in conn.execute(_linked, {"c": case_id, "n": number})}
+        linked = (set() if fresh else
+                  {r.person_id for r in conn.execute(_linked, {"c": case_id, "n": number})})
         rows = [
             {
                 "person_id": p["person_id"],
@@ -448,7 +454,7 @@ class PersonIndexProjection(Projection):
                     },
                 )
                 members = [dict(r._mapping) for r in conn.execute(_members_of, {"c": case_id})]
-                self._link(conn, case_id, number, at, None, members)
+                self._link(conn, case_id, number, at, None, members, fresh=True)
             cur_pending, cur_service, cur_monitoring = 0, False, False
         else:
             cur_pending = int(cur.pending_assessments)

@@ -1,0 +1,369 @@
+"""Export and import the whole event stream as JSON Lines (docs/export-format.md).
+
+One line per event, in notification order: the aggregate and its id, the event's version and
+type, its business and recording time, and its payload as readable JSON. Values JSON has no
+type for (instants, dates, UUIDs) are written as strings and listed in ``types`` by JSON
+Pointer, so an import restores them exactly. The payload is the event as *stored*: an event
+written in an older schema version keeps that version (``class_version``) and is upcast when
+read, in the importing store as in the exporting one.
+
+Events hold pseudonymous ids and codes only; the person register (names, BSNs, addresses) is
+never exported. As a second line of defence, free-text fields (``rationale``,
+``open_deadline_reason``) that look like identifying data are replaced by a marker on export
+and counted in the result.
+
+Import writes into an **empty** store through the recorder (encoded by the importing
+application: its cipher and compressor apply), then catches the read models up, so state and
+views equal those of the exporting store.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.utils import resolve_topic
+
+from hgkm_workflow.audit import BusinessClock
+from hgkm_workflow.clock import as_utc
+from hgkm_workflow.errors import HgkmError
+from hgkm_workflow.privacy import find_identifying_data
+
+if TYPE_CHECKING:
+    from hgkm_workflow.application import HgkmApplication
+
+__all__ = [
+    "FORMAT",
+    "ExchangeError",
+    "ExportResult",
+    "ImportResult",
+    "StoreNotEmpty",
+    "decode_stored_state",
+    "encode_state",
+    "export_jsonl",
+    "import_jsonl",
+]
+
+FORMAT = "hgkm-events/1"
+"""Written on every line; an import refuses lines of another format."""
+
+REDACTED = "[redacted on export: looked like identifying data]"
+_SCREENED_FIELDS = frozenset({"rationale", "open_deadline_reason"})
+_TOPIC_PREFIX = "hgkm_workflow."
+_REQUIRED = ("format", "aggregate", "case_id", "version", "event_type", "topic",
+             "class_version", "recorded_at", "payload")
+
+
+class ExchangeError(HgkmError):
+    """An export file cannot be imported (names the line)."""
+
+    code = "INVALID_EXPORT"
+    default_rule = "docs/export-format.md"
+
+
+class StoreNotEmpty(HgkmError):
+    """Import only writes into an empty store."""
+
+    code = "STORE_NOT_EMPTY"
+    default_rule = "import into an empty store"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote.
+
+    Attributes:
+        events: Lines written.
+        aggregates: Distinct cases and adviezen.
+        redacted: Free-text values replaced because they looked like identifying data.
+    """
+
+    events: int
+    aggregates: int
+    redacted: int
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import wrote.
+
+    Attributes:
+        events: Events inserted.
+        aggregates: Distinct cases and adviezen.
+        read_model_events: Events the read models applied while catching up.
+    """
+
+    events: int
+    aggregates: int
+    read_model_events: int
+
+
+# ---------------------------------------------------------------------------- codec
+
+
+def decode_stored_state(app: HgkmApplication, state: bytes) -> dict[str, Any]:
+    """Decrypt, decompress and decode a stored event's state as the application stored it.
+
+    No upcasting happens here: an old event keeps its ``class_version`` key (absent for 1).
+    """
+    mapper = app.mapper
+    data = state
+    if mapper.cipher:
+        data = mapper.cipher.decrypt(data)
+    if mapper.compressor:
+        data = mapper.compressor.decompress(data)
+    decoded: dict[str, Any] = mapper.transcoder.decode(data)
+    return decoded
+
+
+def encode_state(app: HgkmApplication, state: dict[str, Any]) -> bytes:
+    """Encode, compress and encrypt an event state the way the application stores it."""
+    mapper = app.mapper
+    data = mapper.transcoder.encode(state)
+    if mapper.compressor:
+        data = mapper.compressor.compress(data)
+    if mapper.cipher:
+        data = mapper.cipher.encrypt(data)
+    return data
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+
+
+def _unpointer(pointer: str) -> list[str]:
+    if not pointer.startswith("/"):
+        raise ValueError(f"not a JSON pointer: {pointer!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
+
+
+def _plain(value: Any, path: tuple[str, ...], types: dict[str, str]) -> Any:
+    """JSON-ready copy of ``value``; records non-JSON types in ``types``."""
+    if isinstance(value, datetime):
+        types[_pointer(path)] = "datetime"
+        return value.isoformat()
+    if isinstance(value, date):
+        types[_pointer(path)] = "date"
+        return value.isoformat()
+    if isinstance(value, UUID):
+        types[_pointer(path)] = "uuid"
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v, (*path, str(k)), types) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, (*path, str(i)), types) for i, v in enumerate(value)]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise ExchangeError(f"cannot export a value of type {type(value).__name__}")
+
+
+_RESTORE: dict[str, Callable[[str], Any]] = {
+    "datetime": datetime.fromisoformat, "date": date.fromisoformat, "uuid": UUID,
+}
+
+
+def _restore(payload: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
+    for pointer, kind in types.items():
+        convert = _RESTORE.get(kind)
+        if convert is None:
+            raise ValueError(f"unknown type {kind!r}")
+        parts = _unpointer(pointer)
+        holder: Any = payload
+        for part in parts[:-1]:
+            holder = holder[int(part)] if isinstance(holder, list) else holder[part]
+        last = parts[-1]
+        if isinstance(holder, list):
+            holder[int(last)] = convert(holder[int(last)])
+        else:
+            holder[last] = convert(holder[last])
+    return payload
+
+
+def _screen(value: Any) -> tuple[Any, int]:
+    """Replace screened free-text fields that look like identifying data; count them."""
+    if isinstance(value, dict):
+        count = 0
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k in _SCREENED_FIELDS and isinstance(v, str) and find_identifying_data(v):
+                out[k] = REDACTED
+                count += 1
+            else:
+                out[k], n = _screen(v)
+                count += n
+        return out, count
+    if isinstance(value, list):
+        items = [_screen(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    return value, 0
+
+
+# ---------------------------------------------------------------------------- export
+
+
+@contextmanager
+def _opened(target: str | Path | IO[str], mode: str) -> Iterator[IO[str]]:
+    if isinstance(target, str | Path):
+        with Path(target).open(mode, encoding="utf-8") as handle:
+            yield handle
+    else:
+        yield target
+
+
+def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
+                 batch_size: int = 500) -> ExportResult:
+    """Write every stored event, in notification order, one JSON object per line.
+
+    Args:
+        app: The application whose store is exported.
+        target: A file path or an open text stream.
+        batch_size: Notifications read per query.
+
+    Returns:
+        Counts of what was written.
+    """
+    clocks: dict[UUID, BusinessClock] = {}
+    written = redacted = 0
+    with _opened(target, "w") as out:
+        start = 0
+        while True:
+            batch = app.recorder.select_notifications(start=start, limit=batch_size,
+                                                      inclusive_of_start=False)
+            if not batch:
+                break
+            for n in batch:
+                line, count = _line(app, n, clocks)
+                redacted += count
+                out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+                written += 1
+            start = batch[-1].id
+    return ExportResult(events=written, aggregates=len(clocks), redacted=redacted)
+
+
+def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock]
+          ) -> tuple[dict[str, Any], int]:
+    state = decode_stored_state(app, n.state)
+    class_version = int(state.pop("class_version", 1))
+    recorded: datetime = state.pop("timestamp")
+    aggregate_id = UUID(str(n.originator_id))
+    domain_event = app.mapper.to_domain_event(n)
+    business = clocks.setdefault(aggregate_id, BusinessClock()).business_time(domain_event)
+    types: dict[str, str] = {}
+    payload, count = _screen(_plain(state, (), types))
+    qualname = n.topic.rpartition(":")[2]
+    return {
+        "format": FORMAT,
+        "position": n.id,
+        "aggregate": qualname.rpartition(".")[0] or qualname,
+        "case_id": str(aggregate_id),
+        "version": n.originator_version,
+        "event_type": qualname.rpartition(".")[2],
+        "topic": n.topic,
+        "class_version": class_version,
+        "business_time": business.isoformat(),
+        "recorded_at": as_utc(recorded).isoformat(),
+        "payload": payload,
+        "types": types,
+    }, count
+
+
+# ---------------------------------------------------------------------------- import
+
+
+def import_jsonl(app: HgkmApplication, source: str | Path | IO[str], *,
+                 batch_size: int = 500) -> ImportResult:
+    """Insert the events of an export into an empty store and catch the read models up.
+
+    Args:
+        app: The application of the (empty) target store.
+        source: A file path or an open text stream in the format of :func:`export_jsonl`.
+        batch_size: Events inserted per transaction.
+
+    Returns:
+        Counts of what was written.
+
+    Raises:
+        StoreNotEmpty: If the target store already holds events.
+        ExchangeError: If a line is malformed, out of order, or names an unknown event
+            (the message names the line; nothing of a failing batch is written).
+    """
+    if app.recorder.max_notification_id():
+        raise StoreNotEmpty("the target store already holds events; import needs an empty one")
+    versions: dict[UUID, int] = {}
+    batch: list[StoredEvent] = []
+    inserted = 0
+    with _opened(source, "r") as handle:
+        for number, text in enumerate(handle, start=1):
+            if not text.strip():
+                continue
+            stored = _stored_event(app, text, number, versions)
+            batch.append(stored)
+            if len(batch) >= batch_size:
+                inserted += _insert(app, batch, number)
+                batch = []
+        inserted += _insert(app, batch, None)
+    applied = app.catch_up()
+    return ImportResult(events=inserted, aggregates=len(versions), read_model_events=applied)
+
+
+def _insert(app: HgkmApplication, batch: list[StoredEvent], line: int | None) -> int:
+    if not batch:
+        return 0
+    try:
+        app.recorder.insert_events(batch)
+    except IntegrityError:
+        where = f"batch ending at line {line}" if line else "last batch"
+        raise ExchangeError(f"{where}: an event version already exists in the store") from None
+    return len(batch)
+
+
+def _stored_event(app: HgkmApplication, text: str, number: int,
+                  versions: dict[UUID, int]) -> StoredEvent:
+    def bad(why: str) -> ExchangeError:
+        return ExchangeError(f"line {number}: {why}")
+
+    try:
+        line = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise bad(f"not JSON ({exc.msg})") from None
+    if not isinstance(line, dict):
+        raise bad("not a JSON object")
+    missing = [k for k in _REQUIRED if k not in line]
+    if missing:
+        raise bad(f"missing {', '.join(missing)}")
+    if line["format"] != FORMAT:
+        raise bad(f"format {line['format']!r} is not {FORMAT!r}")
+    topic = line["topic"]
+    if not isinstance(topic, str) or not topic.startswith(_TOPIC_PREFIX):
+        raise bad("topic is not an hgkm_workflow event")
+    try:
+        resolve_topic(topic)
+    except Exception:  # TopicError or an import error: the event type does not exist here
+        raise bad(f"unknown event type {line['event_type']!r}") from None
+    try:
+        aggregate_id = UUID(str(line["case_id"]))
+        version = int(line["version"])
+        class_version = int(line["class_version"])
+        payload = line["payload"]
+        if not isinstance(payload, dict):
+            raise TypeError("payload is not an object")
+        state = _restore(payload, dict(line.get("types") or {}))
+        state["timestamp"] = as_utc(datetime.fromisoformat(line["recorded_at"]))
+    except (TypeError, ValueError, KeyError, IndexError) as exc:
+        raise bad(f"unreadable values ({type(exc).__name__})") from None
+    expected = versions.get(aggregate_id, 0) + 1
+    if version != expected:
+        raise bad(f"version {version} of {aggregate_id} out of order (expected {expected})")
+    versions[aggregate_id] = version
+    if class_version > 1:
+        state["class_version"] = class_version
+    return StoredEvent(originator_id=aggregate_id, originator_version=version, topic=topic,
+                       state=encode_state(app, state))
