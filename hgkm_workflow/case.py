@@ -307,6 +307,7 @@ class HouseholdCase(ClockedAggregate):
             raise RuleViolation("no such melding in this case", code="MELDING_NOT_FOUND",
                                 rule="melding-exists")
         TRIAGE.next_state(MeldingState(melding["state"]), "complete_veiligheidsbeoordeling")
+        self._require_open("complete_veiligheidsbeoordeling")  # a closed case is not re-closed
         outcome = cmd.outcome
         all_outcomes = {outcome, *cmd.additional_measures}
         service = VT_SERVICE_OUTCOMES.get(outcome)
@@ -392,6 +393,7 @@ class HouseholdCase(ClockedAggregate):
     def complete_vt_service(self, cmd: CompleteVtService, ctx: DecisionContext) -> None:
         """Complete the running onderzoek or Voorwaarden en Vervolg and route the case."""
         VT_SERVICE.next_state(VtServiceState(self.vt_service["state"]), "complete_vt_service")
+        self._require_open("complete_vt_service")  # a closed case is not re-closed
         if self.vt_service["service"] == "onderzoek" and cmd.conclusion is None:
             raise RuleViolation("an onderzoek ends with a conclusion", code="CONCLUSION_REQUIRED",
                                 rule="Handelingsprotocol Veilig Thuis: onderzoek")

@@ -70,35 +70,15 @@ def _fail(exc: HgkmError) -> None:
 
 
 @app.command()
-def demo(db: DbOption = None) -> None:
-    """Drive one household through every phase on the embedded store and print its timeline."""
-    from hgkm_workflow.application import HgkmApplication
-    from hgkm_workflow.clock import SettableClock
-    from hgkm_workflow.demo import drive_household, start_instant
-    from hgkm_workflow.timeline import timeline
+def demo(db: DbOption = None,
+         scale: Annotated[float, typer.Option(
+             "--scale", min=0.001, max=2.0,
+             help="Fraction of Rotterdam-Rijnmond's yearly volume to simulate for the quarter "
+                  "(default 0.25: about 770 meldingen and 760 adviezen)")] = 0.25) -> None:
+    """Simulate a quarter of a region, then show the monitor, audit timelines and a report."""
+    from hgkm_workflow.cli_simulate import run_demo
 
-    clock = SettableClock(start_instant())
-    application = HgkmApplication(db, clock=clock)
-    try:
-        console.rule("[bold]A household through gefaseerd samenwerken aan veiligheid")
-        case_id = drive_household(application, clock, say=lambda s: console.print(f"• {s}"))
-        console.rule(f"[bold]Timeline of case {case_id}")
-        for entry in timeline(application.case_events(case_id)):
-            console.print(entry.line(), highlight=False, markup=False, soft_wrap=True)
-        view = application.get_case(case_id)
-        met = sum(1 for d in view.deadlines if d.status == "met")
-        late = sum(1 for d in view.deadlines if d.status == "met_late")
-        breached = sum(1 for d in view.deadlines if d.breached)
-        console.rule("[bold]Summary")
-        console.print(f"phase {view.phase.value}, {view.version} events, loop-backs "
-                      f"{view.loop_backs}; deadlines met on time {met}, late {late}, "
-                      f"breaches recorded {breached}")
-        console.print(f"Store: {application.config.redacted()}")
-        console.print(f"Try: hgkm audit timeline {case_id}   ·   hgkm cases list   ·   "
-                      "hgkm deadlines explain veiligheidsbeoordeling --start "
-                      "2026-04-23T23:10:00+02:00")
-    finally:
-        application.close()
+    run_demo(db, scale=scale)
 
 
 @cases_app.command("list")

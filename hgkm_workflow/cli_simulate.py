@@ -134,15 +134,18 @@ def summary(result: Any, rows: Any) -> dict[str, Any]:
     }
 
 
+def _fmt(value: float, count: bool) -> str:
+    return f"{value:,.0f}" if count else f"{value:.1%}"
+
+
 def calibration_table(rows: Any, title: str = "Calibration: target versus simulated") -> Table:
     """The calibration rows as a rich table."""
     table = Table("figure", "target", "simulated", "tolerance", "source", "", title=title)
     for r in rows:
-        fmt = (lambda v: f"{v:,.0f}") if r.relative else (lambda v: f"{v:.1%}")
         tol = f"±{r.tolerance:.0%}" if r.relative else f"±{r.tolerance * 100:.0f} pt"
-        sim = "-" if r.simulated is None else fmt(r.simulated)
+        sim = "-" if r.simulated is None else _fmt(r.simulated, r.relative)
         source = f"{r.source}{' (estimate)' if r.estimate else ''}"
-        table.add_row(r.name, fmt(r.target), sim, tol, source,
+        table.add_row(r.name, _fmt(r.target, r.relative), sim, tol, source,
                       "[green]ok[/green]" if r.within else "[red]off[/red]")
     return table
 
@@ -162,3 +165,148 @@ def print_summary(result: Any, rows: Any, store: str) -> None:
         console.print(f"[yellow]refused commands[/yellow]: {dict(result.refusals)}")
     console.print(calibration_table(rows))
     console.print(f"Store: {store}")
+
+
+# ---------------------------------------------------------------------- hgkm demo
+
+DEMO_REGION = "rotterdam-rijnmond"
+DEMO_PERIOD = "2025Q1"
+DEMO_SCALE = 0.25
+REPORT_FILE = "hgkm-report.html"
+_HEADLINES = (
+    ("meldingen", "meldingen received"), ("adviezen", "adviezen recorded"),
+    ("classification.nieuw", "nieuw (CBS)"), ("classification.vervolgmelding", "vervolgmelding"),
+    ("classification.hermelding", "hermelding (national 38%)"),
+    ("melder_type.politie", "melder: police"), ("crisis.share", "crisis intervention"),
+    ("huisverbod.imposed", "huisverboden imposed"), ("huisverbod.extended", "  of which extended"),
+    ("outcome.onderzoek", "assessed: onderzoek"), ("mda.share", "cases escalated to MDA++"),
+    ("timeliness.T1.on_time", "T1 veiligheidsbeoordeling on time"),
+    ("timeliness.T3.on_time", "T3 onderzoek on time"),
+    ("timeliness.T1.open_breaches", "T1 open and past due"),
+    ("cases.active", "active cases"), ("occupancy.triage", "in triage"),
+    ("occupancy.directe_veiligheid", "in directe veiligheid"),
+    ("occupancy.risicogestuurde_zorg", "in risicogestuurde zorg"),
+    ("occupancy.herstel", "in herstel"), ("occupancy.waakvlam", "in waakvlam"),
+    ("returns_to_directe_veiligheid", "loop-backs to directe veiligheid"),
+)
+_BOOKKEEPING = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineClosedUnmet"})
+
+
+def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCALE,
+             timelines: int = 3) -> None:
+    """``hgkm demo``: simulate a quarter of a region, then show monitor, timelines and report.
+
+    Runs on the store ``db`` (default: ``hgkm.db`` in the working directory). Each run uses the
+    next seed that has not run on the store yet, so the demo can be run again and adds new
+    households rather than failing.
+    """
+    from pathlib import Path
+
+    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.clock import SettableClock
+    from hgkm_workflow.monitor import Period
+    from hgkm_workflow.report_html import write_html
+    from hgkm_workflow.simulation.driver import Simulation
+
+    period = Period.parse(DEMO_PERIOD)
+    first, until = period.first_day, period.end_day
+    clock = SettableClock(datetime(first.year, first.month, first.day, tzinfo=UTC))
+    app = HgkmApplication(db, clock=clock)
+    try:
+        seed = 1
+        while Simulation(app, clock, _demo_config(region, first, until, scale, seed)) \
+                .first_id() in app.repository:
+            seed += 1
+        config = _demo_config(region, first, until, scale, seed)
+        console.rule(f"[bold]hgkm demo — {config.region}, {period.label}, "
+                     f"{scale:g} of the yearly volume (seed {seed})")
+        console.print("Synthetic households (random ids, no personal data) go through the real "
+                      "engine in simulated time; the scheduler ticks every simulated morning.")
+        result, rows = run_with_progress(app, clock, config)
+        print_summary(result, rows, app.config.redacted())
+        report = app.monitor(region=config.region, period=DEMO_PERIOD)
+        _print_headlines(report)
+        case_ids = _interesting_cases(app, result, timelines)
+        for title, case_id in case_ids:
+            _print_timeline(app, title, case_id)
+        path = write_html(report, Path(REPORT_FILE))
+        store = app.config.redacted()
+    finally:
+        app.close()
+    console.rule("[bold]Next")
+    db_arg = f" --db {db}" if db else ""
+    example = case_ids[0][1] if case_ids else "<case id>"
+    console.print(f"Open [bold]{path.resolve()}[/bold] in a browser: the monitor as charts and "
+                  f"tables. Events and read models are in {store}.")
+    console.print(f"Try: hgkm monitor --region {config.region} --period {DEMO_PERIOD}{db_arg}\n"
+                  f"     hgkm cases list --region {config.region}{db_arg}\n"
+                  f"     hgkm audit timeline {example}{db_arg}\n"
+                  f"     hgkm deadlines due{db_arg}\n"
+                  f"     hgkm simulate --region hollands-midden --from 2025-01-01 --until "
+                  f"2025-07-01 --scale 0.2{db_arg}   (see hgkm simulate --help)",
+                  highlight=False)
+
+
+def _demo_config(region: str, start: date, until: date, scale: float, seed: int) -> Any:
+    from hgkm_workflow.simulation import SimulationConfig
+
+    return SimulationConfig(region=region, start=start, until=until, scale=scale, seed=seed)
+
+
+def _print_headlines(report: Any) -> None:
+    table = Table("figure", "value", "numerator", "denominator",
+                  title=f"Monitor — {report.region}, {report.period.label} (all figures: hgkm "
+                        "monitor; definitions: docs/monitor.md)")
+    for name, label in _HEADLINES:
+        try:
+            f = report.figure(name)
+        except KeyError:
+            continue
+        if f.value is None:
+            value = "–"
+        elif f.unit == "share":
+            value = f"{f.value:.1%}"
+        else:
+            value = f"{f.value:,.0f}"
+        den = "" if f.denominator is None else f"{f.denominator:,.0f}"
+        table.add_row(f"{label} ({name})", value, f"{f.numerator:,.0f}", den)
+    console.print(table)
+
+
+def _interesting_cases(app: Any, result: Any, limit: int) -> list[tuple[str, Any]]:
+    """A few cases of this run worth reading: a hermelding, a huisverbod, an onderzoek."""
+    import sqlalchemy as sa
+
+    from hgkm_workflow.projections.monitor_tables import huisverboden, meldingen
+    from hgkm_workflow.projections.person_index import melding_classification as mc
+
+    ours = {str(case_id): case_id for case_id in result.case_ids}
+    queries = [
+        ("a huisverbod, extended", sa.select(huisverboden.c.case_id)
+         .where(huisverboden.c.extended_at.is_not(None))),
+        ("a hermelding: the household was known at VT before", sa.select(mc.c.case_id)
+         .where(mc.c.classification == "hermelding")),
+        ("an onderzoek by Veilig Thuis", sa.select(meldingen.c.case_id)
+         .where(meldingen.c.outcome == "onderzoek")),
+    ]
+    chosen: list[tuple[str, Any]] = []
+    with app.engine.connect() as conn:
+        for title, query in queries:
+            for (case_id,) in conn.execute(query):
+                if case_id in ours and all(c != ours[case_id] for _, c in chosen):
+                    chosen.append((title, ours[case_id]))
+                    break
+    return chosen[:limit]
+
+
+def _print_timeline(app: Any, title: str, case_id: Any, max_lines: int = 22) -> None:
+    from hgkm_workflow.timeline import timeline
+
+    entries = [e for e in timeline(app.case_events(case_id)) if e.event not in _BOOKKEEPING]
+    console.rule(f"[bold]Case {case_id}: {title}")
+    for e in entries[:max_lines]:
+        console.print(e.line(), highlight=False, markup=False, soft_wrap=True)
+    rest = len(entries) - max_lines
+    more = f"{rest} more; " if rest > 0 else ""
+    console.print(f"({more}deadline bookkeeping left out — hgkm audit timeline {case_id} shows "
+                  "every event)", highlight=False)

@@ -165,7 +165,7 @@ def funnel_chart(report: MonitorReport) -> str:
     """Horizontal bars: how far the cases that entered triage in the period got."""
     rows = [report.figure(f"funnel.{p}") for p in FUNNEL_PHASES]
     size = rows[0].denominator or 0
-    left, right, bar_h = 150, _W - 80, 26
+    left, right, bar_h = 150, _W - 120, 26
     body: list[str] = []
     for i, f in enumerate(rows):
         y = 8 + i * (bar_h + 8)

@@ -172,3 +172,29 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
 def schema_json(commands: Iterable[str]) -> str:
     """The schema as indented JSON text (as shown in docs/scenarios.md)."""
     return json.dumps(scenario_schema(commands), indent=2, ensure_ascii=False) + "\n"
+
+
+BEGIN, END = "<!-- schema:begin -->", "<!-- schema:end -->"
+
+
+def with_schema(markdown: str, commands: Iterable[str]) -> str:
+    """``markdown`` with the block between the schema markers replaced by the current schema.
+
+    Used to keep docs/scenarios.md current (``python -m hgkm_workflow.scenario_schema
+    docs/scenarios.md``).
+    """
+    head, _, rest = markdown.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n```json\n{schema_json(commands)}```\n{END}{tail}"
+
+
+if __name__ == "__main__":  # pragma: no cover - a maintenance helper
+    import sys
+    from pathlib import Path
+
+    from hgkm_workflow.scenario_file import COMMANDS
+
+    for name in sys.argv[1:]:
+        page = Path(name)
+        page.write_text(with_schema(page.read_text(encoding="utf-8"), COMMANDS),
+                        encoding="utf-8")

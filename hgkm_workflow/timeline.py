@@ -90,7 +90,9 @@ def _what(name: str, ev: Any) -> tuple[str, dict[str, Any]]:
         return (f"{acute}melding {_short(ev.melding_id)} from {ev.melder_type} about "
                 f"{', '.join(ev.forms_of_violence)}; persons {roles}{again}"), {}
     if name == "PhaseChanged":
-        return f"phase {ev.from_phase} → {ev.to_phase} ({ev.how})", {}
+        cause = getattr(ev, "loop_back_cause", None)
+        how = f"{ev.how}: {cause}" if cause else ev.how
+        return f"phase {ev.from_phase} → {ev.to_phase} ({how})", {}
     if name == "VeiligheidsbeoordelingCompleted":
         extra = f" + {', '.join(ev.additional_measures)}" if ev.additional_measures else ""
         return f"veiligheidsbeoordeling of melding {_short(ev.melding_id)}: {ev.outcome}{extra}", {}

@@ -197,6 +197,22 @@ def _closed(h: Household, ids: Ids) -> None:
     h.assess("no_further_action")
 
 
+def _closed_with_melding_unassessed(h: Household, ids: Ids) -> None:
+    _dv_with_regisseur(h, ids)
+    h.melding()
+    ids["melding_2"] = h.melding_id
+    h.app.close_case(h.cmd(actor=LT, reason="household_not_reachable",
+                           open_deadline_reason="the household left the region"))
+
+
+def _closed_while_onderzoek_runs(h: Household, ids: Ids) -> None:
+    _melding_1(h, ids)
+    h.assess("onderzoek")
+    h.app.assign_casusregisseur(h.cmd(actor=LT, regisseur=LT_REGISSEUR))
+    h.app.close_case(h.cmd(actor=LT, reason="transferred_to_other_region",
+                           open_deadline_reason="the household moved to another region"))
+
+
 def _mda_escalated(h: Household, ids: Ids) -> None:
     h.melding(acute=True)
     ids["melding_1"] = h.melding_id
@@ -457,6 +473,29 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
                 Transition("triage", "complete_veiligheidsbeoordeling", "assessed")),
         *_phase_exits("closed"),
         *_phase_artefacts("closed"),
+    ]),
+    "closed with a melding unassessed": (_closed_with_melding_unassessed, [
+        # assessing it now would close the closed case a second time
+        Refusal("assess a melding of a closed case", "complete_veiligheidsbeoordeling",
+                _with_ids(VT, melding_id=lambda h, ids: str(ids["melding_2"]),
+                          outcome=lambda h, ids: "no_further_action"),
+                _lifecycle("complete_veiligheidsbeoordeling", "closed")),
+        Refusal("hand a closed case over by assessment", "complete_veiligheidsbeoordeling",
+                _with_ids(VT, melding_id=lambda h, ids: str(ids["melding_2"]),
+                          outcome=lambda h, ids: "handover_local_team",
+                          veiligheidsvoorwaarden=lambda h, ids: ["geen_geweld"],
+                          handover_to=lambda h, ids: LT2_REGISSEUR),
+                _lifecycle("complete_veiligheidsbeoordeling", "closed")),
+    ]),
+    "closed while an onderzoek runs": (_closed_while_onderzoek_runs, [
+        # completing it now would record a second closure and start monitoring a closed case
+        Refusal("complete the onderzoek of a closed case", "complete_vt_service",
+                _cmd(VT, result="handover_local_team", conclusion="confirmed",
+                     veiligheidsvoorwaarden=["geen_geweld"], handover_to=LT2_REGISSEUR),
+                _lifecycle("complete_vt_service", "closed")),
+        Refusal("close the onderzoek of a closed case without action", "complete_vt_service",
+                _cmd(VT, result="no_further_action", conclusion="not_confirmed"),
+                _lifecycle("complete_vt_service", "closed")),
     ]),
     "MDA++ escalated": (_mda_escalated, [
         Refusal("escalate twice", "escalate_to_mda", _cmd(),
@@ -781,6 +820,24 @@ def test_commands_for_an_unknown_case_are_refused(
     assert_refused(app, "set_veiligheidsplan", cmd, CaseNotFound)
     with pytest.raises(CaseNotFound):
         app.get_case(advies.aggregate_id)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG (validation gap): business time is only checked against the future; an assessment "
+    "dated before its melding was received is accepted and meets T1 before T1 started"))
+def test_an_assessment_dated_before_its_melding_is_refused(
+    sqlite_app: HgkmApplication, clock: SettableClock
+) -> None:
+    app = sqlite_app
+    h = Household(app, clock)
+    h.melding()
+    received = clock.now()
+    h.advance(hours=1)
+    early = (received - timedelta(minutes=30)).isoformat()
+    with pytest.raises(RuleViolation):
+        app.complete_veiligheidsbeoordeling(h.cmd(melding_id=str(h.melding_id),
+                                                  outcome="no_further_action",
+                                                  occurred_at=early))
 
 
 def test_refusal_messages_name_no_person_details(

@@ -161,7 +161,8 @@ def test_the_docs_show_the_schema_the_runner_validates_against() -> None:
     docs = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     shown = docs.split("<!-- schema:begin -->", 1)[1].split("<!-- schema:end -->", 1)[0]
     shown = shown.strip().removeprefix("```json").removesuffix("```").strip()
-    assert json.loads(shown) == json.loads(schema_json(COMMANDS))
+    assert json.loads(shown) == json.loads(schema_json(COMMANDS)), (
+        "refresh it: python -m hgkm_workflow.scenario_schema docs/scenarios.md")
 
 
 # ---------------------------------------------------------------------------- bad files

@@ -77,7 +77,7 @@ def actor_of(regisseur: JsonDict) -> JsonDict:
             "role": _ROLE_OF_TYPE.get(regisseur["organisation_type"], "casusregisseur")}
 
 
-@dataclass
+@dataclass(slots=True)
 class Household:
     """One synthetic household and the simulation's mirror of its case."""
 
