@@ -318,11 +318,15 @@ class HouseholdCase(ClockedAggregate):
         # Route: which lifecycle trigger follows from this outcome in the current phase.
         phase = self.case_phase
         trigger: str | None = None
+        action = bool(all_outcomes - {AssessmentOutcome.NO_FURTHER_ACTION})
+        others_pending = any(m["state"] == MeldingState.RECEIVED.value
+                             for mid, m in self.meldingen.items() if mid != str(cmd.melding_id))
         if phase is CasePhase.TRIAGE:
-            trigger = ("conclude_triage_without_action"
-                       if outcome is AssessmentOutcome.NO_FURTHER_ACTION and len(all_outcomes) == 1
-                       else "conclude_triage_with_action")
-        elif phase in LATER_PHASES and outcome is not AssessmentOutcome.NO_FURTHER_ACTION:
+            if action:
+                trigger = "conclude_triage_with_action"
+            elif not others_pending:  # another melding still awaits its assessment
+                trigger = "conclude_triage_without_action"
+        elif phase in LATER_PHASES and action:
             trigger = "loop_back"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
         if dest is CasePhase.CLOSED:
@@ -412,6 +416,7 @@ class HouseholdCase(ClockedAggregate):
             trigger = "close"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
         service_id = self.vt_service["service_id"]
+        service_melding = self.vt_service.get("melding_id")
         if dest is CasePhase.CLOSED:
             dl.require_no_open_statutory(self, ctx, cmd.rationale, exclude_subject=service_id,
                                          satisfied_now={"VtServiceCompleted"})
@@ -421,7 +426,8 @@ class HouseholdCase(ClockedAggregate):
             conclusion=cmd.conclusion.value if cmd.conclusion else None,
         )
         dl.satisfy(self, ctx, "VtServiceCompleted", service_id)
-        dl.start(self, ctx, "VtServiceCompleted", ctx.at, service_id, {})
+        dl.start(self, ctx, "VtServiceCompleted", ctx.at, service_id,
+                 {"melding_id": service_melding})
         if dest.value != self.phase:
             self._enter_phase(ctx, dest, "vt_service", prov)
         if dest is CasePhase.CLOSED:
@@ -506,7 +512,8 @@ class HouseholdCase(ClockedAggregate):
             raise RuleViolation("person already part of this case", code="PERSON_ALREADY_IN_CASE",
                                 rule="person-unique-in-case")
         self._require_open("add_person")
-        self._person_added(**ctx.provenance(cmd), person_id=str(cmd.person_id), role=cmd.role.value)
+        self._person_added(**ctx.provenance(cmd, rule="systeemgericht: the whole household (000)"),
+                           person_id=str(cmd.person_id), role=cmd.role.value)
 
     @event("PersonAdded")
     def _person_added(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -710,6 +717,10 @@ class HouseholdCase(ClockedAggregate):
                                        ClosureReason.WAAKVLAM_COMPLETED,
                                        ClosureReason.STABLE_SAFETY_REACHED))
             dl.satisfy(self, ctx, "VtMonitoringEnded", None)
+        if self.vt_service["state"] == VtServiceState.RUNNING.value:
+            # the reason for leaving T3 open was required above; the service ends with the case
+            self._vt_service_completed(**prov, service_id=self.vt_service["service_id"],
+                                       result="ended_by_closure", conclusion=None)
         self._enter_phase(ctx, CasePhase.CLOSED, "closed", prov)
         self._closed(**prov, reason=cmd.reason.value, open_deadline_reason=reason_text)
         dl.close_open(self, ctx, prov)
@@ -942,6 +953,7 @@ class HouseholdCase(ClockedAggregate):
         self._huisverbod_imposed(**prov, huisverbod_id=str(huisverbod_id),
                                  removed_person_id=str(cmd.removed_person_id),
                                  ends_at=ends_at, max_end=max_end)
+        dl.satisfy(self, ctx, "HuisverbodImposed", str(huisverbod_id))
         dl.start(self, ctx, "HuisverbodImposed", ctx.at, str(huisverbod_id), {})
 
     @event("HuisverbodImposed")
@@ -1007,7 +1019,8 @@ class HouseholdCase(ClockedAggregate):
                           huisverbod_id: UUID | None = None) -> None:
         """Record that a huisverbod ran out (at its end instant, not before)."""
         hid = cmd.huisverbod_id if cmd is not None else huisverbod_id
-        assert hid is not None
+        if hid is None:  # a programming error, not a business rule
+            raise TypeError("expire_huisverbod needs a command or a huisverbod id")
         h = self._huisverbod(hid)
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "expire")
         if ctx.at < h["ends_at"]:

@@ -61,6 +61,9 @@ _APPLIES: dict[str, Any] = {
     "T10": lambda facts: bool(facts.get("has_child")) and facts.get("melder_type") == "politie",
 }
 
+#: Rules whose duty outlives the case: the melder is still owed feedback after closure.
+SURVIVES_CLOSURE = frozenset({"T5", "T5b"})
+
 #: Rules whose due instant ends a huisverbod rather than marking a breach.
 HUISVERBOD_END_RULES = frozenset({"T6", "T7"})
 
@@ -107,7 +110,7 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
           subject_id: str, facts: JsonDict) -> None:
     """Start every enabled rule that the event ``event_name`` opens, if it applies."""
     kind = SUBJECT_KIND[event_name]
-    melding_id = _melding_of(case, kind, subject_id)
+    melding_id = facts.get("melding_id") or _melding_of(case, kind, subject_id)
     for rule in ctx.rules.starting_on(event_name):
         applies = _APPLIES.get(rule.id)
         if applies is not None and not applies(facts):
@@ -250,6 +253,8 @@ def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> Non
     closure = case.closure or {}
     reason = closure.get("open_deadline_reason") or f"case closed ({closure.get('reason')})"
     for d in open_deadlines(case):
+        if d["rule_id"] in SURVIVES_CLOSURE:
+            continue
         case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=prov["at"], reason=reason)
 
 

@@ -9,9 +9,9 @@ Each :class:`Figure` carries its definition; ``docs/monitor.md`` lists them all.
 Periods are Amsterdam calendar periods: ``2025`` (year), ``2025H1`` (half-year), ``2025Q2``
 (quarter), ``2025-03`` (month); a period runs from local midnight of its first day up to
 (excluding) local midnight after its last day. *In the period* means an instant in that
-range. *At the report instant* (``as_of``) means the state at the end of the period, or at an
-earlier ``as_of`` (the application passes its clock's now, so a running period shows the
-state so far).
+range and not after the report instant. *At the report instant* (``as_of``) means the
+state at the end of the period, or at an earlier ``as_of`` (the application passes its
+clock's now, so a running period shows the state so far).
 """
 
 from __future__ import annotations

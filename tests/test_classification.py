@@ -223,6 +223,22 @@ def test_person_added_during_involvement_is_known(app: HgkmApplication,
     assert c.reference is not None and c.reference.role is PersonRole.OTHER
 
 
+def test_household_members_not_named_again_belong_to_the_new_involvement(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("no_further_action")
+    clock.advance(timedelta(days=90))
+    h.melding(persons=[person(h.victim)])  # reopens the case, names only the victim
+    clock.advance(timedelta(days=1))
+    elsewhere = new_household(app, clock, person(h.child, "child"), case_id=uuid.uuid4())
+    c = app.classification(elsewhere.melding_id)
+    assert c.classification is MeldingClass.VERVOLGMELDING
+    assert c.reference is not None and c.reference.involvement_no == 2
+    assert c.reference.case_id == h.case_id and c.reference.role is PersonRole.CHILD
+
+
 def test_unknown_melding_is_refused(sqlite_app: HgkmApplication) -> None:
     with pytest.raises(MeldingNotClassified) as err:
         sqlite_app.classification(uuid.uuid4())

@@ -88,7 +88,7 @@ REQUIRED_TERMS = (
 )
 
 #: English words used in codes and identifiers; every other word must be in the glossary.
-_ENGLISH = """
+_ENGLISH = """auditor 
     accept accepted action active acute added address after alleged assessed assessment assign
     assigned back breached care changed check child close closed complete completed conclude
     concluded confirm confirmed contact convert converted corrected crisis deadline decline end

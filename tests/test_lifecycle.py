@@ -20,6 +20,7 @@ def test_household_through_every_phase_to_closure(app: HgkmApplication, clock: S
     assert view.veiligheidsplan is not None
     assert view.veiligheidsplan["voorwaarden"] == ["geen_geweld", "pleger_accepteert_hulp"]
     assert view.monitoring["state"] == "monitoring"
+    app.inform_melder(h.cmd(melding_id=str(h.melding_id)))
     h.through_directe_veiligheid()
     assert app.get_case(h.case_id).phase is CasePhase.RISICOGESTUURDE_ZORG
     h.through_risicogestuurde_zorg()
@@ -148,3 +149,32 @@ def test_roles_at_melding_are_kept_and_corrections_are_new_facts(
     assert record["role_at_melding"] == "victim"
     assert record["corrections"][-1]["role"] == "alleged_perpetrator"
     assert app.get_case(h.case_id).persons[str(h.victim)] == "alleged_perpetrator"
+
+
+def test_feedback_to_the_melder_is_still_owed_after_closure(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("no_further_action")
+    view = app.get_case(h.case_id)
+    assert view.phase is CasePhase.CLOSED
+    assert [d.rule_id for d in view.open_deadlines] == ["T5"]
+    app.inform_melder(h.cmd(melding_id=str(h.melding_id)))
+    assert app.get_case(h.case_id).deadline("T5").status == "met"
+
+
+def test_no_further_action_waits_for_other_pending_meldingen(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    first = h.melding_id
+    h.melding(melder_type="onderwijs")
+    second = h.melding_id
+    h.melding_id = first
+    h.assess("no_further_action")
+    assert app.get_case(h.case_id).phase is CasePhase.TRIAGE
+    h.melding_id = second
+    h.assess("no_further_action")
+    assert app.get_case(h.case_id).phase is CasePhase.CLOSED

@@ -158,8 +158,9 @@ class Driver:
         phase = case.phase
         pending = [UUID(m) for m, v in case.meldingen.items() if v["state"] == "received"]
         active = [UUID(h) for h, v in case.huisverboden.items() if v["state"] in ACTIVE]
-        if phase != "closed" and p["choice"] == 9 and not active and case.persons:
-            who = self.persons.index(UUID(sorted(case.persons)[p["choice"] % len(case.persons)]))
+        in_case = [i for i, pid in enumerate(self.persons) if str(pid) in case.persons]
+        if phase != "closed" and p["choice"] == 9 and not active and in_case:
+            who = in_case[p["reg"]["to"] % len(in_case)]  # never by random uuid order
             self.apply("impose_huisverbod", {**p["reg"], "actor": ACTORS.index(BURGEMEESTER),
                                              "who": who})
         elif active and p["choice"] >= 8:

@@ -113,4 +113,7 @@ class TransitionTable(Generic[S]):
             title=self.name,
         )
         graph = model.get_graph()  # type: ignore[attr-defined]
-        return str(graph.draw(None))
+        text = str(graph.draw(None))
+        # front-matter as mermaid expects it, and no state drawn as "active": a table has none
+        text = text.replace(f"---\n{self.name}\n---", f"---\ntitle: {self.name}\n---", 1)
+        return text.replace(" s_active\n", " s_default\n")

@@ -1,7 +1,7 @@
 """After the phases, the waakvlam: low-level contact keeps the family in view.
 
 "Door waakvlamcontact blijven betrokkenen in beeld" (seed 004). The local team records
-contacts; the waakvlam ends by closing the case.
+contacts; the waakvlam ends by closing the case (reason ``waakvlam_completed``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ class WaakvlamState(StrEnum):
     """Progress within the waakvlam."""
 
     ACTIVE = "active"
-    CONCLUDED = "concluded"
 
 
 S = WaakvlamState
@@ -26,6 +25,5 @@ WAAKVLAM = TransitionTable(
     S.ACTIVE,
     [
         ("record_waakvlam_contact", S.ACTIVE, S.ACTIVE),
-        ("conclude_waakvlam", S.ACTIVE, S.CONCLUDED),
     ],
 )

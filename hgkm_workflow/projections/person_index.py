@@ -9,9 +9,11 @@ event that stops the last one: ``VeiligheidsbeoordelingCompleted`` (an outcome t
 neither a service nor monitoring), ``VtServiceCompleted`` (no monitoring follows),
 ``VtMonitoringEnded``, or ``Closed``. A service or monitoring started by the same decision
 (``VtServiceStarted`` / ``VtMonitoringStarted`` in the same save, at the same instant)
-continues the involvement instead of ending it. Every person named in a melding of the
-involvement (or added to the case while it runs) is linked to it in
-``rm_person_involvement``; ``rm_household_members`` lists every person of every case.
+continues the involvement instead of ending it. VT is involved with the household: every
+member of the case (named in one of its meldingen or added to it) is linked to the case's
+involvements in ``rm_person_involvement`` — members known when an involvement starts, and
+persons named or added while it runs. ``rm_household_members`` lists every person of every
+case.
 
 **Classification at receipt** (CBS Monitor Veilig Thuis), using the business time ``at`` of
 ``MeldingReceived`` and only persons whose role is counted (see
@@ -356,6 +358,14 @@ class PersonIndexProjection(Projection):
             )
         fresh = cur is None or cur.ended_at is not None  # a new involvement: nobody linked yet
         self._link(conn, case_id, number, at, ev.melding_id, persons, fresh=fresh)
+        if cur is not None and fresh:
+            # VT's involvement is with the household: earlier members not named this time
+            # belong to it too (with the role they were first recorded with).
+            named = {p["person_id"] for p in persons}
+            others = [dict(r._mapping) for r in conn.execute(_members_of, {"c": case_id})
+                      if r.person_id not in named]
+            if others:
+                self._link(conn, case_id, number, at, None, others, fresh=True)
         ids = [p["person_id"] for p in persons]
         known = (set() if cur is None else  # a new case has no members yet
                  {r.person_id for r in conn.execute(_known_members,
