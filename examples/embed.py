@@ -16,7 +16,7 @@ result = app.receive_melding({
                 {"person_id": str(perpetrator), "role": "alleged_perpetrator"}],
     "forms_of_violence": ["partnergeweld"],
 })
-case = app.get_case(result.case_id)
+case = app.get_case(result.case_id, access={"actor": vt, "purpose": "triage"})  # need to know
 t1 = case.deadline("veiligheidsbeoordeling")
 print(case.phase.value, "- veiligheidsbeoordeling due", t1.due.isoformat(), t1.skipped)
 app.close()

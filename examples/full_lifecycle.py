@@ -15,7 +15,6 @@ from pathlib import Path
 
 from hgkm_workflow import HgkmApplication, SettableClock
 from hgkm_workflow.demo import drive_household, start_instant
-from hgkm_workflow.timeline import timeline
 
 
 def main() -> None:
@@ -25,9 +24,12 @@ def main() -> None:
     app = HgkmApplication(url, clock=clock)
     case_id = drive_household(app, clock, say=lambda step: print(f"• {step}"))
     print()
-    for entry in timeline(app.case_events(case_id)):
+    # every read states who reads and why; here an auditor reviewing the case (logged)
+    auditor = {"actor": {"actor_id": "auditor-1", "organisation": "inspectie", "role": "auditor"},
+               "purpose": "audit"}
+    for entry in app.timeline(case_id, access=auditor):
         print(entry.line())
-    view = app.get_case(case_id)
+    view = app.get_case(case_id, access=auditor)
     print(f"\nfinal phase: {view.phase.value}; loop-backs: {view.loop_backs}; "
           f"huisverbod: {view.huisverboden[0].state}")
     app.close()

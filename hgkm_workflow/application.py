@@ -16,6 +16,8 @@ default): a query after a command always sees that command.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,12 +32,19 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Transcodin
 
 from hgkm_workflow import case_deadlines as dl
 from hgkm_workflow import commands as c
+from hgkm_workflow.access.guard import AccessGuard, as_access, case_facts, refuse
+from hgkm_workflow.access.log import AccessLogEntry
+from hgkm_workflow.access.log import VerifyResult as AccessLogCheck
+from hgkm_workflow.access.models import Access, AccessDecision, Purpose, Resource, Verdict
+from hgkm_workflow.access.policy import AccessPolicy
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.calendar import WorkingDayCalendar, default_calendar
 from hgkm_workflow.case import HouseholdCase
+from hgkm_workflow.cipher import cipher_env, resolve_cipher_key
 from hgkm_workflow.clock import Clock, SystemClock, as_utc
 from hgkm_workflow.context import DecisionContext
 from hgkm_workflow.deadlines import RuleBook, default_rulebook
+from hgkm_workflow.erasure import ErasureResult, PersonRecord, cases_of_person
 from hgkm_workflow.errors import (
     AdviesNotFound,
     CaseAlreadyExists,
@@ -45,7 +54,7 @@ from hgkm_workflow.errors import (
 )
 from hgkm_workflow.loading import copy_aggregate, project_events
 from hgkm_workflow.monitor import MonitorReport, monitor_report
-from hgkm_workflow.persons import PersonRegister
+from hgkm_workflow.persons import ErasedPerson, PersonDetails, PersonRegister
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.cases import cases
@@ -57,13 +66,15 @@ from hgkm_workflow.projections.person_index import (
 )
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.recording import recording_at
+from hgkm_workflow.settings import RetentionSettings
 from hgkm_workflow.store import StoreConfig, parse_store_url
 from hgkm_workflow.views import CaseView
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from hgkm_workflow.audit import AsOfComparison, AsOfState, EventExplanation, VerifyReport
+    from hgkm_workflow.audit import AsOfComparison, AsOfState, EventExplanation
+    from hgkm_workflow.audit_verify import VerifyReport
     from hgkm_workflow.exchange import ExportResult, ImportResult
     from hgkm_workflow.timeline import TimelineEntry
 
@@ -158,7 +169,7 @@ class HgkmApplication(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {}
     #: Snapshots replay with the cheap projector too (see :mod:`hgkm_workflow.loading`).
     snapshotting_projectors: ClassVar[dict[type[Any], Any]] = {
-        HouseholdCase: project_events, Advies: project_events}
+        HouseholdCase: project_events, Advies: project_events, PersonRecord: project_events}
 
     def __init__(
         self,
@@ -172,6 +183,9 @@ class HgkmApplication(Application[UUID]):
         cache_size: int = 2000,
         env: dict[str, str] | None = None,
         extra_projections: list[Projection] | None = None,
+        policy: AccessPolicy | None = None,
+        retention: RetentionSettings | None = None,
+        cipher_key: str | None = None,
     ) -> None:
         """Open the store.
 
@@ -186,8 +200,14 @@ class HgkmApplication(Application[UUID]):
             cache_size: Cases kept in memory between commands (0 disables). A cached case is
                 brought up to date from the store before each command (eventsourcing's
                 fast-forward), so several processes may write to the same store.
-            env: Extra eventsourcing settings (for example a cipher).
+            env: Extra eventsourcing settings.
             extra_projections: More read models to keep in step (monitor, classification).
+            policy: The access policy (default: the shipped, documented one).
+            retention: Retention of the person register (default: ``HGKM_RETENTION_YEARS``
+                or twenty years).
+            cipher_key: Encrypt event payloads at rest with this key (base64 AES key); default
+                ``HGKM_CIPHER_KEY`` or the file named by ``HGKM_CIPHER_KEY_FILE``; without
+                any of them payloads are stored in clear (:mod:`hgkm_workflow.cipher`).
         """
         self.config: StoreConfig = parse_store_url(store_url)
         self.clock: Clock = clock or SystemClock()
@@ -203,11 +223,17 @@ class HgkmApplication(Application[UUID]):
         if cache_size > 0:
             app_env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
             app_env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+        key = resolve_cipher_key(cipher_key)
+        if key is not None:
+            app_env.update(cipher_env(key))
         app_env.update(env or {})
         super().__init__(env=app_env)
+        self.retention = retention or RetentionSettings.from_env(os.environ)
         self.engine = engine_for(self.config)
-        self.persons = PersonRegister(self.engine)
+        self.persons = PersonRegister(self.engine, now=self._now)
         self.persons.setup()
+        self.guard = AccessGuard(self.engine, policy)
+        self.guard.setup()
         projections: list[Projection] = default_projections()
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
@@ -221,6 +247,9 @@ class HgkmApplication(Application[UUID]):
         self.register_transcodings(transcoder)
         transcoder.register(_DateAsIso())
         return transcoder
+
+    def _now(self) -> datetime:
+        return self.clock.now()
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -511,6 +540,13 @@ class HgkmApplication(Application[UUID]):
         """Record the response to a plegeraanbod."""
         return self._run(c.RespondToPlegeraanbod, command, HouseholdCase.respond_to_plegeraanbod)
 
+    def record_data_subjects_informed(
+        self, command: c.RecordDataSubjectsInformed | dict[str, Any]
+    ) -> CommandResult:
+        """Record whether the persons concerned are told of an emergency access (not: why)."""
+        return self._run(c.RecordDataSubjectsInformed, command,
+                         HouseholdCase.record_data_subjects_informed)
+
     # ------------------------------------------------------------------ VT monitoring
 
     def record_monitoring_check(
@@ -643,20 +679,113 @@ class HgkmApplication(Application[UUID]):
         self.catch_up()
         return moved
 
+    # ------------------------------------------------------------------ access (need to know)
+
+    def _authorized(self, case_id: UUID, access: Access | dict[str, Any],
+                    resource: Resource) -> HouseholdCase:
+        """Decide and log a read of one case; record an emergency access; return the case.
+
+        Raises:
+            InvalidCommand: If ``access`` is malformed.
+            CaseNotFound: If there is no such case (the attempt is logged as refused).
+            AccessDenied: If the policy refuses (logged).
+        """
+        acc = as_access(access)
+        found = self._find(case_id)
+        case = found if isinstance(found, HouseholdCase) else None
+        decision = self.guard.on_case(acc, case_facts(case) if case is not None else None)
+        note = None
+        if case is not None and decision.verdict is Verdict.EMERGENCY:
+            case, note = self._record_emergency(case_id, acc, resource, decision)
+        self.guard.record(self.clock.now(), acc, resource, str(case_id), decision, note)
+        if case is None:
+            raise CaseNotFound(f"no case {case_id}")
+        if not decision.allowed:
+            refuse(acc, resource, str(case_id), decision)
+        return case
+
+    def _record_emergency(self, case_id: UUID, access: Access, resource: Resource,
+                          decision: AccessDecision) -> tuple[HouseholdCase, str]:
+        access_id = uuid4()
+        actor = access.actor.model_dump(mode="json")
+
+        def record(case: HouseholdCase, ctx: DecisionContext) -> HouseholdCase:
+            case.record_emergency_access(actor, access.safety_reason or "", decision.rule,
+                                         access_id, resource.value, ctx)
+            return case
+
+        case, result = self._on_case(case_id, None, record)
+        return case, (f"safety reason recorded on case {case_id} as EmergencyAccessRecorded "
+                      f"v{result.version} (access {access_id})")
+
+    def _authorized_store(self, access: Access | dict[str, Any], resource: Resource) -> Access:
+        acc = as_access(access)
+        self.guard.settle(self.clock.now(), acc, resource, None, self.guard.store_wide(acc))
+        return acc
+
+    def _authorized_listing(self, access: Access | dict[str, Any], resource: Resource,
+                            region: str | None) -> frozenset[str] | None:
+        acc = as_access(access)
+        decision, scope = self.guard.listing(acc, region)
+        self.guard.settle(self.clock.now(), acc, resource, None, decision)
+        return scope
+
+    def _authorized_person(self, person_id: UUID, access: Access | dict[str, Any],
+                           resource: Resource) -> None:
+        """Decide a read about a person through the cases the person belongs to."""
+        acc = as_access(access)
+        self.catch_up()
+        case_ids = cases_of_person(self.engine, person_id)
+        if not case_ids:
+            self.persons.registered_at(person_id)  # PersonNotFound for an unknown person
+            self.guard.settle(self.clock.now(), acc, resource, None,
+                              self.guard.without_case(acc, None))
+            return
+        decisions: list[tuple[UUID, AccessDecision]] = []
+        for cid in case_ids:
+            case = self._find(cid)
+            if isinstance(case, HouseholdCase):
+                decisions.append((cid, self.guard.on_case(acc, case_facts(case))))
+        granted = [(cid, d) for cid, d in decisions if d.verdict is Verdict.GRANTED]
+        emergency = [(cid, d) for cid, d in decisions if d.verdict is Verdict.EMERGENCY]
+        chosen = (granted or emergency or decisions or [(case_ids[-1], AccessDecision(
+            verdict=Verdict.REFUSED, rule="no such case"))])[-1]
+        note = None
+        if chosen[1].verdict is Verdict.EMERGENCY:
+            _, note = self._record_emergency(chosen[0], acc, resource, chosen[1])
+        self.guard.settle(self.clock.now(), acc, resource, str(chosen[0]), chosen[1], note)
+
+    def _mark_erased(self, view: CaseView) -> CaseView:
+        erased = self.persons.erased_among(view.persons)
+        return dataclasses.replace(view, erased_persons=erased) if erased else view
+
     # ------------------------------------------------------------------ queries
 
     def catch_up(self) -> int:
         """Bring every read model up to date with the event store; return events applied."""
         return self.projections.catch_up()
 
-    def get_case(self, case_id: UUID) -> CaseView:
-        """The current state of a case as a typed view."""
-        return CaseView.of(self._load(case_id, HouseholdCase))
+    def get_case(self, case_id: UUID, *, access: Access | dict[str, Any]) -> CaseView:
+        """The current state of a case as a typed view.
 
-    def load_case(self, case_id: UUID, version: int | None = None) -> HouseholdCase:
-        """The case aggregate itself (optionally as it was at ``version``)."""
-        if version is None:
-            return self._load(case_id, HouseholdCase)
+        Args:
+            case_id: The case.
+            access: Who reads and why (:class:`~hgkm_workflow.access.Access`); decided by
+                the access policy and logged. An emergency access is recorded on the case.
+
+        Raises:
+            AccessDenied: If the policy refuses the read.
+            CaseNotFound: If there is no such case.
+        """
+        return self._mark_erased(CaseView.of(self._authorized(case_id, access, Resource.CASE)))
+
+    def load_case(self, case_id: UUID, version: int | None = None, *,
+                  access: Access | dict[str, Any]) -> HouseholdCase:
+        """The case aggregate itself (optionally as it was at ``version``); access-checked."""
+        case = self._authorized(case_id, access, Resource.CASE)
+        return case if version is None else self._load_version(case_id, version)
+
+    def _load_version(self, case_id: UUID, version: int) -> HouseholdCase:
         try:
             case: Aggregate = self.repository.get(case_id, version=version,
                                                   projector_func=project_events)
@@ -666,17 +795,44 @@ class HgkmApplication(Application[UUID]):
             raise CaseNotFound(f"no case {case_id}")
         return case
 
-    def get_advies(self, advies_id: UUID) -> Advies:
-        """An advies aggregate."""
-        return self._load(advies_id, Advies)
+    def get_advies(self, advies_id: UUID, *, access: Access | dict[str, Any]) -> Advies:
+        """An advies aggregate (no persons): Veilig Thuis of its region, or an auditor."""
+        acc = as_access(access)
+        advies = self._find(advies_id)
+        if not isinstance(advies, Advies):
+            self.guard.record(self.clock.now(), acc, Resource.ADVIES, str(advies_id),
+                              self.guard.on_case(acc, None))
+            raise AdviesNotFound(f"no advies {advies_id}")
+        decision = self.guard.without_case(acc, advies.region)
+        self.guard.settle(self.clock.now(), acc, Resource.ADVIES, str(advies_id), decision)
+        return advies
 
-    def list_cases(self, *, region: str | None = None, phase: str | None = None,
-                   limit: int = 100, offset: int = 0) -> list[CaseSummary]:
-        """Cases from the case index, newest first, optionally filtered."""
+    def read_person(self, person_id: UUID, *, access: Access | dict[str, Any]
+                    ) -> PersonDetails | ErasedPerson:
+        """A person's identifying details from the register, or :class:`ErasedPerson`.
+
+        Decided through the cases the person belongs to (need to know: whoever may read one
+        of them); a person in no case yet is read by Veilig Thuis or an auditor only. Logged.
+
+        Raises:
+            AccessDenied: If the policy refuses.
+            PersonNotFound: If the register does not know the person.
+        """
+        self._authorized_person(person_id, access, Resource.PERSON_REGISTER)
+        return self.persons.get(person_id)
+
+    def list_cases(self, *, access: Access | dict[str, Any], region: str | None = None,
+                   phase: str | None = None, limit: int = 100,
+                   offset: int = 0) -> list[CaseSummary]:
+        """Cases from the case index, newest first, optionally filtered.
+
+        Veilig Thuis lists the cases of its own region(s); an auditor lists all. Logged.
+        """
+        scope = self._authorized_listing(access, Resource.CASE_LIST, region)
         self.catch_up()
         query = sa.select(cases).order_by(cases.c.opened_at.desc(), cases.c.case_id)
-        if region:
-            query = query.where(cases.c.region == region)
+        if scope is not None:
+            query = query.where(cases.c.region.in_(sorted(scope)))
         if phase:
             query = query.where(cases.c.phase == phase)
         with self.engine.connect() as conn:
@@ -689,9 +845,19 @@ class HgkmApplication(Application[UUID]):
             for r in rows
         ]
 
-    def open_deadlines(self, *, at: datetime | None = None,
-                       case_id: UUID | None = None) -> list[OpenDeadline]:
-        """Open deadlines by due instant (optionally only those due by ``at``)."""
+    def open_deadlines(self, *, access: Access | dict[str, Any], at: datetime | None = None,
+                       case_id: UUID | None = None,
+                       region: str | None = None) -> list[OpenDeadline]:
+        """Open deadlines by due instant (optionally only those due by ``at``).
+
+        With ``case_id`` the read is decided on that case; otherwise it is a listing
+        (Veilig Thuis of the region, or an auditor). Logged.
+        """
+        scope: frozenset[str] | None = None
+        if case_id is not None:
+            self._authorized(case_id, access, Resource.DEADLINES)
+        else:
+            scope = self._authorized_listing(access, Resource.DEADLINES, region)
         self.catch_up()
         query = sa.select(deadlines).where(deadlines.c.status == "open").order_by(
             deadlines.c.due, deadlines.c.deadline_id)
@@ -699,6 +865,9 @@ class HgkmApplication(Application[UUID]):
             query = query.where(deadlines.c.due <= naive_utc(as_utc(at)))
         if case_id is not None:
             query = query.where(deadlines.c.case_id == str(case_id))
+        if scope is not None:
+            query = query.where(deadlines.c.case_id.in_(
+                sa.select(cases.c.case_id).where(cases.c.region.in_(sorted(scope)))))
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
         return [
@@ -708,69 +877,136 @@ class HgkmApplication(Application[UUID]):
             for r in rows
         ]
 
-    def classification(self, melding_id: UUID) -> MeldingClassification:
+    def classification(self, melding_id: UUID, *,
+                       access: Access | dict[str, Any]) -> MeldingClassification:
         """How a melding was classified at receipt (CBS), with its explanation.
+
+        Decided on the melding's case. Logged.
 
         Raises:
             MeldingNotClassified: If no melding with this id was received.
+            AccessDenied: If the policy refuses.
         """
         self.catch_up()
-        return get_classification(self.engine, melding_id)
+        result = get_classification(self.engine, melding_id)
+        self._authorized(result.case_id, access, Resource.CLASSIFICATION)
+        return result
 
     def monitor(self, region: str | None = None, gemeente: str | None = None,
                 period: str | None = None) -> MonitorReport:
         """The monitor figures for a region/gemeente and a period (default: this half-year).
 
+        Aggregates only: no case is read, so no access request is needed. Small cells are
+        suppressed where the report is shown or exported (:mod:`hgkm_workflow.monitor`).
         The report instant is the end of the period, or the clock's now if that is earlier.
         """
         self.catch_up()
         return monitor_report(self, region, gemeente, period, as_of=self.clock.now())
 
-    def case_events(self, case_id: UUID) -> list[Any]:
-        """The stored events of a case, in order (for timelines and audits)."""
+    def case_events(self, case_id: UUID, *, access: Access | dict[str, Any]) -> list[Any]:
+        """The stored events of a case, in order (for timelines and audits); logged."""
+        self._authorized(case_id, access, Resource.EVENTS)
+        return self._events_of(case_id)
+
+    def _events_of(self, case_id: UUID) -> list[Any]:
         events = list(self.events.get(case_id))
         if not events:
             raise CaseNotFound(f"no case {case_id}")
         return events
 
+    # ------------------------------------------------------------------ access log
+
+    def access_log(self, *, access: Access | dict[str, Any], case_id: UUID | None = None,
+                   actor_id: str | None = None, limit: int | None = None
+                   ) -> list[AccessLogEntry]:
+        """Entries of the access log (auditors; this read is logged too)."""
+        self._authorized_store(access, Resource.ACCESS_LOG)
+        return self.guard.log.entries(case_id=str(case_id) if case_id else None,
+                                      actor_id=actor_id, limit=limit)
+
+    def verify_access_log(self, *, access: Access | dict[str, Any]) -> AccessLogCheck:
+        """Walk the access log's hash chain; report changed, removed or reordered entries."""
+        self._authorized_store(access, Resource.ACCESS_LOG)
+        return self.guard.log.verify()
+
+    # ------------------------------------------------------------------ erasure
+
+    def request_erasure(self, command: c.RequestErasure | dict[str, Any]) -> ErasureResult:
+        """Request erasure of a person's details (see :mod:`hgkm_workflow.erasure`).
+
+        Decided like a read of the person with purpose ``erasure_request`` (logged). Refused
+        while the retention period runs unless a legal ground is given; the request is
+        recorded either way, and a granted one destroys the person's key.
+
+        Raises:
+            ErasureRefused: The retention period runs and no legal ground was given.
+            AccessDenied: The actor may not ask for this person's erasure.
+        """
+        from hgkm_workflow import erasure
+
+        cmd = c.validate_command(c.RequestErasure, command)
+        self._authorized_person(cmd.person_id, Access(actor=cmd.actor,
+                                                      purpose=Purpose.ERASURE_REQUEST),
+                                Resource.PERSON_REGISTER)
+        return erasure.request_erasure(self, cmd, self.retention)
+
     # ------------------------------------------------------------------ audit (hgkm_workflow.audit)
 
-    def timeline(self, case_id: UUID) -> list[TimelineEntry]:
-        """The case's history in plain language (see :func:`hgkm_workflow.audit.timeline`)."""
+    def timeline(self, case_id: UUID, *, access: Access | dict[str, Any]
+                 ) -> list[TimelineEntry]:
+        """The case's history in plain language (see :func:`hgkm_workflow.audit.timeline`).
+
+        Persons whose details were erased are marked in the entries that name them.
+        """
         from hgkm_workflow import audit
 
-        return audit.timeline(self, case_id)
+        case = self._authorized(case_id, access, Resource.TIMELINE)
+        entries = audit.timeline_of(self._events_of(case_id))
+        return audit.mark_erased(entries, self.persons.erased_among(case.persons))
 
     def state_as_of(self, case_id: UUID, at: datetime,
-                    basis: Literal["business", "recorded"] = "business") -> AsOfState:
+                    basis: Literal["business", "recorded"] = "business", *,
+                    access: Access | dict[str, Any]) -> AsOfState:
         """The case as it stood at ``at`` (see :func:`hgkm_workflow.audit.state_as_of`)."""
         from hgkm_workflow import audit
 
-        return audit.state_as_of(self, case_id, at, basis)
+        self._authorized(case_id, access, Resource.AS_OF)
+        return audit.state_of_events(self._events_of(case_id), case_id, at, basis)
 
-    def compare_as_of(self, case_id: UUID, at: datetime) -> AsOfComparison:
+    def compare_as_of(self, case_id: UUID, at: datetime, *,
+                      access: Access | dict[str, Any]) -> AsOfComparison:
         """True then versus known then (see :func:`hgkm_workflow.audit.compare_as_of`)."""
         from hgkm_workflow import audit
 
-        return audit.compare_as_of(self, case_id, at)
+        self._authorized(case_id, access, Resource.AS_OF)
+        return audit.compare_events(self._events_of(case_id), case_id, at)
 
-    def explain_event(self, case_id: UUID, version: int) -> EventExplanation:
+    def explain_event(self, case_id: UUID, version: int, *,
+                      access: Access | dict[str, Any]) -> EventExplanation:
         """One recorded decision explained (see :func:`hgkm_workflow.audit.explain_event`)."""
         from hgkm_workflow import audit
 
-        return audit.explain_event(self, case_id, version)
+        self._authorized(case_id, access, Resource.EXPLAIN)
+        return audit.explain_events(self, self._events_of(case_id), case_id, version)
 
-    def verify(self, progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+    def verify(self, progress: Callable[[str, int, int], None] | None = None, *,
+               access: Access | dict[str, Any]) -> VerifyReport:
         """Replay every case and rebuild every view elsewhere; compare (audit.verify)."""
-        from hgkm_workflow import audit
+        from hgkm_workflow import audit_verify
 
-        return audit.verify(self, progress)
+        self._authorized_store(access, Resource.VERIFY)
+        return audit_verify.run_verify(self, progress)
 
-    def export_jsonl(self, target: str | Path | IO[str]) -> ExportResult:
-        """Write the whole event stream as JSON Lines (see :mod:`hgkm_workflow.exchange`)."""
+    def export_jsonl(self, target: str | Path | IO[str], *,
+                     access: Access | dict[str, Any]) -> ExportResult:
+        """Write the whole event stream as JSON Lines (see :mod:`hgkm_workflow.exchange`).
+
+        A store-wide read: auditors only (logged). The person register is never exported;
+        lines naming an erased person say so (``erased_persons``).
+        """
         from hgkm_workflow import exchange
 
-        return exchange.export_jsonl(self, target)
+        return exchange.export_jsonl(self, target, access=access)
 
     def import_jsonl(self, source: str | Path | IO[str]) -> ImportResult:
         """Import an export into this (empty) store (see :mod:`hgkm_workflow.exchange`)."""

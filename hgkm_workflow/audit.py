@@ -15,8 +15,10 @@ tick. :func:`state_as_of` replays either the facts that were *true* at an instan
 basis) or those the system *knew* at that instant (recorded basis); :func:`compare_as_of` gives
 both and what differs.
 
-The functions take the application as their first argument; :class:`HgkmApplication` has thin
-methods delegating here, for services that embed the library.
+Every read needs an access request (who reads and why): the public functions here take the
+application and ``access=``, and go through the application's checked queries (decided by the
+access policy and written to the access log). The ``*_of``/``*_events`` functions work on a
+case's events the caller has already been given.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.timeline import TimelineEntry, describe
 
 if TYPE_CHECKING:
+    from hgkm_workflow.access.models import Access
     from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.case import HouseholdCase
 
@@ -51,10 +54,15 @@ __all__ = [
     "VerifyReport",
     "business_times",
     "compare_as_of",
+    "compare_events",
     "explain_event",
+    "explain_events",
     "jsonable",
+    "mark_erased",
     "state_as_of",
+    "state_of_events",
     "timeline",
+    "timeline_of",
     "verify",
 ]
 
@@ -132,19 +140,51 @@ def business_times(events: Sequence[Any]) -> list[datetime]:
 # ---------------------------------------------------------------------------- timeline
 
 
-def timeline(app: HgkmApplication, case_id: UUID) -> list[TimelineEntry]:
+def timeline(app: HgkmApplication, case_id: UUID, *, access: Access | dict[str, Any]
+             ) -> list[TimelineEntry]:
     """The case's history in plain language, one entry per event.
 
     Reuses :func:`hgkm_workflow.timeline.describe`; the ``at`` of each entry is the event's
     business time as defined by :func:`business_times`, so the timeline and
-    :func:`state_as_of` agree on when things happened.
+    :func:`state_as_of` agree on when things happened. Same as :meth:`HgkmApplication.timeline`:
+    the read is decided by the access policy and logged.
 
     Raises:
         CaseNotFound: If there is no such case.
+        AccessDenied: If the access policy refuses the read.
     """
-    events = app.case_events(case_id)
+    return app.timeline(case_id, access=access)
+
+
+def timeline_of(events: Sequence[Any]) -> list[TimelineEntry]:
+    """The timeline of a case's events (no access check: the caller has decided it)."""
     return [dataclasses.replace(describe(ev), at=at)
             for ev, at in zip(events, business_times(events), strict=True)]
+
+
+_PERSON_FIELDS = ("person_id", "removed_person_id")
+
+
+def mark_erased(entries: list[TimelineEntry], erased: frozenset[str]) -> list[TimelineEntry]:
+    """Mark the entries that name a person whose details were erased from the register.
+
+    The events keep the pseudonymous id (history replays unchanged); the entry says that the
+    person behind it can no longer be identified: ``details["erased_persons"]`` and a note.
+    """
+    if not erased:
+        return entries
+    out: list[TimelineEntry] = []
+    for entry in entries:
+        named = sorted(pid for pid in erased if pid[:8] in entry.what
+                       or pid in str(entry.details))
+        if not named:
+            out.append(entry)
+            continue
+        note = ", ".join(pid[:8] for pid in named)
+        out.append(dataclasses.replace(
+            entry, what=f"{entry.what} [erased from the register: {note}]",
+            details={**entry.details, "erased_persons": named}))
+    return out
 
 
 # ---------------------------------------------------------------------------- as of
@@ -222,8 +262,14 @@ class AsOfComparison:
 
 
 def state_as_of(app: HgkmApplication, case_id: UUID, at: datetime,
-                basis: Basis = "business") -> AsOfState:
-    """Replay a case up to an instant.
+                basis: Basis = "business", *, access: Access | dict[str, Any]) -> AsOfState:
+    """Replay a case up to an instant (access-checked, see :func:`state_of_events`)."""
+    return app.state_as_of(case_id, at, basis, access=access)
+
+
+def state_of_events(events: Sequence[Any], case_id: UUID, at: datetime,
+                    basis: Basis = "business") -> AsOfState:
+    """Replay a case's events up to an instant.
 
     On the **recorded** basis the events recorded at or before ``at`` are replayed: what the
     system knew then. On the **business** basis every event whose business time
@@ -233,7 +279,7 @@ def state_as_of(app: HgkmApplication, case_id: UUID, at: datetime,
     depending on a later decision) is skipped and listed in ``not_replayable``.
 
     Args:
-        app: The application.
+        events: The case's events in version order.
         case_id: The case.
         at: An aware instant.
         basis: ``"business"`` or ``"recorded"``.
@@ -242,13 +288,11 @@ def state_as_of(app: HgkmApplication, case_id: UUID, at: datetime,
         The summary state at ``at``; open deadlines carry ``overdue`` (due before ``at``).
 
     Raises:
-        CaseNotFound: If there is no such case.
         ValueError: If ``at`` is naive or the basis unknown.
     """
     if basis not in ("business", "recorded"):
         raise ValueError("basis must be 'business' or 'recorded'")
     instant = as_utc(at)
-    events = app.case_events(case_id)
     times = (business_times(events) if basis == "business"
              else [as_utc(ev.timestamp) for ev in events])
     case: Any = None
@@ -287,16 +331,22 @@ def state_as_of(app: HgkmApplication, case_id: UUID, at: datetime,
     )
 
 
-def compare_as_of(app: HgkmApplication, case_id: UUID, at: datetime) -> AsOfComparison:
+def compare_as_of(app: HgkmApplication, case_id: UUID, at: datetime, *,
+                  access: Access | dict[str, Any]) -> AsOfComparison:
     """Both as-of states of a case and how they differ (see :func:`state_as_of`).
 
     Raises:
         CaseNotFound: If there is no such case.
+        AccessDenied: If the access policy refuses the read.
     """
+    return app.compare_as_of(case_id, at, access=access)
+
+
+def compare_events(events: Sequence[Any], case_id: UUID, at: datetime) -> AsOfComparison:
+    """Both as-of states of a case's events and how they differ."""
     instant = as_utc(at)
-    business = state_as_of(app, case_id, instant, "business")
-    recorded = state_as_of(app, case_id, instant, "recorded")
-    events = app.case_events(case_id)
+    business = state_of_events(events, case_id, instant, "business")
+    recorded = state_of_events(events, case_id, instant, "recorded")
     late: list[TimelineEntry] = []
     early: list[TimelineEntry] = []
     for ev, when in zip(events, business_times(events), strict=True):
@@ -411,11 +461,22 @@ class EventExplanation:
         return result
 
 
-def explain_event(app: HgkmApplication, case_id: UUID, version: int) -> EventExplanation:
+def explain_event(app: HgkmApplication, case_id: UUID, version: int, *,
+                  access: Access | dict[str, Any]) -> EventExplanation:
+    """Explain the decision recorded as event ``version`` of a case (access-checked).
+
+    See :func:`explain_events`.
+    """
+    return app.explain_event(case_id, version, access=access)
+
+
+def explain_events(app: HgkmApplication, events: Sequence[Any], case_id: UUID,
+                   version: int) -> EventExplanation:
     """Explain the decision recorded as event ``version`` of a case.
 
     Args:
-        app: The application.
+        app: The application (rules, earlier versions of the case, stored form).
+        events: The case's events in version order.
         case_id: The case.
         version: The event's version (1 is the opening of the case).
 
@@ -427,7 +488,6 @@ def explain_event(app: HgkmApplication, case_id: UUID, version: int) -> EventExp
         CaseNotFound: If there is no such case.
         EventNotFound: If the case has no event with that version.
     """
-    events = app.case_events(case_id)
     if not 1 <= version <= len(events):
         raise EventNotFound(f"case {case_id} has events 1..{len(events)}, not {version}")
     times = business_times(events)
@@ -448,7 +508,7 @@ def explain_event(app: HgkmApplication, case_id: UUID, version: int) -> EventExp
     if name in _DEADLINE_EVENTS and deadlines:
         rule_version = deadlines[0]["rule_version"]
     first = group[0].originator_version
-    before = app.load_case(case_id, version=first - 1) if first > 1 else None
+    before = app._load_version(case_id, first - 1) if first > 1 else None
     rule = fields.get("rule") or (deadlines[0]["rule_id"] + " " + deadlines[0]["rule"]
                                   if name in _DEADLINE_EVENTS and deadlines else "")
     return EventExplanation(

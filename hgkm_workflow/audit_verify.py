@@ -18,9 +18,10 @@ from uuid import UUID
 import sqlalchemy as sa
 
 if TYPE_CHECKING:
+    from hgkm_workflow.access.models import Access
     from hgkm_workflow.application import HgkmApplication
 
-__all__ = ["Difference", "VerifyProgress", "VerifyReport", "verify"]
+__all__ = ["Difference", "VerifyProgress", "VerifyReport", "run_verify", "verify"]
 
 VerifyProgress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages ``"replay"`` and ``"read models"``."""
@@ -81,7 +82,13 @@ class VerifyReport:
                 "scratch": self.scratch}
 
 
-def verify(app: HgkmApplication, progress: VerifyProgress | None = None) -> VerifyReport:
+def verify(app: HgkmApplication, progress: VerifyProgress | None = None, *,
+           access: Access | dict[str, Any]) -> VerifyReport:
+    """Verify the store (see :func:`run_verify`); a store-wide read: auditors only, logged."""
+    return app.verify(progress, access=access)
+
+
+def run_verify(app: HgkmApplication, progress: VerifyProgress | None = None) -> VerifyReport:
     """Replay every aggregate and rebuild every read model into a scratch database; compare.
 
     1. Every aggregate in the notification log is replayed from its events alone (no

@@ -49,6 +49,7 @@ from hgkm_workflow.commands import (
     OfferPlegeraanbod,
     OpenRiskFactor,
     RecordContactAddressGiven,
+    RecordDataSubjectsInformed,
     RecordMonitoringCheck,
     RecordWaakvlamContact,
     ResolveRiskFactor,
@@ -97,6 +98,8 @@ RULE_DV_EXIT = "exit directe veiligheid: acute onveiligheid weggenomen (001)"
 RULE_LOOP_BACK = "op acute onveiligheid wordt altijd direct gehandeld (000)"
 _LOOP_BACK_RULE = re.compile(r"^loop-back \((\w+)\):")
 RULE_WARM_HANDOVER = "warm handover: 1 gezin, 1 plan, 1 regisseur (seeds 002, 004)"
+RULE_INFORM_SUBJECTS = ("data subjects are told their data is shared unless that is itself "
+                        "unsafe (seed 004; AVG art. 13, 14 and 23)")
 
 _VT_SERVICE_RESULTS_TO_DV = frozenset(
     {
@@ -886,6 +889,56 @@ class HouseholdCase(ClockedAggregate):
     def _plegeraanbod_response(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                                person_id: str, accepted: bool) -> None:
         self.plegeraanbod[person_id]["accepted"] = accepted
+
+    # ================================================================== access
+
+    @property
+    def emergency_accesses(self) -> list[JsonDict]:
+        """Emergency reads of this case: who looked, when, why, and whether persons were told."""
+        # A plain attribute set by the first EmergencyAccessRecorded (not by Opened), so cases and
+        # snapshots from before this event existed load unchanged.
+        found: list[JsonDict] = self.__dict__.get("emergency_accesses", [])
+        return found
+
+    def record_emergency_access(self, actor: JsonDict, safety_reason: str, rule: str,
+                                access_id: UUID, resource: str, ctx: DecisionContext) -> None:
+        """Record an emergency access (privacy never blocks safety; seed 004).
+
+        Allowed in every phase, closed cases included: the read has already been granted.
+        """
+        self._emergency_access(actor=actor, at=ctx.at, rationale=safety_reason, rule=rule,
+                               access_id=str(access_id), resource=resource)
+
+    @event("EmergencyAccessRecorded")
+    def _emergency_access(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                          access_id: str, resource: str) -> None:
+        accesses = self.__dict__.setdefault("emergency_accesses", [])
+        accesses.append({"access_id": access_id, "actor": actor, "at": at,
+                         "reason": rationale, "resource": resource, "informed": None,
+                         "reason_not_informed": None})
+
+    def record_data_subjects_informed(self, cmd: RecordDataSubjectsInformed,
+                                      ctx: DecisionContext) -> None:
+        """Record whether the persons concerned are told of an emergency access."""
+        found = [a for a in self.emergency_accesses if a["access_id"] == str(cmd.access_id)]
+        if not found:
+            raise RuleViolation("no emergency access with this id on the case",
+                                code="EMERGENCY_ACCESS_NOT_FOUND", rule=RULE_INFORM_SUBJECTS)
+        if found[0]["informed"] is not None:
+            raise RuleViolation("the decision on informing the persons is already recorded",
+                                code="INFORMED_ALREADY_RECORDED", rule=RULE_INFORM_SUBJECTS)
+        self._data_subjects_informed(**ctx.provenance(cmd, rule=RULE_INFORM_SUBJECTS),
+                                     access_id=str(cmd.access_id), informed=cmd.informed,
+                                     reason_not_informed=cmd.reason_not_informed)
+
+    @event("DataSubjectsInformedRecorded")
+    def _data_subjects_informed(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                                access_id: str, informed: bool,
+                                reason_not_informed: str | None) -> None:
+        for access in self.__dict__.get("emergency_accesses", []):
+            if access["access_id"] == access_id:
+                access["informed"] = informed
+                access["reason_not_informed"] = reason_not_informed
 
     # ================================================================== VT monitoring
 

@@ -1,6 +1,8 @@
 """The ``hgkm`` command line: thin, it calls the public API only.
 
 Every command takes ``--db URL`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``).
+Commands that read cases state who reads and why (``--actor --organisation --role --purpose``;
+defaults in :mod:`hgkm_workflow.cli_access`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hgkm_workflow.cli_access import (
+    ActorOption,
+    OrganisationOption,
+    PurposeOption,
+    RoleOption,
+    access_log_app,
+    keygen,
+    reader,
+    rotate_key_command,
+)
 from hgkm_workflow.cli_audit import audit_app, export_events, import_events, scenario_app
 from hgkm_workflow.cli_monitor import monitor
 from hgkm_workflow.cli_simulate import simulate
@@ -37,6 +49,9 @@ app.add_typer(scenario_app, name="scenario")
 app.command("export")(export_events)
 app.command("import")(import_events)
 app.command("simulate")(simulate)
+app.add_typer(access_log_app, name="access-log")
+app.command("keygen")(keygen)
+app.command("rotate-key")(rotate_key_command)
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
                                                          "postgresql://…); default "
@@ -83,11 +98,17 @@ def demo(db: DbOption = None,
 
 @cases_app.command("list")
 def cases_list(db: DbOption = None, region: str | None = None, phase: str | None = None,
-               limit: int = 50, as_json: JsonOption = False) -> None:
-    """List cases, newest first."""
+               limit: int = 50, as_json: JsonOption = False, actor: ActorOption = None,
+               organisation: OrganisationOption = None, role: RoleOption = None,
+               purpose: PurposeOption = None) -> None:
+    """List cases, newest first (Veilig Thuis: its own region; auditors: all)."""
+    access = reader(actor, organisation, role, purpose)
     application = _open(db)
     try:
-        rows = application.list_cases(region=region, phase=phase, limit=limit)
+        rows = application.list_cases(access=access, region=region, phase=phase, limit=limit)
+    except HgkmError as exc:
+        _fail(exc)
+        return
     finally:
         application.close()
     if as_json:
@@ -136,11 +157,17 @@ def deadlines_explain(
 @deadlines_app.command("due")
 def deadlines_due(db: DbOption = None,
                   at: Annotated[str | None, typer.Option(help="Only those due by this instant")]
-                  = None, as_json: JsonOption = False) -> None:
+                  = None, as_json: JsonOption = False, actor: ActorOption = None,
+                  organisation: OrganisationOption = None, role: RoleOption = None,
+                  purpose: PurposeOption = None) -> None:
     """List open deadlines by due instant, with the case and rule."""
+    access = reader(actor, organisation, role, purpose)
     application = _open(db)
     try:
-        rows = application.open_deadlines(at=_instant(at) if at else None)
+        rows = application.open_deadlines(access=access, at=_instant(at) if at else None)
+    except HgkmError as exc:
+        _fail(exc)
+        return
     finally:
         application.close()
     if as_json:

@@ -3,6 +3,8 @@
 Registered in :mod:`hgkm_workflow.cli`. Like every command they open the store named by
 ``--db`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``) and call the public API only
 (:mod:`hgkm_workflow.audit`, :mod:`hgkm_workflow.exchange`, :mod:`hgkm_workflow.scenario`).
+Reads state who reads and why (``--actor --organisation --role --purpose``, defaults in
+:mod:`hgkm_workflow.cli_access`); they are decided by the access policy and logged.
 Output holds pseudonymous ids and codes only.
 """
 
@@ -18,6 +20,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hgkm_workflow.cli_access import (
+    ActorOption,
+    OrganisationOption,
+    PurposeOption,
+    RoleOption,
+    SafetyOption,
+    reader,
+)
 from hgkm_workflow.errors import HgkmError
 
 if TYPE_CHECKING:
@@ -83,13 +93,17 @@ def _print(text: str) -> None:
 
 
 @audit_app.command("timeline")
-def audit_timeline(case: CaseArg, db: DbOption = None, as_json: JsonOption = False) -> None:
+def audit_timeline(case: CaseArg, db: DbOption = None, as_json: JsonOption = False,
+                   actor: ActorOption = None, organisation: OrganisationOption = None,
+                   role: RoleOption = None, purpose: PurposeOption = None,
+                   safety_reason: SafetyOption = None) -> None:
     """The case's history, one line per event: when, who, what, why, and deadline details."""
     from hgkm_workflow.audit import timeline
 
+    access = reader(actor, organisation, role, purpose, safety_reason)
     application = _open(db)
     try:
-        entries = timeline(application, _case_id(case))
+        entries = timeline(application, _case_id(case), access=access)
     except HgkmError as exc:
         _fail(exc)
     finally:
@@ -107,14 +121,18 @@ def audit_as_of(
     at: Annotated[str, typer.Option("--at", help="ISO 8601 instant with offset")],
     db: DbOption = None,
     as_json: JsonOption = False,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
+    safety_reason: SafetyOption = None,
 ) -> None:
     """The case as it stood at an instant: true then (business time) and known then."""
     from hgkm_workflow.audit import compare_as_of
 
     instant = _instant(at)
+    access = reader(actor, organisation, role, purpose, safety_reason)
     application = _open(db)
     try:
-        result = compare_as_of(application, _case_id(case), instant)
+        result = compare_as_of(application, _case_id(case), instant, access=access)
     except HgkmError as exc:
         _fail(exc)
     finally:
@@ -191,13 +209,17 @@ def audit_explain(
     event: Annotated[int, typer.Option("--event", help="The event's version (see timeline)")],
     db: DbOption = None,
     as_json: JsonOption = False,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
+    safety_reason: SafetyOption = None,
 ) -> None:
     """One decision: rule and version, inputs, the state it was taken in, and the reasons."""
     from hgkm_workflow.audit import explain_event
 
+    access = reader(actor, organisation, role, purpose, safety_reason)
     application = _open(db)
     try:
-        result = explain_event(application, _case_id(case), event)
+        result = explain_event(application, _case_id(case), event, access=access)
     except HgkmError as exc:
         _fail(exc)
     finally:
@@ -247,16 +269,19 @@ def _print_explanation(x: EventExplanation) -> None:
 
 
 @audit_app.command("verify")
-def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
+def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorOption = None,
+                 organisation: OrganisationOption = None, role: RoleOption = None,
+                 purpose: PurposeOption = None) -> None:
     """Replay every case and rebuild every read model in a scratch database; compare."""
     from rich.progress import Progress
 
     from hgkm_workflow.audit import verify
 
+    access = reader(actor, organisation, role, purpose)
     application = _open(db)
     try:
         if as_json:
-            report = verify(application)
+            report = verify(application, access=access)
         else:
             with Progress(console=console, transient=True) as progress:
                 tasks: dict[str, Any] = {}
@@ -266,7 +291,9 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
                         tasks[stage] = progress.add_task(stage, total=total)
                     progress.update(tasks[stage], completed=done, total=total)
 
-                report = verify(application, progress=show)
+                report = verify(application, progress=show, access=access)
+    except HgkmError as exc:
+        _fail(exc)
     finally:
         application.close()
     if as_json:
@@ -289,13 +316,16 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False) -> None:
 def export_events(
     jsonl: Annotated[Path, typer.Option("--jsonl", help="File to write (JSON Lines)")],
     db: DbOption = None,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
 ) -> None:
     """Export the whole event stream, one event per line (docs/export-format.md)."""
     from hgkm_workflow.exchange import export_jsonl
 
+    access = reader(actor, organisation, role, purpose)
     application = _open(db)
     try:
-        result = export_jsonl(application, jsonl)
+        result = export_jsonl(application, jsonl, access=access)
     except HgkmError as exc:
         _fail(exc)
     finally:

@@ -200,11 +200,12 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
     next seed that has not run on the store yet, so the demo can be run again and adds new
     households rather than failing.
     """
+    import os
     from pathlib import Path
 
     from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.clock import SettableClock
-    from hgkm_workflow.monitor import Period
+    from hgkm_workflow.monitor import Period, min_cell_from_env
     from hgkm_workflow.report_html import write_html
     from hgkm_workflow.simulation.driver import Simulation
 
@@ -224,7 +225,8 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
                       "engine in simulated time; the scheduler ticks every simulated morning.")
         result, rows = run_with_progress(app, clock, config)
         print_summary(result, rows, app.config.redacted())
-        report = app.monitor(region=config.region, period=DEMO_PERIOD)
+        report = app.monitor(region=config.region, period=DEMO_PERIOD).suppress_small_cells(
+            min_cell_from_env(os.environ))
         _print_headlines(report)
         case_ids = _interesting_cases(app, result, timelines)
         for title, case_id in case_ids:
@@ -261,6 +263,9 @@ def _print_headlines(report: Any) -> None:
         try:
             f = report.figure(name)
         except KeyError:
+            continue
+        if f.suppressed:
+            table.add_row(f"{label} ({name})", "suppressed", "", "")
             continue
         if f.value is None:
             value = "–"
@@ -300,9 +305,11 @@ def _interesting_cases(app: Any, result: Any, limit: int) -> list[tuple[str, Any
 
 
 def _print_timeline(app: Any, title: str, case_id: Any, max_lines: int = 22) -> None:
+    from hgkm_workflow.access.models import system_access
     from hgkm_workflow.timeline import timeline
 
-    entries = [e for e in timeline(app.case_events(case_id)) if e.event not in _BOOKKEEPING]
+    events = app.case_events(case_id, access=system_access("demo"))
+    entries = [e for e in timeline(events) if e.event not in _BOOKKEEPING]
     console.rule(f"[bold]Case {case_id}: {title}")
     for e in entries[:max_lines]:
         console.print(e.line(), highlight=False, markup=False, soft_wrap=True)

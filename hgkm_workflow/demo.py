@@ -94,7 +94,8 @@ def drive_household(app: HgkmApplication, clock: SettableClock,
 
     later(days=4)
     say("Day 9: the huisverbod is extended to the legal maximum of 28 days")
-    case = app.get_case(case_id)
+    # the burgemeester reads the case for the huisverbod: need to know, and logged
+    case = app.get_case(case_id, access={"actor": BURGEMEESTER, "purpose": "huisverbod"})
     max_end = case.huisverboden[0].max_end
     app.extend_huisverbod(cmd(BURGEMEESTER, "risk persists; help has only just started",
                               huisverbod_id=str(huisverbod_id), new_end=max_end.isoformat()))

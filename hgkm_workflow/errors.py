@@ -115,3 +115,24 @@ class StoreConfigurationError(HgkmError):
 
     code = "STORE_CONFIGURATION"
     default_rule = "store-url"
+
+
+class AccessDenied(HgkmError):
+    """The access policy refused a read (need to know); the refusal is in the access log.
+
+    The message names the resource, the case (a pseudonymous id) and the purpose; ``rule`` is
+    the policy rule that decided. Nothing else about the case is revealed.
+    """
+
+    code = "ACCESS_DENIED"
+    default_rule = "need to know (access policy)"
+
+
+class ErasureRefused(HgkmError):
+    """An erasure request was refused: the retention period runs and no legal ground was given.
+
+    The request itself is recorded (``ErasureRequested`` with ``granted`` false).
+    """
+
+    code = "ERASURE_REFUSED"
+    default_rule = "retention period (docs/security.md)"

@@ -8,9 +8,11 @@ written in an older schema version keeps that version (``class_version``) and is
 read, in the importing store as in the exporting one.
 
 Events hold pseudonymous ids and codes only; the person register (names, BSNs, addresses) is
-never exported. As a second line of defence, free-text fields (``rationale``,
-``open_deadline_reason``) that look like identifying data are replaced by a marker on export
-and counted in the result.
+never exported, and a line naming a person whose details were erased lists that id under
+``erased_persons``. An export is a read of the whole store: it needs an access request that
+the policy grants (auditors) and is written to the access log. As a second line of defence,
+free-text fields (``rationale``, ``open_deadline_reason``) that look like identifying data are
+replaced by a marker on export and counted in the result.
 
 Import writes into an **empty** store through the recorder (encoded by the importing
 application: its cipher and compressor apply), then catches the read models up, so state and
@@ -37,6 +39,7 @@ from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.privacy import find_identifying_data
 
 if TYPE_CHECKING:
+    from hgkm_workflow.access.models import Access
     from hgkm_workflow.application import HgkmApplication
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "encode_state",
     "export_jsonl",
     "import_jsonl",
+    "write_export",
 ]
 
 FORMAT = "hgkm-events/1"
@@ -218,17 +222,33 @@ def _opened(target: str | Path | IO[str], mode: str) -> Iterator[IO[str]]:
 
 
 def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
-                 batch_size: int = 500) -> ExportResult:
+                 access: Access | dict[str, Any], batch_size: int = 500) -> ExportResult:
     """Write every stored event, in notification order, one JSON object per line.
+
+    A read of the whole store: decided by the access policy (auditors) and logged.
 
     Args:
         app: The application whose store is exported.
         target: A file path or an open text stream.
+        access: Who exports and why.
         batch_size: Notifications read per query.
 
     Returns:
         Counts of what was written.
+
+    Raises:
+        AccessDenied: If the access policy refuses.
     """
+    from hgkm_workflow.access.models import Resource
+
+    app._authorized_store(access, Resource.EXPORT)
+    return write_export(app, target, batch_size=batch_size)
+
+
+def write_export(app: HgkmApplication, target: str | Path | IO[str], *,
+                 batch_size: int = 500) -> ExportResult:
+    """Write the export (no access check: :func:`export_jsonl` has decided it)."""
+    erased = app.persons.erased_ids()
     clocks: dict[UUID, BusinessClock] = {}
     written = redacted = 0
     with _opened(target, "w") as out:
@@ -239,7 +259,7 @@ def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
             if not batch:
                 break
             for n in batch:
-                line, count = _line(app, n, clocks)
+                line, count = _line(app, n, clocks, erased)
                 redacted += count
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
                 out.write("\n")
@@ -248,8 +268,19 @@ def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
     return ExportResult(events=written, aggregates=len(clocks), redacted=redacted)
 
 
-def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock]
-          ) -> tuple[dict[str, Any], int]:
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock],
+          erased: frozenset[str] = frozenset()) -> tuple[dict[str, Any], int]:
     state = decode_stored_state(app, n.state)
     class_version = int(state.pop("class_version", 1))
     recorded: datetime = state.pop("timestamp")
@@ -259,6 +290,8 @@ def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock]
     types: dict[str, str] = {}
     payload, count = _screen(_plain(state, (), types))
     qualname = n.topic.rpartition(":")[2]
+    named = sorted({v for v in _strings(payload) if v in erased}) if erased else []
+    extra = {"erased_persons": named} if named else {}
     return {
         "format": FORMAT,
         "position": n.id,
@@ -272,6 +305,7 @@ def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock]
         "recorded_at": as_utc(recorded).isoformat(),
         "payload": payload,
         "types": types,
+        **extra,
     }, count
 
 
@@ -325,6 +359,24 @@ def _insert(app: HgkmApplication, batch: list[StoredEvent], line: int | None) ->
     return len(batch)
 
 
+def _whole(value: Any) -> int:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("not whole")
+    number = int(value)
+    if number < 1 or number > 2**31:
+        raise ValueError("out of range")
+    return number
+
+
+def _aware_instant(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise TypeError("not text")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise ValueError("naive")
+    return as_utc(instant)
+
+
 def _stored_event(app: HgkmApplication, text: str, number: int,
                   versions: dict[UUID, int]) -> StoredEvent:
     def bad(why: str) -> ExchangeError:
@@ -340,25 +392,43 @@ def _stored_event(app: HgkmApplication, text: str, number: int,
     if missing:
         raise bad(f"missing {', '.join(missing)}")
     if line["format"] != FORMAT:
-        raise bad(f"format {line['format']!r} is not {FORMAT!r}")
+        raise bad(f"format is not {FORMAT!r}")
     topic = line["topic"]
     if not isinstance(topic, str) or not topic.startswith(_TOPIC_PREFIX):
         raise bad("topic is not an hgkm_workflow event")
     try:
-        resolve_topic(topic)
+        resolved = resolve_topic(topic)
     except Exception:  # TopicError or an import error: the event type does not exist here
-        raise bad(f"unknown event type {line['event_type']!r}") from None
+        raise bad("topic names an unknown event type") from None
+    if not (isinstance(resolved, type) and callable(getattr(resolved, "mutate", None))):
+        raise bad("topic does not name an event type")
+
+    def value(name: str, convert: Callable[[Any], Any], what: str) -> Any:
+        raw = line[name]
+        try:
+            if isinstance(raw, bool) or raw is None:
+                raise TypeError(name)
+            return convert(raw)
+        except (TypeError, ValueError, OverflowError):
+            raise bad(f"{name} is not {what}") from None
+
+    aggregate_id: UUID = value("case_id", lambda v: UUID(str(v)), "a UUID")
+    version: int = value("version", _whole, "a whole number of at least 1")
+    class_version: int = value("class_version", _whole, "a whole number of at least 1")
+    recorded: datetime = value("recorded_at", _aware_instant,
+                               "an ISO 8601 instant with a UTC offset")
+    payload = line["payload"]
+    if not isinstance(payload, dict):
+        raise bad("payload is not a JSON object")
+    types = line.get("types") or {}
+    if not isinstance(types, dict):
+        raise bad("types is not a JSON object")
     try:
-        aggregate_id = UUID(str(line["case_id"]))
-        version = int(line["version"])
-        class_version = int(line["class_version"])
-        payload = line["payload"]
-        if not isinstance(payload, dict):
-            raise TypeError("payload is not an object")
-        state = _restore(payload, dict(line.get("types") or {}))
-        state["timestamp"] = as_utc(datetime.fromisoformat(line["recorded_at"]))
-    except (TypeError, ValueError, KeyError, IndexError) as exc:
-        raise bad(f"unreadable values ({type(exc).__name__})") from None
+        state = _restore(payload, dict(types))
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError):
+        raise bad("types do not match the payload (a listed value is missing or "
+                  "not of its type)") from None
+    state["timestamp"] = recorded
     expected = versions.get(aggregate_id, 0) + 1
     if version != expected:
         raise bad(f"version {version} of {aggregate_id} out of order (expected {expected})")

@@ -17,8 +17,8 @@ clock's now, so a running period shows the state so far).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -55,6 +55,13 @@ TIMELINESS_RULES = {"T1": "veiligheidsbeoordeling (5 werkdagen)",
                     "T8": "huisverbod: contactadres (24 uur)",
                     "T9": "huisverbod: hulpaanbod (binnen het huisverbod)"}
 VERVOLG_KINDS = ("during_assessment", "after_assessment", "during_monitoring")
+
+
+class InvalidMinCell(HgkmError):
+    """``HGKM_MIN_CELL`` is not a whole number of at least 0."""
+
+    code = "INVALID_SETTING"
+    default_rule = "small-cell suppression (docs/monitor.md)"
 
 
 class InvalidPeriod(HgkmError):
@@ -168,10 +175,17 @@ class Figure:
     denominator: float | None
     definition: str
     unit: str = "share"
+    suppressed: bool = False
+    """A small cell: numerator and denominator withheld (see :func:`suppress_small_cells`)."""
 
     @property
     def value(self) -> float | None:
-        """numerator / denominator; the numerator for a count; ``None`` when dividing by 0."""
+        """numerator / denominator; the numerator for a count; ``None`` when dividing by 0.
+
+        ``None`` too for a suppressed figure.
+        """
+        if self.suppressed:
+            return None
         if self.denominator is None:
             return self.numerator
         if self.denominator == 0:
@@ -184,10 +198,63 @@ class Figure:
         return self.name.split(".")[0].split("@")[0]
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"name": self.name, "numerator": _num(self.numerator),
-                "denominator": _num(self.denominator), "value": self.value,
-                "unit": self.unit, "definition": self.definition}
+        """JSON-ready form (a suppressed figure has no numerator, denominator or value)."""
+        out = {"name": self.name, "numerator": _num(self.numerator),
+               "denominator": _num(self.denominator), "value": self.value,
+               "unit": self.unit, "definition": self.definition}
+        if self.suppressed:
+            out.update(numerator=None, denominator=None, value=None, suppressed=True)
+        return out
+
+
+MIN_CELL_ENV = "HGKM_MIN_CELL"
+#: Default smallest cell shown in reports and exports (statistical disclosure control).
+DEFAULT_MIN_CELL = 10
+
+
+def min_cell_from_env(env: Mapping[str, str]) -> int:
+    """``HGKM_MIN_CELL`` as a whole number (default :data:`DEFAULT_MIN_CELL`).
+
+    Raises:
+        InvalidMinCell: If the variable is not a whole number of at least 0.
+    """
+    text = env.get(MIN_CELL_ENV, "").strip()
+    if not text:
+        return DEFAULT_MIN_CELL
+    try:
+        value = int(text)
+    except ValueError:
+        raise InvalidMinCell(f"{MIN_CELL_ENV} must be a whole number") from None
+    if value < 0:
+        raise InvalidMinCell(f"{MIN_CELL_ENV} must not be negative")
+    return value
+
+
+def _small(x: float | None, min_cell: int) -> bool:
+    return x is not None and 0 < x < min_cell
+
+
+def suppress_small_cells(figure: Figure, min_cell: int) -> Figure:
+    """The figure, or a suppressed copy when it rests on fewer than ``min_cell`` units.
+
+    A count is small when it lies between 1 and ``min_cell - 1``; a share when its numerator,
+    its denominator or their difference does (so a small group cannot be derived from its
+    complement); a mean number of days when its denominator (the number of stays) does.
+    Zeros are shown: they single out nobody.
+    """
+    if figure.suppressed or min_cell <= 1:
+        return figure
+    num, den = figure.numerator, figure.denominator
+    if figure.unit == "days":
+        cells = [den]
+    elif den is None:
+        cells = [num]
+    else:
+        cells = [num, den, den - num]
+    if not any(_small(c, min_cell) for c in cells):
+        return figure
+    return replace(figure, numerator=0.0, denominator=None if den is None else 0.0,
+                   suppressed=True)
 
 
 def _num(x: float | None) -> float | int | None:
@@ -218,6 +285,24 @@ class MonitorReport:
     flows: tuple[Flow, ...] = ()
     classification_settings: tuple[str, ...] = ()
     hermelding_reference: float = NATIONAL_HERMELDING_REFERENCE
+    min_cell: int = 0
+    """Cells below this many were suppressed (0: exact figures, as the library computes)."""
+
+    def suppress_small_cells(self, min_cell: int) -> MonitorReport:
+        """A copy fit to show or export: small cells withheld (see :func:`suppress_small_cells`).
+
+        Args:
+            min_cell: The smallest number of meldingen, cases or stays a cell may show
+                (``HGKM_MIN_CELL``, default 10); 0 or 1 suppresses nothing.
+        """
+        return MonitorReport(
+            region=self.region, gemeente=self.gemeente, period=self.period, as_of=self.as_of,
+            figures=tuple(suppress_small_cells(f, min_cell) for f in self.figures),
+            series={k: tuple(suppress_small_cells(f, min_cell) for f in v)
+                    for k, v in self.series.items()},
+            flows=tuple(f for f in self.flows if not 0 < f.count < min_cell),
+            classification_settings=self.classification_settings,
+            hermelding_reference=self.hermelding_reference, min_cell=max(min_cell, 0))
 
     def figure(self, name: str) -> Figure:
         """The figure with this name (also looks in the series).
@@ -242,6 +327,7 @@ class MonitorReport:
             "series": {k: [f.as_dict() for f in v] for k, v in self.series.items()},
             "flows": [{"from": f.from_phase, "to": f.to_phase, "count": f.count}
                       for f in self.flows],
+            "min_cell": self.min_cell,
         }
 
 
@@ -509,6 +595,12 @@ class _Builder:
         ).scalar_one()
         self.add("crisis.measures", crisis, None, "Crisis measures recorded in the period "
                  "(CrisisMeasureTaken).", "count")
+        emergency = self.conn.execute(sa.select(sa.func.count()).where(
+            cm.c.kind == "emergency_access", s.within(cm.c.at), *s.cases(cm.c.case_id))
+        ).scalar_one()
+        self.add("access.emergency", emergency, None, "Emergency accesses in the period: reads "
+                 "by an actor without involvement who stated a safety reason "
+                 "(EmergencyAccessRecorded; privacy never blocks safety, seed 004).", "count")
         ed = self.conn.execute(sa.select(sa.func.count()).where(
             monitor_cases.c.case_id.in_(sa.select(active.c.case_id)),
             monitor_cases.c.ervaringsdeskundige_at <= s.as_of)).scalar_one()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
@@ -70,8 +71,16 @@ class ErasedPerson(BaseModel):
 class PersonRegister:
     """Register, read, update and erase identifying details per pseudonymous person id."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, now: Callable[[], datetime] | None = None) -> None:
+        """Use the register in the store's database.
+
+        Args:
+            engine: The store's SQLAlchemy engine.
+            now: Source of the registration and erasure instants (the application passes its
+                clock); default the system clock.
+        """
         self._engine = engine
+        self._now = now or (lambda: datetime.now(UTC))
 
     def setup(self) -> None:
         """Create the register's tables if they do not exist."""
@@ -86,7 +95,7 @@ class PersonRegister:
             conn.execute(person_keys.insert().values(person_id=str(pid), key=key))
             conn.execute(person_details.insert().values(
                 person_id=str(pid), nonce=nonce, ciphertext=ciphertext,
-                registered_at=datetime.now(UTC), erased_at=None))
+                registered_at=self._now(), erased_at=None))
         return pid
 
     def update(self, person_id: UUID, details: PersonDetails) -> None:
@@ -123,7 +132,36 @@ class PersonRegister:
             conn.execute(person_keys.delete().where(person_keys.c.person_id == str(person_id)))
             conn.execute(person_details.update()
                          .where(person_details.c.person_id == str(person_id))
-                         .values(erased_at=datetime.now(UTC)))
+                         .values(erased_at=self._now()))
+
+    def registered_at(self, person_id: UUID) -> datetime:
+        """When the person was registered (aware UTC)."""
+        with self._engine.connect() as conn:
+            at = conn.execute(sa.select(person_details.c.registered_at)
+                              .where(person_details.c.person_id == str(person_id))).scalar()
+        if at is None:
+            raise PersonNotFound(f"no person {person_id} in the register")
+        instant: datetime = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+        return instant.astimezone(UTC)
+
+    def erased_among(self, person_ids: Iterable[UUID | str]) -> frozenset[str]:
+        """The ids among ``person_ids`` whose details were erased (unknown ids are left out)."""
+        wanted = sorted({str(p) for p in person_ids})
+        found: set[str] = set()
+        with self._engine.connect() as conn:
+            for i in range(0, len(wanted), 500):
+                found.update(conn.execute(
+                    sa.select(person_details.c.person_id)
+                    .where(person_details.c.person_id.in_(wanted[i:i + 500]),
+                           person_details.c.erased_at.is_not(None))).scalars())
+        return frozenset(found)
+
+    def erased_ids(self) -> frozenset[str]:
+        """Every erased person's id."""
+        with self._engine.connect() as conn:
+            return frozenset(conn.execute(sa.select(person_details.c.person_id)
+                                          .where(person_details.c.erased_at.is_not(None)))
+                             .scalars())
 
     def is_erased(self, person_id: UUID) -> bool:
         """Whether the person's key has been destroyed."""

@@ -64,7 +64,12 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.1f}%"
 
 
+_SUPPRESSED = "onderdrukt"
+
+
 def _fmt(f: Figure) -> str:
+    if f.suppressed:
+        return _SUPPRESSED
     if f.unit == "share":
         return _pct(f.value)
     if f.value is None:
@@ -78,6 +83,10 @@ def _n(x: float | None) -> str:
     if x is None:
         return ""
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+
+
+def _cell(f: Figure, x: float | None) -> str:
+    return "" if f.suppressed else _n(x)
 
 
 def _svg(chart_id: str, height: int, body: list[str], label: str) -> str:
@@ -116,7 +125,8 @@ def hermelding_chart(report: MonitorReport) -> str:
         label = f.name.split("@")[1]
         body.append(_text(x + step * 0.3, bottom + 16, label))
         if f.value is None:
-            body.append(_text(x + step * 0.3, bottom - 6, "geen meldingen"))
+            body.append(_text(x + step * 0.3, bottom - 6,
+                              _SUPPRESSED if f.suppressed else "geen meldingen"))
             continue
         h = f.value * (bottom - top)
         body.append(_rect(x, bottom - h, step * 0.6, h, _COLORS["bar"],
@@ -175,7 +185,8 @@ def funnel_chart(report: MonitorReport) -> str:
         body.append(_rect(left, y, share * (right - left), bar_h, _COLORS["forward"],
                           f"{_PHASE_LABEL[phase]}: {_n(f.numerator)} of {_n(f.denominator)}"))
         body.append(_text(left + share * (right - left) + 6, y + bar_h * 0.65,
-                          f"{_n(f.numerator)} ({_pct(f.value)})", "start"))
+                          _SUPPRESSED if f.suppressed else f"{_n(f.numerator)} "
+                          f"({_pct(f.value)})", "start"))
     body.append(f'<line data-mark="1" x1="{left}" y1="4" x2="{left}" '
                 f'y2="{8 + len(rows) * (bar_h + 8)}" stroke="#888"/>')
     return _svg("chart-funnel", 16 + len(rows) * (bar_h + 8), body, "phase funnel")
@@ -237,12 +248,19 @@ def _tables(report: MonitorReport) -> str:
     out = []
     for group, figures in groups.items():
         rows = "".join(
-            f'<tr><td>{escape(f.name)}</td><td class="n">{_n(f.numerator)}</td>'
-            f'<td class="n">{_n(f.denominator)}</td><td class="n">{escape(_fmt(f))}</td>'
+            f'<tr><td>{escape(f.name)}</td><td class="n">{_cell(f, f.numerator)}</td>'
+            f'<td class="n">{_cell(f, f.denominator)}</td><td class="n">{escape(_fmt(f))}</td>'
             f'<td class="d">{escape(f.definition)}</td></tr>' for f in figures)
         out.append(f"<h3>{escape(group)}</h3><table><tr><th>figure</th><th>numerator</th>"
                    f"<th>denominator</th><th>value</th><th>definition</th></tr>{rows}</table>")
     return "".join(out)
+
+
+def _suppression_note(report: MonitorReport) -> str:
+    if report.min_cell <= 1:
+        return ""
+    return (f" Cells resting on fewer than {report.min_cell} meldingen, cases or stays are "
+            f"suppressed ({_SUPPRESSED}).")
 
 
 def render_html(report: MonitorReport) -> str:
@@ -272,7 +290,8 @@ def render_html(report: MonitorReport) -> str:
         f"({report.period.first_day.isoformat()} to "
         f"{(report.period.end_day - timedelta(days=1)).isoformat()}, Europe/Amsterdam),"
         f" state as of {escape(report.as_of.isoformat())}. Classification settings: "
-        f"{escape(settings)}. Every figure is defined in docs/monitor.md.</p>"
+        f"{escape(settings)}. Every figure is defined in docs/monitor.md."
+        f"{_suppression_note(report)}</p>"
         f'{_cards(report)}<div class="charts">{figures}</div>'
         f"<h2>All figures</h2>{_tables(report)}"
         f"<script>{_JS}</script></body></html>"

@@ -16,6 +16,7 @@ from hgkm_workflow.calendar import amsterdam_zone, local_date
 from hgkm_workflow.views import CaseView
 
 if TYPE_CHECKING:
+    from hgkm_workflow.access.models import Access
     from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.case import HouseholdCase
 
@@ -279,7 +280,7 @@ _CHECKS: dict[str, Callable[..., list[Mismatch]]] = {
 
 
 def check_classification(app: HgkmApplication, expected: Mapping[str, Any],
-                         names: Names) -> list[Mismatch]:
+                         names: Names, *, access: Access) -> list[Mismatch]:
     """Check the CBS classification of named meldingen through ``app.classification``."""
     out: list[Mismatch] = []
     lookup = getattr(app, "classification", None)
@@ -291,7 +292,7 @@ def check_classification(app: HgkmApplication, expected: Mapping[str, Any],
             out.append((what, want_kind, "not available (no classification in this version)"))
             continue
         try:
-            result = lookup(names.ids[melding])
+            result = lookup(names.ids[melding], access=access)
         except Exception as exc:  # any failure is reported as the actual value
             out.append((what, want_kind, f"not available ({type(exc).__name__})"))
             continue

@@ -1,4 +1,7 @@
-"""Settings of the read models: how meldingen are classified (CBS Monitor Veilig Thuis).
+"""Settings: how meldingen are classified (CBS Monitor Veilig Thuis), and retention.
+
+Retention of the person register (:class:`RetentionSettings`, ``HGKM_RETENTION_YEARS``) is at
+the end of this module; the rest is about the read models.
 
 The defaults are CBS's: a *hermelding* is a melding about a person whose involvement with
 Veilig Thuis ended in the **3 years** before the melding was received, and **every person**
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.vocabulary import PersonRole
@@ -99,3 +103,60 @@ class ClassificationSettings:
                     f"{ROLES_ENV} must list roles among: "
                     + ", ".join(r.value for r in PersonRole)) from None
         return cls(lookback_years=years, counted_roles=roles)
+
+
+# ---------------------------------------------------------------------------- retention
+
+RETENTION_YEARS_ENV = "HGKM_RETENTION_YEARS"
+
+#: Default retention of the person register's details, in years. Both laws that govern the
+#: files in this domain set twenty years: Wmo 2015 art. 5.3.4 for Veilig Thuis ("twintig
+#: jaren", since the extension of 2020) and Jeugdwet art. 7.3.8 for youth care. The exact
+#: wording and the moment the term starts have changed over time: the value is a setting.
+DEFAULT_RETENTION_YEARS = 20
+
+RETENTION_LEGAL_SOURCE = (
+    "bewaartermijn: Wmo 2015 art. 5.3.4 (Veilig Thuis) and Jeugdwet art. 7.3.8, twenty years "
+    "(configurable, docs/security.md); erasure on request: Wmo 2015 art. 5.3.5, "
+    "Jeugdwet art. 7.3.9, AVG art. 17")
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the person register keeps a person's details before erasure is a right.
+
+    Attributes:
+        years: Length of the retention period. It runs from the latest of the person's
+            registration and the last recorded activity on a case the person belongs to; while
+            such a case is open it has not started to run.
+        legal_source: The legal source named on every erasure request (recorded in events).
+    """
+
+    years: int = DEFAULT_RETENTION_YEARS
+    legal_source: str = RETENTION_LEGAL_SOURCE
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.years, int) or not 0 <= self.years <= 100:
+            raise InvalidSetting("retention years must be a whole number from 0 to 100")
+
+    def ends(self, start: datetime) -> datetime:
+        """The end of the retention period that starts at ``start`` (29 Feb → 28 Feb)."""
+        try:
+            return start.replace(year=start.year + self.years)
+        except ValueError:  # 29 February into a year without one
+            return start.replace(year=start.year + self.years, day=28)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RetentionSettings:
+        """Settings from ``HGKM_RETENTION_YEARS`` (default twenty years).
+
+        Raises:
+            InvalidSetting: If the variable is not a whole number from 0 to 100.
+        """
+        text = env.get(RETENTION_YEARS_ENV, "").strip()
+        if not text:
+            return cls()
+        try:
+            return cls(years=int(text))
+        except ValueError:
+            raise InvalidSetting(f"{RETENTION_YEARS_ENV} must be a whole number") from None

@@ -45,6 +45,19 @@ class HuisverbodView:
 
 
 @dataclass(frozen=True)
+class EmergencyAccessView:
+    """An emergency read of the case: who looked, when and why, and whether persons were told."""
+
+    access_id: str
+    actor: dict[str, Any]
+    at: datetime
+    reason: str
+    resource: str
+    informed: bool | None
+    reason_not_informed: str | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A snapshot of a household case for callers (no identifying data: ids only)."""
 
@@ -70,6 +83,9 @@ class CaseView:
     persons: dict[str, str]
     loop_backs: int
     closure: dict[str, Any] | None
+    emergency_accesses: tuple[EmergencyAccessView, ...] = ()
+    erased_persons: frozenset[str] = frozenset()
+    """Persons of the case whose details were erased from the register (set by the query)."""
 
     @property
     def open_deadlines(self) -> tuple[DeadlineView, ...]:
@@ -136,4 +152,6 @@ class CaseView:
             },
             loop_backs=case.loop_backs,
             closure=case.closure,
+            emergency_accesses=tuple(EmergencyAccessView(**a)
+                                     for a in case.emergency_accesses),
         )

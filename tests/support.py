@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from hgkm_workflow.access import Access
 from hgkm_workflow.application import CommandResult, HgkmApplication
 from hgkm_workflow.clock import SettableClock
 
@@ -20,6 +21,12 @@ LT = {"actor_id": "lt-003", "organisation": "wijkteam-noord", "role": "lokaal_te
 LT2 = {"actor_id": "lt-044", "organisation": "wijkteam-zuid", "role": "lokaal_team"}
 BURGEMEESTER = {"actor_id": "bm-001", "organisation": "gemeente-rotterdam", "role": "burgemeester"}
 MDA = {"actor_id": "zc-002", "organisation": "mda-rotterdam", "role": "zorgcoordinator_mda"}
+#: Who the tests read as: an auditor with purpose audit may read every case (the access policy
+#: grants it; every read is in the access log). Tests of the policy itself use other actors.
+READ = Access.model_validate({
+    "actor": {"actor_id": "test-auditor", "organisation": "hgkm-test", "role": "auditor"},
+    "purpose": "audit",
+})
 LT_REGISSEUR = {"actor_id": "lt-003", "organisation": "wijkteam-noord",
                 "organisation_type": "lokaal_team"}
 LT2_REGISSEUR = {"actor_id": "lt-044", "organisation": "wijkteam-zuid",

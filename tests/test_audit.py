@@ -27,7 +27,7 @@ from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import CaseNotFound
 from hgkm_workflow.projections.cases import cases
-from tests.support import BURGEMEESTER, LT, Household
+from tests.support import BURGEMEESTER, LT, READ, Household
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -49,8 +49,8 @@ def test_timeline_lines_say_when_who_what_why_and_deadline_details(
         app: HgkmApplication, clock: SettableClock) -> None:
     h = _late_registered(app, clock)
     assert h.case_id is not None
-    entries = timeline(app, h.case_id)
-    assert app.timeline(h.case_id) == entries
+    entries = timeline(app, h.case_id, access=READ)
+    assert app.timeline(h.case_id, access=READ) == entries
     assert [e.version for e in entries] == list(range(1, len(entries) + 1))
     t1 = next(e for e in entries if e.event == "DeadlineStarted" and "T1" in e.what)
     assert "due 2026-03-09 23:59" in t1.what and "skipped 2026-03-07 (Saturday)" in t1.what
@@ -72,7 +72,7 @@ def test_business_times_follow_the_decision_and_the_due_instant(
     clock.advance(timedelta(days=20))
     app.tick()
     assert h.case_id is not None
-    events = app.case_events(h.case_id)
+    events = app.case_events(h.case_id, access=READ)
     pairs = list(zip(events, business_times(events), strict=True))
     breaches = [(e, t) for e, t in pairs if type(e).__name__ == "DeadlineBreached"]
     assert breaches
@@ -87,20 +87,20 @@ def test_as_of_distinguishes_what_was_true_from_what_was_known(
     h = _late_registered(app, clock)
     assert h.case_id is not None
     day8 = T0 + timedelta(days=8)
-    business = state_as_of(app, h.case_id, day8)
-    recorded = state_as_of(app, h.case_id, day8, basis="recorded")
+    business = state_as_of(app, h.case_id, day8, access=READ)
+    recorded = state_as_of(app, h.case_id, day8, basis="recorded", access=READ)
     assert business.state["phase"] == "risicogestuurde_zorg"
     assert recorded.state["phase"] == "directe_veiligheid"
     assert recorded.state["sub_state"] == "plan_active"
-    both = compare_as_of(app, h.case_id, day8)
-    assert app.compare_as_of(h.case_id, day8).as_dict() == both.as_dict()
+    both = compare_as_of(app, h.case_id, day8, access=READ)
+    assert app.compare_as_of(h.case_id, day8, access=READ).as_dict() == both.as_dict()
     assert both.differ
     fields = {d["field"] for d in both.differences}
     assert {"phase", "sub_state"} <= fields
     assert [e.event for e in both.late_facts] == ["AcuteUnsafetyRemoved", "PhaseChanged"]
     # After the registration both agree again; before the opening there was no case.
-    assert not compare_as_of(app, h.case_id, T0 + timedelta(days=11)).differ
-    before = state_as_of(app, h.case_id, T0 - timedelta(hours=1))
+    assert not compare_as_of(app, h.case_id, T0 + timedelta(days=11), access=READ).differ
+    before = state_as_of(app, h.case_id, T0 - timedelta(hours=1), access=READ)
     assert not before.existed and before.version is None and before.state == {}
 
 
@@ -113,14 +113,14 @@ def test_as_of_shows_a_huisverbod_that_ran_out_before_it_was_recorded(
     app.tick()                                       # records the expiry at day 10
     assert h.case_id is not None
     day11 = T0 + timedelta(days=11)
-    business = state_as_of(app, h.case_id, day11).state["huisverboden"][0]
-    recorded = state_as_of(app, h.case_id, day11, "recorded").state["huisverboden"][0]
+    business = state_as_of(app, h.case_id, day11, access=READ).state["huisverboden"][0]
+    recorded = state_as_of(app, h.case_id, day11, "recorded", access=READ).state["huisverboden"][0]
     assert business["state"] == "expired" and not business["in_force"]
     assert recorded["state"] == "imposed" and not recorded["in_force"]   # ran out, unrecorded
-    open_recorded = state_as_of(app, h.case_id, day11, "recorded").state["open_deadlines"]
+    open_recorded = state_as_of(app, h.case_id, day11, "recorded", access=READ).state["open_deadlines"]
     t1 = next(d for d in open_recorded if d["rule_id"] == "T2")
     assert t1["overdue"] and not t1["breach_recorded"]
-    open_business = state_as_of(app, h.case_id, day11).state["open_deadlines"]
+    open_business = state_as_of(app, h.case_id, day11, access=READ).state["open_deadlines"]
     assert next(d for d in open_business if d["rule_id"] == "T2")["breach_recorded"]
 
 
@@ -128,11 +128,11 @@ def test_explain_a_deadline_decision(app: HgkmApplication, clock: SettableClock)
     h = Household(app, clock)
     h.melding()
     assert h.case_id is not None
-    events = app.case_events(h.case_id)
+    events = app.case_events(h.case_id, access=READ)
     version = next(e.originator_version for e in events
                    if type(e).__name__ == "DeadlineStarted" and e.deadline["rule_id"] == "T1")
-    x = explain_event(app, h.case_id, version)
-    assert app.explain_event(h.case_id, version).as_dict() == x.as_dict()
+    x = explain_event(app, h.case_id, version, access=READ)
+    assert app.explain_event(h.case_id, version, access=READ).as_dict() == x.as_dict()
     assert x.event == "DeadlineStarted" and x.rule == "T1 veiligheidsbeoordeling"
     assert x.rule_version == 1 and x.stored_class_version == 1
     d = x.deadlines[0]
@@ -152,9 +152,9 @@ def test_explain_a_decision_names_actor_inputs_state_and_consequences(
     h.advance(days=1)
     h.assess("handover_local_team")
     assert h.case_id is not None
-    version = next(e.originator_version for e in app.case_events(h.case_id)
+    version = next(e.originator_version for e in app.case_events(h.case_id, access=READ)
                    if type(e).__name__ == "VeiligheidsbeoordelingCompleted")
-    x = explain_event(app, h.case_id, version)
+    x = explain_event(app, h.case_id, version, access=READ)
     assert x.actor is not None and x.actor["actor_id"] == "vt-017"
     assert x.rationale == "decided in the team meeting"
     assert x.inputs["outcome"] == "handover_local_team"
@@ -173,23 +173,23 @@ def test_explain_refuses_unknown_versions_and_cases(app: HgkmApplication,
     h.melding()
     assert h.case_id is not None
     with pytest.raises(EventNotFound):
-        explain_event(app, h.case_id, 999)
+        explain_event(app, h.case_id, 999, access=READ)
     with pytest.raises(CaseNotFound):
-        explain_event(app, uuid4(), 1)
+        explain_event(app, uuid4(), 1, access=READ)
     with pytest.raises(CaseNotFound):
-        state_as_of(app, uuid4(), T0)
+        state_as_of(app, uuid4(), T0, access=READ)
 
 
 def test_verify_passes_and_reports_progress(app: HgkmApplication, clock: SettableClock) -> None:
     for _ in range(3):
         Household(app, clock).to_waakvlam()
     calls: list[tuple[str, int, int]] = []
-    report = verify(app, progress=lambda stage, done, total: calls.append((stage, done, total)))
+    report = verify(app, progress=lambda stage, done, total: calls.append((stage, done, total)), access=READ)
     assert report.ok, report.as_dict()
     assert report.aggregates == 3 and report.events > 60
     assert report.tables["rm_cases"] == 3 and report.tables["rm_deadlines"] > 0
     assert ("replay", 3, 3) in calls and any(c[0] == "read models" for c in calls)
-    assert app.verify().ok
+    assert app.verify(access=READ).ok
 
 
 def test_verify_finds_a_tampered_view(app: HgkmApplication, clock: SettableClock) -> None:
@@ -202,7 +202,7 @@ def test_verify_finds_a_tampered_view(app: HgkmApplication, clock: SettableClock
         conn.execute(sa.update(cases).where(cases.c.case_id == str(h.case_id))
                      .values(phase="herstel"))
         conn.execute(sa.delete(cases).where(cases.c.case_id == str(other.case_id)))
-    report = verify(app)
+    report = verify(app, access=READ)
     assert not report.ok
     kinds = {(d.kind, d.where.split("[")[0]) for d in report.differences}
     assert ("row_differs", "rm_cases") in kinds and ("row_missing", "rm_cases") in kinds

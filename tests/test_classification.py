@@ -23,7 +23,7 @@ from hgkm_workflow.projections.person_index import (
 )
 from hgkm_workflow.settings import ClassificationSettings, InvalidSetting
 from hgkm_workflow.vocabulary import PersonRole
-from tests.support import LT, Household
+from tests.support import LT, READ, Household
 
 
 def person(pid: UUID, role: str = "victim") -> dict[str, str]:
@@ -42,7 +42,7 @@ def test_first_melding_is_nieuw_and_explained(app: HgkmApplication,
                                               clock: SettableClock) -> None:
     h = Household(app, clock)
     h.melding()
-    c = app.classification(h.melding_id)  # no explicit catch-up: read-your-writes
+    c = app.classification(h.melding_id, access=READ)  # no explicit catch-up: read-your-writes
     assert c.classification is MeldingClass.NIEUW and c.vervolg_kind is None
     assert c.reference is None and c.persons_counted == 3 and c.persons_matched == 0
     assert c.cutoff == date(2023, 3, 2) and c.lookback_years == 3
@@ -60,14 +60,14 @@ def test_vervolgmelding_during_assessment_is_attached_to_the_open_case(
     clock.advance(timedelta(days=1))
     second = new_household(app, clock, person(h.victim), person(uuid.uuid4(), "child"))
     assert second.case_id == h.case_id  # attached to the household's history
-    c = app.classification(second.melding_id)
+    c = app.classification(second.melding_id, access=READ)
     assert c.classification is MeldingClass.VERVOLGMELDING
     assert c.vervolg_kind is VervolgKind.DURING_ASSESSMENT
     assert c.reference is not None and c.reference.person_id == h.victim
     assert c.reference.case_id == h.case_id and c.reference.ended_at is None
     assert c.persons_matched == 1 and c.persons_counted == 2
     assert "veiligheidsbeoordeling was under way" in c.explanation
-    assert app.get_case(h.case_id).meldingen == 2
+    assert app.get_case(h.case_id, access=READ).meldingen == 2
 
 
 def test_vervolgmelding_after_assessment_while_onderzoek_runs(
@@ -79,7 +79,7 @@ def test_vervolgmelding_after_assessment_while_onderzoek_runs(
     h.assess("onderzoek")
     h.advance(days=20)
     later = new_household(app, clock, person(h.perpetrator, "alleged_perpetrator"))
-    c = app.classification(later.melding_id)
+    c = app.classification(later.melding_id, access=READ)
     assert (c.classification, c.vervolg_kind) == (MeldingClass.VERVOLGMELDING,
                                                   VervolgKind.AFTER_ASSESSMENT)
     assert c.reference is not None and c.reference.role is PersonRole.ALLEGED_PERPETRATOR
@@ -91,7 +91,7 @@ def test_vervolgmelding_during_monitoring(app: HgkmApplication, clock: SettableC
     h.advance(days=60)
     later = new_household(app, clock, person(h.child, "child"))
     assert later.case_id == h.case_id
-    c = app.classification(later.melding_id)
+    c = app.classification(later.melding_id, access=READ)
     assert (c.classification, c.vervolg_kind) == (MeldingClass.VERVOLGMELDING,
                                                   VervolgKind.DURING_MONITORING)
     assert "monitoring" in c.explanation
@@ -108,7 +108,7 @@ def test_end_of_monitoring_ends_involvement_while_the_case_stays_open(
     h.advance(days=30)
     later = new_household(app, clock, person(h.victim))
     assert later.case_id == h.case_id  # the case is still open (directe veiligheid)
-    c = app.classification(later.melding_id)
+    c = app.classification(later.melding_id, access=READ)
     assert c.classification is MeldingClass.HERMELDING
     assert c.reference is not None and c.reference.ended_at == ended
     rows = involvements_of(app.engine, h.victim)
@@ -124,11 +124,11 @@ def test_involvement_ends_at_service_completion_without_monitoring(
     h.assess("onderzoek")
     done = h.advance(days=40)
     app.complete_vt_service(h.cmd(result="no_further_action", conclusion="not_confirmed"))
-    assert app.get_case(h.case_id).phase.value == "closed"
+    assert app.get_case(h.case_id, access=READ).phase.value == "closed"
     h.advance(days=400)
     later = new_household(app, clock, person(h.victim))
     assert later.case_id != h.case_id
-    c = app.classification(later.melding_id)
+    c = app.classification(later.melding_id, access=READ)
     assert c.classification is MeldingClass.HERMELDING
     assert c.reference is not None and c.reference.ended_at == done
     assert involvements_of(app.engine, h.victim)[0].end_event == "VtServiceCompleted"
@@ -161,7 +161,7 @@ def test_lookback_boundary_exactly_three_years_a_day_more_a_day_less(
 
     def melding_at(h: Household, instant: datetime) -> Any:
         clock.set(instant)
-        return app.classification(new_household(app, clock, person(h.victim)).melding_id)
+        return app.classification(new_household(app, clock, person(h.victim)).melding_id, access=READ)
 
     a_day_less = melding_at(households[0], datetime(2029, 3, 1, 12, 0, tzinfo=UTC))
     exactly = melding_at(households[1], datetime(2029, 3, 2, 22, 30, tzinfo=UTC))  # 23:30 local
@@ -187,7 +187,7 @@ def test_persons_in_two_households(app: HgkmApplication, clock: SettableClock) -
     second = new_household(app, clock, person(mother, "victim"), person(child, "child"),
                            case_id=uuid.uuid4())
     assert second.case_id != first.case_id
-    c = app.classification(second.melding_id)
+    c = app.classification(second.melding_id, access=READ)
     assert c.classification is MeldingClass.VERVOLGMELDING
     assert c.reference is not None
     assert (c.reference.person_id, c.reference.case_id) == (child, first.case_id)
@@ -200,11 +200,11 @@ def test_persons_in_two_households(app: HgkmApplication, clock: SettableClock) -
     clock.advance(timedelta(days=365))
     by_father = new_household(app, clock, person(father, "alleged_perpetrator"),
                               person(uuid.uuid4(), "victim"))
-    c = app.classification(by_father.melding_id)
+    c = app.classification(by_father.melding_id, access=READ)
     assert c.classification is MeldingClass.HERMELDING
     assert c.reference is not None and c.reference.case_id == first.case_id
     by_mother = new_household(app, clock, person(mother, "victim"), case_id=uuid.uuid4())
-    c = app.classification(by_mother.melding_id)
+    c = app.classification(by_mother.melding_id, access=READ)
     # The mother's case still awaits two assessments: VT is involved.
     assert c.classification is MeldingClass.VERVOLGMELDING
     assert c.reference is not None and c.reference.case_id == second.case_id
@@ -218,7 +218,7 @@ def test_person_added_during_involvement_is_known(app: HgkmApplication,
     app.add_person(h.cmd(person_id=str(grandparent), role="other"))
     clock.advance(timedelta(days=1))
     later = new_household(app, clock, person(grandparent, "victim"), case_id=uuid.uuid4())
-    c = app.classification(later.melding_id)
+    c = app.classification(later.melding_id, access=READ)
     assert c.classification is MeldingClass.VERVOLGMELDING
     assert c.reference is not None and c.reference.role is PersonRole.OTHER
 
@@ -233,7 +233,7 @@ def test_household_members_not_named_again_belong_to_the_new_involvement(
     h.melding(persons=[person(h.victim)])  # reopens the case, names only the victim
     clock.advance(timedelta(days=1))
     elsewhere = new_household(app, clock, person(h.child, "child"), case_id=uuid.uuid4())
-    c = app.classification(elsewhere.melding_id)
+    c = app.classification(elsewhere.melding_id, access=READ)
     assert c.classification is MeldingClass.VERVOLGMELDING
     assert c.reference is not None and c.reference.involvement_no == 2
     assert c.reference.case_id == h.case_id and c.reference.role is PersonRole.CHILD
@@ -241,7 +241,7 @@ def test_household_members_not_named_again_belong_to_the_new_involvement(
 
 def test_unknown_melding_is_refused(sqlite_app: HgkmApplication) -> None:
     with pytest.raises(MeldingNotClassified) as err:
-        sqlite_app.classification(uuid.uuid4())
+        sqlite_app.classification(uuid.uuid4(), access=READ)
     assert err.value.code == "MELDING_NOT_FOUND"
 
 
@@ -257,13 +257,13 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     clock.advance(timedelta(days=30))
     # Only the child is shared: children do not count under this setting.
     by_child = new_household(app, clock, person(h.child, "child"), person(uuid.uuid4()))
-    c = app.classification(by_child.melding_id)
+    c = app.classification(by_child.melding_id, access=READ)
     assert c.classification is MeldingClass.NIEUW and c.persons_counted == 1
     assert c.counted_roles == ("alleged_perpetrator", "victim")
     # The victim is shared, but the involvement ended more than one year ago.
     clock.advance(timedelta(days=400))
     by_victim = new_household(app, clock, person(h.victim))
-    c = app.classification(by_victim.melding_id)
+    c = app.classification(by_victim.melding_id, access=READ)
     assert c.classification is MeldingClass.NIEUW and c.lookback_years == 1
     assert app.monitor().classification_settings == (
         "lookback 1 years; roles alleged_perpetrator,victim",)

@@ -23,14 +23,14 @@ from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import ConcurrentModification, TransitionNotAllowed
 from hgkm_workflow.recording import recording_at
-from tests.support import LT, Household, stored_event_rows
+from tests.support import LT, READ, Household, stored_event_rows
 
 MakeApp = Callable[..., HgkmApplication]
 
 
 def names(app: HgkmApplication, case_id: UUID | None) -> list[str]:
     assert case_id is not None
-    return [type(e).__name__ for e in app.case_events(case_id)]
+    return [type(e).__name__ for e in app.case_events(case_id, access=READ)]
 
 
 def stale_first_load(app: HgkmApplication, monkeypatch: pytest.MonkeyPatch,
@@ -85,7 +85,7 @@ def test_interleaved_saves_the_second_loses_and_stores_nothing(
         second.save(b)
     assert stored_event_rows(first) == after_first
     replay = make_app(first.config.url, snapshot_interval=0, cache_size=0)
-    case = replay.load_case(case_id)
+    case = replay.load_case(case_id, access=READ)
     assert case.version == a.version
     assert case.veiligheidsplan is not None
     assert case.veiligheidsplan["voorwaarden"] == ["geen_geweld", "veilige_opvang"]
@@ -107,7 +107,7 @@ def test_the_loser_retries_on_a_fresh_load_and_both_effects_are_kept(
     result = second.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang"))
     assert len(calls) == 2  # lost the race once, then succeeded on a fresh load
     replay = make_app(first.config.url, snapshot_interval=0, cache_size=0)
-    case = replay.load_case(h.case_id)  # type: ignore[arg-type]
+    case = replay.load_case(h.case_id, access=READ)  # type: ignore[arg-type]
     assert case.version == result.version
     assert case.veiligheidsplan is not None
     assert case.veiligheidsplan["voorwaarden"] == ["geen_geweld", "veilige_opvang"]
@@ -116,7 +116,7 @@ def test_the_loser_retries_on_a_fresh_load_and_both_effects_are_kept(
     tail = names(replay, h.case_id)[start_version:]
     assert tail == ["VeiligheidsplanSet", "CrisisMeasureTaken"]
     # the first application sees the second one's write too (its cache is fast-forwarded)
-    assert first.load_case(h.case_id).state_dict() == case.state_dict()  # type: ignore[arg-type]
+    assert first.load_case(h.case_id, access=READ).state_dict() == case.state_dict()  # type: ignore[arg-type]
 
 
 def test_without_retries_the_loser_gets_concurrent_modification(
@@ -139,7 +139,7 @@ def test_without_retries_the_loser_gets_concurrent_modification(
     # nothing half-decided stays behind in the loser's cache: its next command is clean
     monkeypatch.undo()
     second.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang"))
-    case = second.load_case(h.case_id)  # type: ignore[arg-type]
+    case = second.load_case(h.case_id, access=READ)  # type: ignore[arg-type]
     assert len(case.crisis_measures) == 1
     assert case.veiligheidsplan is not None and case.veiligheidsplan["version"] == 2
 
@@ -175,13 +175,13 @@ def test_a_cached_case_follows_writes_from_another_instance(
     first, second = two_apps
     h = Household(first, clock)
     h.to_directe_veiligheid()
-    assert second.get_case(h.case_id).veiligheidsplan["version"] == 1  # type: ignore[arg-type,index]
+    assert second.get_case(h.case_id, access=READ).veiligheidsplan["version"] == 1  # type: ignore[arg-type,index]
     first.set_veiligheidsplan(h.cmd(actor=LT, voorwaarden=["geen_geweld"]))
-    view = second.get_case(h.case_id)  # type: ignore[arg-type]
+    view = second.get_case(h.case_id, access=READ)  # type: ignore[arg-type]
     assert view.veiligheidsplan is not None and view.veiligheidsplan["version"] == 2
     # and the second instance's command builds on it
     second.set_veiligheidsplan(h.cmd(actor=LT, voorwaarden=["veilige_opvang"]))
-    assert first.get_case(h.case_id).veiligheidsplan["version"] == 3  # type: ignore[arg-type,index]
+    assert first.get_case(h.case_id, access=READ).veiligheidsplan["version"] == 3  # type: ignore[arg-type,index]
 
 
 # ---------------------------------------------------------------------------------- ticks
@@ -195,7 +195,7 @@ def _household_with_due_deadlines(app: HgkmApplication, clock: SettableClock) ->
 
 def _breaches(app: HgkmApplication, case_id: UUID | None) -> list[str]:
     assert case_id is not None
-    return [e.deadline_id for e in app.case_events(case_id)
+    return [e.deadline_id for e in app.case_events(case_id, access=READ)
             if type(e).__name__ == "DeadlineBreached"]
 
 
@@ -205,8 +205,8 @@ def test_two_ticks_at_the_same_moment_record_each_breach_once(
     first, second = two_apps
     h = _household_with_due_deadlines(first, clock)
     at = clock.now() + timedelta(days=10)
-    due = {d.deadline_id for d in first.open_deadlines(at=at, case_id=h.case_id)}
-    assert {d.rule_id for d in first.open_deadlines(at=at)} == {"T1", "T2", "T10"}
+    due = {d.deadline_id for d in first.open_deadlines(at=at, case_id=h.case_id, access=READ)}
+    assert {d.rule_id for d in first.open_deadlines(at=at, access=READ)} == {"T1", "T2", "T10"}
     one = first.tick(at)
     two = second.tick(at)
     assert {r.deadline_id for r in one} == due and two == []

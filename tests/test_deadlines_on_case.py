@@ -23,7 +23,7 @@ from hgkm_workflow.calendar import Decree, calendar_by_version, default_calendar
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.lifecycle import CasePhase
-from tests.support import LT, LT2_REGISSEUR, Household, stored_event_rows
+from tests.support import LT, LT2_REGISSEUR, READ, Household, stored_event_rows
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -38,14 +38,14 @@ def end_of_day(d: date) -> datetime:
 
 def only(app: HgkmApplication, case_id: UUID | None, rule_id: str) -> Any:
     assert case_id is not None
-    found = [d for d in app.get_case(case_id).deadlines if d.rule_id == rule_id]
-    assert len(found) == 1, [d.rule_id for d in app.get_case(case_id).deadlines]
+    found = [d for d in app.get_case(case_id, access=READ).deadlines if d.rule_id == rule_id]
+    assert len(found) == 1, [d.rule_id for d in app.get_case(case_id, access=READ).deadlines]
     return found[0]
 
 
 def events_named(app: HgkmApplication, case_id: UUID | None, name: str) -> list[Any]:
     assert case_id is not None
-    return [e for e in app.case_events(case_id) if type(e).__name__ == name]
+    return [e for e in app.case_events(case_id, access=READ) if type(e).__name__ == name]
 
 
 def store_snapshot(app: HgkmApplication) -> dict[str, list[tuple[Any, ...]]]:
@@ -85,7 +85,7 @@ def test_t1_skips_goede_vrijdag_and_tweede_paasdag(app: HgkmApplication,
     assert "Paasdag" in skipped["2026-04-06"]
     assert skipped["2026-04-04"] == "Saturday" and skipped["2026-04-05"] == "Sunday"
     # the index the scheduler reads agrees with the case
-    (row,) = [d for d in app.open_deadlines(case_id=h.case_id) if d.rule_id == "T1"]
+    (row,) = [d for d in app.open_deadlines(case_id=h.case_id, access=READ) if d.rule_id == "T1"]
     assert row.due == T1_DUE_AFTER_EASTER and not row.breached
 
 
@@ -99,7 +99,7 @@ def test_assessment_on_the_last_day_is_on_time(
     h.assess("handover_local_team")
     t1 = only(app, h.case_id, "T1")
     assert (t1.status, t1.late_seconds, t1.breached) == ("met", None, False)
-    assert app.load_case(h.case_id).deadlines[t1.deadline_id]["met_at"] == assessed_at
+    assert app.load_case(h.case_id, access=READ).deadlines[t1.deadline_id]["met_at"] == assessed_at
 
 
 def test_late_assessment_is_met_late_with_the_lateness(
@@ -164,7 +164,7 @@ def test_t3_starts_with_the_onderzoek_and_is_ordenend(
     records = [r for r in app.tick(t3.due + timedelta(hours=1)) if r.deadline_id == t3.deadline_id]
     assert [(r.kind, r.detail["blocking"]) for r in records] == [("breach", False)]
     # ordenend: the case continues and VT keeps its authority to complete the onderzoek
-    assert app.get_case(h.case_id).phase is CasePhase.DIRECTE_VEILIGHEID
+    assert app.get_case(h.case_id, access=READ).phase is CasePhase.DIRECTE_VEILIGHEID
     clock.set(ams(2026, 5, 20, 14, 0))
     app.complete_vt_service(h.cmd(result="handover_local_team", conclusion="confirmed",
                                   veiligheidsvoorwaarden=["geen_geweld"],
@@ -173,7 +173,7 @@ def test_t3_starts_with_the_onderzoek_and_is_ordenend(
     assert t3.status == "met_late" and t3.breached
     assert t3.late_seconds == pytest.approx(
         (ams(2026, 5, 20, 14, 0) - end_of_day(date(2026, 5, 18))).total_seconds(), abs=0.001)
-    assert app.get_case(h.case_id).vt_service["state"] == "idle"
+    assert app.get_case(h.case_id, access=READ).vt_service["state"] == "idle"
 
 
 # ---------------------------------------------------------------------------------- closure
@@ -186,7 +186,7 @@ def test_closing_with_an_open_statutory_deadline_needs_a_reason(
     h.to_directe_veiligheid()
     h.advance(days=3)
     h.melding()  # a vervolgmelding: its T1 is open
-    t1_open = [d for d in app.get_case(h.case_id).deadlines
+    t1_open = [d for d in app.get_case(h.case_id, access=READ).deadlines
                if d.rule_id == "T1" and d.status == "open"]
     assert len(t1_open) == 1
     app.catch_up()
@@ -199,13 +199,13 @@ def test_closing_with_an_open_statutory_deadline_needs_a_reason(
     reason = "household moved abroad, assessment no longer possible"
     app.close_case(h.cmd(actor=LT, reason="household_not_reachable",
                          open_deadline_reason=reason))
-    case = app.load_case(h.case_id)
+    case = app.load_case(h.case_id, access=READ)
     assert case.phase == "closed"
     assert case.closure is not None and case.closure["open_deadline_reason"] == reason
     t1 = case.deadlines[t1_open[0].deadline_id]
     assert t1["status"] == "closed_unmet" and t1["closed_reason"] == reason
     assert all(d["status"] != "open" for d in case.deadlines.values())
-    assert app.open_deadlines(case_id=h.case_id) == []
+    assert app.open_deadlines(case_id=h.case_id, access=READ) == []
 
 
 @pytest.mark.xfail(strict=True, reason=(
@@ -230,7 +230,7 @@ def test_assessing_one_melding_does_not_silently_abandon_another(
     except RuleViolation as exc:  # refusing (OPEN_STATUTORY_DEADLINE) would also be correct
         assert exc.code == "OPEN_STATUTORY_DEADLINE"
         return
-    case = app.load_case(h.case_id)
+    case = app.load_case(h.case_id, access=READ)
     assert case.meldingen[str(second)]["state"] == "received"
     t1_second = [d for d in case.deadlines.values()
                  if d["rule_id"] == "T1" and d["melding_id"] == str(second)]
@@ -262,7 +262,7 @@ def test_closing_during_an_onderzoek_does_not_block_the_next_one(
     h.advance(days=60)
     h.melding()
     h.assess("onderzoek")
-    view = app.get_case(h.case_id)
+    view = app.get_case(h.case_id, access=READ)
     assert view.vt_service["state"] == "running"
     assert [d.status for d in view.deadlines if d.rule_id == "T3"] == ["closed_unmet", "open"]
 
@@ -330,8 +330,8 @@ def test_a_new_decree_moves_an_open_t1_deadline_that_spans_it(
     assert t1_new.due == end_of_day(date(2026, 4, 15))  # 8 April does not count
     # replay reproduces the rescheduled deadline
     replay = make_app(app.config.url, snapshot_interval=0)
-    assert replay.load_case(spanning.case_id).deadlines == \
-        app.load_case(spanning.case_id).deadlines
+    assert replay.load_case(spanning.case_id, access=READ).deadlines == \
+        app.load_case(spanning.case_id, access=READ).deadlines
 
 
 # ---------------------------------------------------------------------------------- property
@@ -379,8 +379,8 @@ def test_replay_reproduces_every_deadline_exactly(
         h.assess(outcome)
         app.tick(clock.now() + tick_after)
         replay = HgkmApplication(url, clock=clock, snapshot_interval=0)
-        live = app.load_case(h.case_id)
-        again = replay.load_case(h.case_id)
+        live = app.load_case(h.case_id, access=READ)
+        again = replay.load_case(h.case_id, access=READ)
         assert again.deadlines == live.deadlines
         assert again.state_dict() == live.state_dict()
         t1 = live.deadlines[t1.deadline_id]

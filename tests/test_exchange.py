@@ -27,7 +27,7 @@ from hgkm_workflow.exchange import (
     import_jsonl,
 )
 from hgkm_workflow.persons import PersonDetails
-from tests.support import BURGEMEESTER, VT, Household
+from tests.support import BURGEMEESTER, READ, VT, Household
 
 runner = CliRunner()
 NAME, BSN, STREET = "Jantje Zonderachternaam", "111222333", "Voorbeeldstraat 12"
@@ -77,8 +77,8 @@ def test_export_then_import_rebuilds_the_same_state_and_views(
 ) -> None:
     case_ids = _fill(app, clock)
     path = tmp_path / "events.jsonl"
-    result = export_jsonl(app, path)
-    assert app.export_jsonl(io.StringIO()) == result
+    result = export_jsonl(app, path, access=READ)
+    assert app.export_jsonl(io.StringIO(), access=READ) == result
     max_id = app.recorder.max_notification_id()
     assert result.events == max_id and result.aggregates == 4 and result.redacted == 0
 
@@ -86,9 +86,9 @@ def test_export_then_import_rebuilds_the_same_state_and_views(
     imported = import_jsonl(target, path)
     assert imported.events == result.events and imported.aggregates == 4
     for case_id in case_ids:
-        assert target.load_case(case_id).state_dict() == app.load_case(case_id).state_dict()
+        assert target.load_case(case_id, access=READ).state_dict() == app.load_case(case_id, access=READ).state_dict()
     assert _rm_rows(target) == _rm_rows(app)
-    assert verify(target).ok
+    assert verify(target, access=READ).ok
 
 
 def test_import_into_the_other_backend(
@@ -98,11 +98,11 @@ def test_import_into_the_other_backend(
     source = make_app(f"sqlite:///{tmp_path / 'source.db'}")
     case_ids = _fill(source, clock)
     buffer = io.StringIO()
-    export_jsonl(source, buffer)
+    export_jsonl(source, buffer, access=READ)
     buffer.seek(0)
     app.import_jsonl(buffer)                          # into SQLite or PostgreSQL
     for case_id in case_ids:
-        assert app.load_case(case_id).state_dict() == source.load_case(case_id).state_dict()
+        assert app.load_case(case_id, access=READ).state_dict() == source.load_case(case_id, access=READ).state_dict()
     assert _rm_rows(app) == _rm_rows(source)
 
 
@@ -110,7 +110,7 @@ def test_lines_hold_the_documented_fields_in_order(sqlite_app: HgkmApplication,
                                                    clock: SettableClock) -> None:
     _fill(sqlite_app, clock)
     buffer = io.StringIO()
-    export_jsonl(sqlite_app, buffer)
+    export_jsonl(sqlite_app, buffer, access=READ)
     lines = [json.loads(text) for text in buffer.getvalue().splitlines()]
     assert [line["position"] for line in lines] == sorted(line["position"] for line in lines)
     first = lines[0]
@@ -135,7 +135,7 @@ def test_export_never_contains_identifying_personal_data(sqlite_app: HgkmApplica
                                                          tmp_path: Path) -> None:
     _fill(sqlite_app, clock)
     path = tmp_path / "events.jsonl"
-    export_jsonl(sqlite_app, path)
+    export_jsonl(sqlite_app, path, access=READ)
     text = path.read_text(encoding="utf-8")
     for secret in (NAME, BSN, STREET, "1990-01-02", "Zonderachternaam"):
         assert secret not in text
@@ -147,13 +147,13 @@ def test_suspicious_free_text_is_redacted_on_export(sqlite_app: HgkmApplication,
                                                     tmp_path: Path) -> None:
     Household(sqlite_app, clock).melding()
     buffer = io.StringIO()
-    export_jsonl(sqlite_app, buffer)
+    export_jsonl(sqlite_app, buffer, access=READ)
     lines = [json.loads(t) for t in buffer.getvalue().splitlines()]
     lines[1]["payload"]["rationale"] = "call back on 0612345678"   # bypassing the command screen
     legacy = make_app(f"sqlite:///{tmp_path / 'legacy.db'}")
     import_jsonl(legacy, io.StringIO("\n".join(json.dumps(x) for x in lines)))
     again = io.StringIO()
-    result = export_jsonl(legacy, again)
+    result = export_jsonl(legacy, again, access=READ)
     assert result.redacted == 1
     assert "0612345678" not in again.getvalue() and REDACTED in again.getvalue()
 
@@ -162,7 +162,7 @@ def test_import_refuses_a_store_that_is_not_empty(app: HgkmApplication,
                                                   clock: SettableClock) -> None:
     Household(app, clock).melding()
     buffer = io.StringIO()
-    export_jsonl(app, buffer)
+    export_jsonl(app, buffer, access=READ)
     buffer.seek(0)
     with pytest.raises(StoreNotEmpty):
         import_jsonl(app, buffer)
@@ -189,7 +189,7 @@ def test_import_names_the_bad_line(sqlite_app: HgkmApplication,
                                    damage: Callable[[list[str]], object], words: str) -> None:
     Household(sqlite_app, clock).melding()
     buffer = io.StringIO()
-    export_jsonl(sqlite_app, buffer)
+    export_jsonl(sqlite_app, buffer, access=READ)
     lines = buffer.getvalue().splitlines()
     damage(lines)
     target = make_app(f"sqlite:///{tmp_path / 'bad.db'}")
@@ -214,7 +214,7 @@ def test_cli_export_and_import(app: HgkmApplication, make_app: Callable[..., Hgk
     assert again.exit_code == 2 and "STORE_NOT_EMPTY" in again.output
     target = make_app(target_url)
     assert h.case_id is not None
-    assert target.load_case(h.case_id).state_dict() == app.load_case(h.case_id).state_dict()
+    assert target.load_case(h.case_id, access=READ).state_dict() == app.load_case(h.case_id, access=READ).state_dict()
     assert runner.invoke(cli, ["audit", "verify", "--db", target_url]).exit_code == 0
     missing = runner.invoke(cli, ["import", "--jsonl", str(tmp_path / "nope.jsonl"),
                                   "--db", target_url])

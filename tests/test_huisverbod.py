@@ -21,7 +21,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import HgkmError, RuleViolation, TransitionNotAllowed
 from hgkm_workflow.phases.lifecycle import CasePhase
-from tests.support import BURGEMEESTER, LT, VT, Household, stored_event_rows
+from tests.support import BURGEMEESTER, LT, READ, VT, Household, stored_event_rows
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -51,12 +51,12 @@ def refused(app: HgkmApplication, call: Callable[[], Any], code: str | None = No
 
 
 def event_names(app: HgkmApplication, case_id: UUID) -> list[str]:
-    return [type(e).__name__ for e in app.case_events(case_id)]
+    return [type(e).__name__ for e in app.case_events(case_id, access=READ)]
 
 
 def deadline(app: HgkmApplication, case_id: UUID, rule_id: str) -> Any:
-    found = [d for d in app.get_case(case_id).deadlines if d.rule_id == rule_id]
-    assert len(found) == 1, [d.rule_id for d in app.get_case(case_id).deadlines]
+    found = [d for d in app.get_case(case_id, access=READ).deadlines if d.rule_id == rule_id]
+    assert len(found) == 1, [d.rule_id for d in app.get_case(case_id, access=READ).deadlines]
     return found[0]
 
 
@@ -69,7 +69,7 @@ def impose(app: HgkmApplication, h: Household, person: UUID | None = None) -> UU
 
 
 def huisverbod(app: HgkmApplication, h: Household) -> Any:
-    (view,) = [v for v in app.get_case(h.case_id).huisverboden
+    (view,) = [v for v in app.get_case(h.case_id, access=READ).huisverboden
                if v.huisverbod_id == str(h.huisverbod_id)]
     return view
 
@@ -99,7 +99,7 @@ def test_only_the_burgemeester_imposes(app: HgkmApplication, clock: SettableCloc
         exc = refused(app, lambda a=actor: app.impose_huisverbod(  # type: ignore[misc]
             h.cmd(actor=a, removed_person_id=str(h.perpetrator))), "NOT_AUTHORISED")
         assert "Wet tijdelijk huisverbod" in exc.rule
-    assert app.get_case(h.case_id).huisverboden == ()
+    assert app.get_case(h.case_id, access=READ).huisverboden == ()
     impose(app, h)
     view = huisverbod(app, h)
     assert view.state == "imposed" and view.removed_person_id == str(h.perpetrator)
@@ -149,7 +149,7 @@ def test_a_second_person_may_get_a_huisverbod_of_their_own(
     impose(app, h)
     refused(app, lambda: impose(app, h), "HUISVERBOD_ALREADY_ACTIVE")
     impose(app, h, person=h.victim)
-    states = sorted((v.removed_person_id, v.state) for v in app.get_case(h.case_id).huisverboden)
+    states = sorted((v.removed_person_id, v.state) for v in app.get_case(h.case_id, access=READ).huisverboden)
     assert states == sorted([(str(h.perpetrator), "imposed"), (str(h.victim), "imposed")])
 
 
@@ -228,7 +228,7 @@ def test_revoke_ends_the_huisverbod_and_its_t6_deadline(
     app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
     view = huisverbod(app, h)
     assert view.state == "revoked"
-    assert app.load_case(h.case_id).huisverboden[str(h.huisverbod_id)]["ended_at"] == revoked_at
+    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == revoked_at
     assert deadline(app, h.case_id, "T6").status == "met"
     # the statutory clock does not expire a revoked huisverbod
     records = app.tick(first.ends_at + timedelta(days=1))
@@ -264,7 +264,7 @@ def test_tick_records_the_expiry_once_at_the_end_instant(
     assert (t6.status, t6.late_seconds) == ("met", None)
     # later ticks, also by another application instance on the same store, record nothing
     assert app.tick(end + timedelta(days=3)) == []
-    expired = [e for e in app.case_events(h.case_id) if type(e).__name__ == "HuisverbodExpired"]
+    expired = [e for e in app.case_events(h.case_id, access=READ) if type(e).__name__ == "HuisverbodExpired"]
     assert len(expired) == 1
     assert expired[0].at == end
     assert expired[0].actor["role"] == "scheduler"
@@ -282,7 +282,7 @@ def test_a_late_tick_records_the_expiry_at_the_end_not_at_the_tick(
     records = app.tick(new_end + timedelta(days=2))
     expired = [r for r in records if r.kind == "huisverbod_expired"]
     assert [(r.rule_id, r.due) for r in expired] == [("T7", new_end)]
-    assert app.load_case(h.case_id).huisverboden[str(h.huisverbod_id)]["ended_at"] == new_end
+    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == new_end
     t7 = deadline(app, h.case_id, "T7")
     assert (t7.status, t7.late_seconds) == ("met", None)
 
@@ -322,7 +322,7 @@ def test_a_missing_contact_address_is_a_breach_recorded_once(
     records = app.tick(due + timedelta(minutes=1))
     assert [(r.kind, r.rule_id) for r in records if r.deadline_id == t8_id] == [("breach", "T8")]
     assert all(r.deadline_id != t8_id for r in app.tick(due + timedelta(minutes=2)))
-    breaches = [e.deadline_id for e in app.case_events(h.case_id)
+    breaches = [e.deadline_id for e in app.case_events(h.case_id, access=READ)
                 if type(e).__name__ == "DeadlineBreached"]
     assert breaches.count(t8_id) == 1
     assert deadline(app, h.case_id, "T8").breached
@@ -345,7 +345,7 @@ def test_closing_while_a_huisverbod_is_in_force_is_refused(
     assert "huisverbod" in exc.rule.lower()
     app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
     app.close_case(h.cmd(actor=LT, reason="other"))
-    assert app.get_case(h.case_id).phase is CasePhase.CLOSED
+    assert app.get_case(h.case_id, access=READ).phase is CasePhase.CLOSED
 
 
 def test_a_huisverbod_that_ran_out_before_closure_is_recorded_as_expired(
@@ -366,7 +366,7 @@ def test_a_huisverbod_that_ran_out_before_closure_is_recorded_as_expired(
     app.close_case(h.cmd(actor=LT, reason="other"))
     view = huisverbod(app, h)
     assert view.state == "expired"
-    assert app.load_case(h.case_id).huisverboden[str(h.huisverbod_id)]["ended_at"] == end
+    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == end
     assert deadline(app, h.case_id, "T6").status == "met"
     h.advance(days=30)
     h.melding()
@@ -412,11 +412,11 @@ def test_events_are_stored_under_freeze_time_with_business_time_from_the_clock(
     # the events were stored: a fresh application on the same store, without snapshots or
     # cache, replays the same state from the stored events
     fresh = make_app(app.config.url, snapshot_interval=0, cache_size=0)
-    assert fresh.load_case(h.case_id).state_dict() == app.load_case(h.case_id).state_dict()
-    stored = [e for e in fresh.case_events(h.case_id) if type(e).__name__ == "HuisverbodImposed"]
+    assert fresh.load_case(h.case_id, access=READ).state_dict() == app.load_case(h.case_id, access=READ).state_dict()
+    stored = [e for e in fresh.case_events(h.case_id, access=READ) if type(e).__name__ == "HuisverbodImposed"]
     assert len(stored) == 1 and stored[0].at == business
-    assert all(e.at.year == 2026 for e in fresh.case_events(h.case_id) if hasattr(e, "at"))
-    assert app.persons.get(person).name == "Testpersoon Vrijdag"  # type: ignore[union-attr]
+    assert all(e.at.year == 2026 for e in fresh.case_events(h.case_id, access=READ) if hasattr(e, "at"))
+    assert app.read_person(person, access=READ).name == "Testpersoon Vrijdag"  # type: ignore[union-attr]
 
 
 def test_unauthorised_role_is_checked_before_state(app: HgkmApplication,

@@ -25,7 +25,7 @@ from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import PersonErased, PersonNotFound
 from hgkm_workflow.persons import ErasedPerson, PersonDetails
 from hgkm_workflow.phases.lifecycle import CasePhase
-from tests.support import BURGEMEESTER, LT, LT2, LT2_REGISSEUR, VT, Household
+from tests.support import BURGEMEESTER, LT, LT2, LT2_REGISSEUR, READ, VT, Household
 
 VICTIM = PersonDetails(name="Testpersoon Zwaluwstaart", bsn="111222333",
                        address="Voorbeeldstraat 99", birth_date=date(1980, 2, 3))
@@ -134,14 +134,14 @@ def drive_full_case(
     app.tick()
     app.close_case(h.cmd(actor=LT2, reason="waakvlam_completed"))
     app.catch_up()
-    assert app.get_case(h.case_id).phase is CasePhase.CLOSED
+    assert app.get_case(h.case_id, access=READ).phase is CasePhase.CLOSED
     return h, ids
 
 
 def test_no_personal_details_in_any_table(app: HgkmApplication, clock: SettableClock) -> None:
     h, ids = drive_full_case(app, clock)
     # the snapshot table is exercised too
-    snap = app.load_case(h.case_id)
+    snap = app.load_case(h.case_id, access=READ)
     app.take_snapshot(snap.id)
     contents = table_contents(app)
     tables = {t for t, _ in contents}
@@ -156,10 +156,10 @@ def test_no_personal_details_in_any_table(app: HgkmApplication, clock: SettableC
         assert str(pid).encode() in event_blobs
     assert leaks(contents) == []
     # the register still answers with the details (decrypting with the person's key)
-    victim = app.persons.get(ids["victim"])
+    victim = app.read_person(ids["victim"], access=READ)
     assert isinstance(victim, PersonDetails)
     assert victim == VICTIM
-    perpetrator = app.persons.get(ids["perpetrator"])
+    perpetrator = app.read_person(ids["perpetrator"], access=READ)
     assert isinstance(perpetrator, PersonDetails)
     assert perpetrator.contact_address == CONTACT_ADDRESS
 
@@ -168,9 +168,9 @@ def test_erasing_a_person_keeps_the_case_loadable_and_replayable(
     app: HgkmApplication, clock: SettableClock, make_app: Callable[..., HgkmApplication]
 ) -> None:
     h, ids = drive_full_case(app, clock)
-    before = app.load_case(h.case_id).state_dict()
+    before = app.load_case(h.case_id, access=READ).state_dict()
     app.persons.erase(ids["victim"])
-    erased = app.persons.get(ids["victim"])
+    erased = app.read_person(ids["victim"], access=READ)
     assert isinstance(erased, ErasedPerson) and erased.person_id == ids["victim"]
     assert app.persons.is_erased(ids["victim"])
     with pytest.raises(PersonErased) as info:
@@ -181,19 +181,19 @@ def test_erasing_a_person_keeps_the_case_loadable_and_replayable(
         keys = {r[0] for r in conn.execute(sa.text("SELECT person_id FROM person_register_keys"))}
     assert str(ids["victim"]) not in keys and str(ids["perpetrator"]) in keys
     # others are unaffected
-    assert app.persons.get(ids["perpetrator"]) == PERPETRATOR.model_copy(
+    assert app.read_person(ids["perpetrator"], access=READ) == PERPETRATOR.model_copy(
         update={"contact_address": CONTACT_ADDRESS})
     # the case history is untouched and still replays, from any application instance
-    assert app.load_case(h.case_id).state_dict() == before
+    assert app.load_case(h.case_id, access=READ).state_dict() == before
     fresh = make_app(app.config.url, snapshot_interval=0, cache_size=0)
-    assert fresh.load_case(h.case_id).state_dict() == before
-    assert str(ids["victim"]) in fresh.get_case(h.case_id).persons
+    assert fresh.load_case(h.case_id, access=READ).state_dict() == before
+    assert str(ids["victim"]) in fresh.get_case(h.case_id, access=READ).persons
     # and nothing identifying appeared anywhere along the way
     assert leaks(table_contents(app)) == []
     # the case can still be worked on after the erasure
     h.advance(days=1)
     h.melding()
-    assert fresh.get_case(h.case_id).phase is CasePhase.TRIAGE
+    assert fresh.get_case(h.case_id, access=READ).phase is CasePhase.TRIAGE
 
 
 def test_register_basics_without_printing_details(app: HgkmApplication) -> None:
@@ -205,13 +205,13 @@ def test_register_basics_without_printing_details(app: HgkmApplication) -> None:
         assert all(needle not in shown for needle in NEEDLES.values())
     missing = UUID("00000000-0000-4000-8000-000000000001")
     with pytest.raises(PersonNotFound):
-        app.persons.get(missing)
+        app.read_person(missing, access=READ)
     with pytest.raises(PersonNotFound):
         app.persons.erase(missing)
     app.persons.erase(first)
     app.persons.erase(first)  # erasing twice is harmless
-    assert isinstance(app.persons.get(first), ErasedPerson)
-    assert app.persons.get(second) == VICTIM
+    assert isinstance(app.read_person(first, access=READ), ErasedPerson)
+    assert app.read_person(second, access=READ) == VICTIM
     assert leaks(table_contents(app)) == []
 
 
@@ -235,7 +235,7 @@ def test_erased_details_cannot_be_recovered_from_the_register_rows(
     for key in keys:
         with pytest.raises(InvalidTag):
             AESGCM(key).decrypt(bytes(row.nonce), bytes(row.ciphertext), str(pid).encode())
-    assert app.persons.get(other) == CHILD
+    assert app.read_person(other, access=READ) == CHILD
 
 
 def test_the_scan_finds_details_that_do_reach_the_store(

@@ -31,7 +31,7 @@ from hgkm_workflow.scenario import (
     run_scenario,
 )
 from hgkm_workflow.scenario_schema import schema_json
-from tests.support import fresh_pg_database, pg_available
+from tests.support import READ, fresh_pg_database, pg_available
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
@@ -70,7 +70,7 @@ def test_verify_passes_on_the_store_filled_by_the_scenarios(
         pytest.skip("runs after the library (run the whole module)")
     app = HgkmApplication(url)
     try:
-        report = verify(app)
+        report = verify(app, access=READ)
     finally:
         app.close()
     assert report.ok, [d.as_dict() for d in report.differences[:10]]
@@ -295,12 +295,12 @@ def test_scenario_persons_are_registered_and_never_reach_an_event(tmp_path: Path
     assert result.ok
     app = HgkmApplication(url)
     try:
-        events = app.case_events(result.case_ids["gezin"])
+        events = app.case_events(result.case_ids["gezin"], access=READ)
         text = repr([vars(e) for e in events])
         assert "ouder" not in text and "scenario person" not in text
         received = next(e for e in events if type(e).__name__ == "MeldingReceived")
         for p in received.persons:   # pseudonymous ids from the register
-            details = app.persons.get(__import__("uuid").UUID(p["person_id"]))
+            details = app.read_person(__import__("uuid").UUID(p["person_id"]), access=READ)
             assert getattr(details, "name", "").startswith("scenario person ")
     finally:
         app.close()

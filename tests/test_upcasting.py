@@ -18,7 +18,7 @@ from hgkm_workflow.audit import explain_event, verify
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.exchange import decode_stored_state, export_jsonl, import_jsonl
-from tests.support import LT, Household
+from tests.support import LT, READ, Household
 
 
 def _history_with_loop_backs(app: HgkmApplication, clock: SettableClock) -> Household:
@@ -49,7 +49,7 @@ def _as_version_1(line: dict[str, Any]) -> dict[str, Any]:
 
 def _old_form_store(source: HgkmApplication, target: HgkmApplication) -> None:
     out = io.StringIO()
-    export_jsonl(source, out)
+    export_jsonl(source, out, access=READ)
     lines = [json.dumps(_as_version_1(json.loads(text))) for text in out.getvalue().splitlines()]
     import_jsonl(target, io.StringIO("\n".join(lines) + "\n"))
 
@@ -84,18 +84,18 @@ def test_events_stored_in_version_1_are_read_as_version_2(
     assert raw and all("class_version" not in s and "loop_back_cause" not in s for s in raw)
 
     # ... and reading it upcasts every PhaseChanged to version 2.
-    events = [e for e in app.case_events(h.case_id) if isinstance(e, HouseholdCase.PhaseChanged)]
+    events = [e for e in app.case_events(h.case_id, access=READ) if isinstance(e, HouseholdCase.PhaseChanged)]
     assert [e.loop_back_cause for e in events if e.how == "loop_back"] == [
         "acute_unsafety", "new_incident", "new_melding"]
     assert all(e.loop_back_cause is None for e in events if e.how != "loop_back")
-    assert app.load_case(h.case_id).state_dict() == source.load_case(h.case_id).state_dict()
-    assert verify(app).ok
+    assert app.load_case(h.case_id, access=READ).state_dict() == source.load_case(h.case_id, access=READ).state_dict()
+    assert verify(app, access=READ).ok
 
     # The audit names the stored version; an export keeps it, so a re-import upcasts again.
-    first = next(e for e in app.case_events(h.case_id) if type(e).__name__ == "PhaseChanged")
-    assert explain_event(app, h.case_id, first.originator_version).stored_class_version == 1
+    first = next(e for e in app.case_events(h.case_id, access=READ) if type(e).__name__ == "PhaseChanged")
+    assert explain_event(app, h.case_id, first.originator_version, access=READ).stored_class_version == 1
     out = io.StringIO()
-    export_jsonl(app, out)
+    export_jsonl(app, out, access=READ)
     versions = {json.loads(line)["class_version"] for line in out.getvalue().splitlines()
                 if '"PhaseChanged"' in line}
     assert versions == {1}
@@ -116,8 +116,8 @@ def test_commands_after_an_upgrade_append_version_2_to_an_old_history(
     stored = [decode_stored_state(app, s.state) for s in app.recorder.select_events(h.case_id)
               if s.topic.endswith(".PhaseChanged")]
     assert [s.get("class_version", 1) for s in stored][-3:] == [1, 2, 2]
-    assert app.load_case(h.case_id).loop_backs == 4
-    assert verify(app).ok
+    assert app.load_case(h.case_id, access=READ).loop_backs == 4
+    assert verify(app, access=READ).ok
 
 
 def test_the_upcaster_derives_the_cause_only_for_loop_backs() -> None:

@@ -1,7 +1,8 @@
 """The access log: every read and every refusal, append-only and tamper-evident.
 
 Each entry holds who (pseudonymous actor, organisation, role), when, which case, which
-resource, for which purpose, and the verdict with the policy rule — never personal data. Each
+resource, for which purpose, and the verdict with the policy rule — never personal data, and
+no free text: for an emergency access it refers to the case event that holds the safety reason. Each
 entry's hash covers its fields and the previous entry's hash, so changing or removing an entry
 breaks the chain; a head row (count and last hash, written in the same transaction) also
 reveals a removed last entry. :meth:`AccessLog.verify` walks the chain.
@@ -116,8 +117,13 @@ class AccessLog:
         metadata.create_all(self._engine, checkfirst=True)
 
     def append(self, *, at: datetime, access: Access, resource: Resource, case_id: str | None,
-               decision: AccessDecision) -> AccessLogEntry:
-        """Append one entry, chained to the previous one."""
+               decision: AccessDecision, note: str | None = None) -> AccessLogEntry:
+        """Append one entry, chained to the previous one.
+
+        The safety reason of an emergency access is free text: it is recorded (encrypted at
+        rest with the events) on the case as ``EmergencyAccessRecorded``, and the log keeps only
+        ``note``, a reference to that event, in its ``safety_reason`` column.
+        """
         with write_connection(self._engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
@@ -137,7 +143,7 @@ class AccessLog:
                 "purpose": access.purpose.value,
                 "verdict": decision.verdict.value,
                 "rule": decision.rule,
-                "safety_reason": access.safety_reason,
+                "safety_reason": note,
                 "prev_hash": prev,
             }
             values["entry_hash"] = entry_hash(values)

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from hgkm_workflow.commands import Actor, Rationale
+from hgkm_workflow.vocabulary import ActorRole
 
 
 class Purpose(StrEnum):
@@ -38,6 +39,10 @@ class Resource(StrEnum):
     CASE_LIST = "case_list"
     DEADLINES = "deadlines"
     ACCESS_LOG = "access_log"
+    EVENTS = "events"
+    CLASSIFICATION = "classification"
+    ADVIES = "advies"
+    VERIFY = "verify"
 
 
 class Access(BaseModel):
@@ -76,3 +81,22 @@ class AccessDecision(BaseModel):
     def allowed(self) -> bool:
         """Whether the read may go ahead."""
         return self.verdict is not Verdict.REFUSED
+
+
+SYSTEM_ORGANISATION = "hgkm"
+"""The organisation code of the library's own components when they read."""
+
+
+def system_access(component: str = "system") -> Access:
+    """The explicit identity of an internal reader: role auditor, purpose audit.
+
+    The scenario runner, the demo, the simulation and the audit verification read cases
+    through the same checked queries as people do; they identify themselves with this
+    access, and every such read is in the access log like any other.
+
+    Args:
+        component: A lower-case code naming the component, e.g. ``scenario-runner``.
+    """
+    return Access(actor=Actor(actor_id=f"hgkm-{component}", organisation=SYSTEM_ORGANISATION,
+                              role=ActorRole.AUDITOR),
+                  purpose=Purpose.AUDIT)

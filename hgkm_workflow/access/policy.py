@@ -154,3 +154,61 @@ def decide_without_case(access: Access, region: str | None,
                               rule=f"policy v{pol.version}: auditor / {access.purpose.value}")
     return AccessDecision(verdict=Verdict.REFUSED,
                           rule=f"policy v{pol.version}: not Veilig Thuis of the region nor auditor")
+
+
+def vt_regions(organisation: str, policy: AccessPolicy | None = None) -> frozenset[str]:
+    """The regions whose Veilig Thuis the organisation is (listed, or ``vt-<region>``)."""
+    pol = policy or default_policy()
+    regions = {name for name, r in pol.regions.items() if organisation in r.veilig_thuis}
+    if organisation.startswith("vt-"):
+        conventional = organisation[3:]
+        if conventional and conventional not in pol.regions:
+            regions.add(conventional)
+    return frozenset(regions)
+
+
+def _auditor(access: Access, pol: AccessPolicy) -> AccessDecision | None:
+    auditor = pol.grants.get("auditor")
+    if auditor is not None and access.actor.role.value in auditor.roles \
+            and access.purpose in auditor.purposes:
+        return AccessDecision(verdict=Verdict.GRANTED,
+                              rule=f"policy v{pol.version}: auditor / {access.purpose.value}")
+    return None
+
+
+def decide_listing(access: Access, region: str | None, policy: AccessPolicy | None = None
+                   ) -> tuple[AccessDecision, frozenset[str] | None]:
+    """Decide a listing across cases (case list, open deadlines) and how far it reaches.
+
+    An auditor sees every region. Veilig Thuis sees its own region(s): the listing is limited
+    to them (``region`` must be one of them when given). Anyone else is refused: they reach
+    the cases that concern them one by one.
+
+    Returns:
+        The decision, and the regions the listing is limited to (``None``: no limit).
+    """
+    pol = policy or default_policy()
+    audited = _auditor(access, pol)
+    if audited is not None:
+        return audited, (frozenset({region}) if region else None)
+    mine = vt_regions(access.actor.organisation, pol)
+    vt = pol.grants.get("veilig_thuis")
+    if mine and vt is not None and access.purpose in vt.purposes \
+            and (region is None or region in mine):
+        scope = frozenset({region}) if region else mine
+        return (AccessDecision(verdict=Verdict.GRANTED,
+                               rule=f"policy v{pol.version}: veilig_thuis / "
+                                    f"{access.purpose.value}"), scope)
+    return (AccessDecision(verdict=Verdict.REFUSED,
+                           rule=f"policy v{pol.version}: listing needs Veilig Thuis of the "
+                                "region or an auditor"), None)
+
+
+def decide_store_wide(access: Access, policy: AccessPolicy | None = None) -> AccessDecision:
+    """Decide a read of the whole store (export, verification, the access log): auditors."""
+    pol = policy or default_policy()
+    audited = _auditor(access, pol)
+    if audited is not None:
+        return audited
+    return AccessDecision(verdict=Verdict.REFUSED,
+                          rule=f"policy v{pol.version}: a store-wide read needs an auditor")

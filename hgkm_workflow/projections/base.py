@@ -12,6 +12,7 @@ drops the projection's tables and rebuilds them from the event log (no migration
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -36,7 +37,13 @@ def event_name(topic: str) -> str:
 class Projection(ABC):
     """Base class of read-model projections.
 
-    Subclasses set the class attributes and implement :meth:`apply`.
+    Subclasses set the class attributes and implement :meth:`apply`; a projection that
+    writes many rows should also override :meth:`apply_batch` (see
+    :mod:`hgkm_workflow.projections.batch`), which must give exactly the rows that applying
+    the same events one by one gives.
+
+    A projection reads and writes only its own tables: the runner hands a batch to one
+    projection after another, not event by event across projections.
 
     Attributes:
         name: Tracking key, unique among the projections of a database.
@@ -63,6 +70,22 @@ class Projection(ABC):
             event: The decoded domain event.
             position: The event's notification id in the application sequence.
         """
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Write the rows for several events, in the order given.
+
+        The runner calls this once per batch with the events this projection wants (see
+        :attr:`event_names`) that lie beyond its position, in notification order. The
+        default applies them one by one with :meth:`apply`. An override must give exactly
+        the rows that :meth:`apply` gives for the same events, for any split of the log
+        into batches; the same rules as for :meth:`apply` hold (no commit, deterministic).
+
+        Args:
+            conn: The connection of the runner's batch transaction.
+            events: ``(decoded event, notification id)`` pairs, ids increasing.
+        """
+        for event, position in events:
+            self.apply(conn, event, position)
 
     def wants(self, name: str) -> bool:
         """Whether the projection wants events of the given class name.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import TableBuffer, owner_and_kind
 
 metadata = sa.MetaData()
 
@@ -74,3 +76,63 @@ class CaseIndexProjection(Projection):
         elif kind == "CasusregisseurAssigned":
             values["regie_organisation"] = ev.regisseur["organisation"]
         conn.execute(cases.update().where(cases.c.case_id == case_id).values(**values))
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Fold a batch into the case rows it touches: one load, one insert, one update."""
+        rows = TableBuffer(cases)
+        opened: set[str] = set()
+        needed: set[str] = set()
+        for event, _ in events:
+            owner, kind = owner_and_kind(event)
+            if owner != "HouseholdCase":
+                continue
+            case_id = str(getattr(event, "originator_id"))  # noqa: B009
+            if kind == "Opened":
+                opened.add(case_id)
+            elif case_id not in opened:  # a case opened in this batch is not in the table
+                needed.add(case_id)
+        rows.load_in(conn, cases.c.case_id, needed)
+        for event, _ in events:
+            owner, kind = owner_and_kind(event)
+            if owner == "HouseholdCase":
+                _fold(rows, kind, event)
+        rows.flush(conn)
+
+
+def _fold(rows: TableBuffer, kind: str, event: object) -> None:
+    """What :meth:`CaseIndexProjection.apply` does for one event, on buffered rows."""
+    ev: Any = event
+    if kind == "Opened":
+        opened_at = naive_utc(ev.opened_at)
+        rows.insert({
+            "case_id": str(ev.originator_id), "region": ev.region, "gemeente": ev.gemeente,
+            "phase": "new", "opened_at": opened_at, "phase_entered_at": opened_at,
+            "last_event_at": opened_at, "version": ev.originator_version, "meldingen": 0,
+            "loop_backs": 0, "mda": "not_escalated", "regie_organisation": None,
+            "closure_reason": None})
+        return
+    row = rows.get(str(ev.originator_id))
+    if row is None:  # the per-event UPDATE matches no row
+        return
+    row["version"] = ev.originator_version
+    at = getattr(ev, "at", None)
+    if at is not None:
+        row["last_event_at"] = naive_utc(at)
+    if kind == "MeldingReceived":
+        row["region"] = ev.region
+        row["gemeente"] = ev.gemeente
+        row["meldingen"] += 1
+        row["closure_reason"] = None
+    elif kind == "PhaseChanged":
+        row["phase"] = ev.to_phase
+        row["phase_entered_at"] = naive_utc(ev.at)
+        if ev.how == "loop_back":
+            row["loop_backs"] += 1
+    elif kind == "Closed":
+        row["closure_reason"] = ev.reason
+    elif kind == "EscalatedToMda":
+        row["mda"] = "escalated"
+    elif kind == "ReturnedToLocalTeam":
+        row["mda"] = "returned"
+    elif kind == "CasusregisseurAssigned":
+        row["regie_organisation"] = ev.regisseur["organisation"]

@@ -6,12 +6,14 @@ range query and never loads every case. Instants are stored as naive UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import TableBuffer
 
 metadata = sa.MetaData()
 
@@ -74,3 +76,49 @@ class DeadlineIndexProjection(Projection):
         elif kind == "DeadlineRescheduled":
             conn.execute(deadlines.update().where(row).values(
                 due=naive_utc(ev.new_due), calendar_version=ev.calendar_version))
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Fold a batch into the deadline rows it touches: one load, one insert, one update."""
+        rows = TableBuffer(deadlines)
+        started: set[str] = set()
+        needed: set[str] = set()
+        for event, _ in events:
+            ev: Any = event
+            if type(event).__name__ == "DeadlineStarted":
+                started.add(ev.deadline["deadline_id"])
+            elif ev.deadline_id not in started:  # one started in this batch is not stored yet
+                needed.add(ev.deadline_id)
+        rows.load_in(conn, deadlines.c.deadline_id, needed)
+        for event, _ in events:
+            _fold(rows, event)
+        rows.flush(conn)
+
+
+def _fold(rows: TableBuffer, event: object) -> None:
+    """What :meth:`DeadlineIndexProjection.apply` does for one event, on buffered rows."""
+    ev: Any = event
+    kind = type(event).__name__
+    if kind == "DeadlineStarted":
+        d = ev.deadline
+        rows.insert({
+            "deadline_id": d["deadline_id"], "case_id": str(ev.originator_id),
+            "rule_id": d["rule_id"], "rule_name": d["rule_name"], "rule_type": d["rule_type"],
+            "checkpoint": d["checkpoint"], "subject_id": d["subject_id"],
+            "start": naive_utc(d["start"]), "due": naive_utc(d["due"]),
+            "calendar_version": d["calendar_version"], "status": "open"})
+        return
+    row = rows.get(ev.deadline_id)
+    if row is None:  # the per-event UPDATE matches no row
+        return
+    if kind == "DeadlineMet":
+        row["status"] = "met" if ev.late_seconds is None else "met_late"
+        row["met_at"] = naive_utc(ev.at)
+        row["late_seconds"] = ev.late_seconds
+    elif kind == "DeadlineBreached":
+        row["breached_at"] = naive_utc(ev.detected_at)
+    elif kind == "DeadlineClosedUnmet":
+        row["status"] = "closed_unmet"
+        row["met_at"] = naive_utc(ev.at)
+    elif kind == "DeadlineRescheduled":
+        row["due"] = naive_utc(ev.new_due)
+        row["calendar_version"] = ev.calendar_version

@@ -13,12 +13,15 @@ huisverboden, MDA++ moves, crisis measures, plegeraanbod) are attributed through
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind
 
 metadata = sa.MetaData()
 _ID = sa.String(36)
@@ -244,6 +247,14 @@ class MonitorFactsProjection(Projection):
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = _EVENTS
 
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Fold a batch into the fact rows it touches (see :class:`_MonitorBatch`)."""
+        batch = _MonitorBatch()
+        batch.load(conn, events)
+        for event, position in events:
+            batch.fold(event, position)
+        batch.flush(conn)
+
     def apply(self, conn: sa.Connection, event: object, position: int) -> None:
         """Write the fact rows for one event."""
         ev: Any = event
@@ -399,3 +410,196 @@ class MonitorFactsProjection(Projection):
                 _responded,
                 {"c": case_id, "p": ev.person_id, "at": at, "accepted": bool(ev.accepted)},
             )
+
+
+_BY_ID = {  # event kind -> (fact table, event attribute holding the row's id)
+    "AdviesConvertedToMelding": (adviezen, "originator_id"),
+    "VeiligheidsbeoordelingCompleted": (meldingen, "melding_id"),
+    "VtServiceCompleted": (vt_services, "service_id"),
+    "HuisverbodExtended": (huisverboden, "huisverbod_id"),
+    "HuisverbodRevoked": (huisverboden, "huisverbod_id"),
+    "HuisverbodExpired": (huisverboden, "huisverbod_id"),
+    "HuisverbodContactAddressGiven": (huisverboden, "huisverbod_id"),
+}
+_CREATES = {  # event kind -> (fact table, event attribute holding the new row's id)
+    "AdviesRecorded": (adviezen, "originator_id"),
+    "MeldingReceived": (meldingen, "melding_id"),
+    "VtServiceStarted": (vt_services, "service_id"),
+    "HuisverbodImposed": (huisverboden, "huisverbod_id"),
+}
+_HV_END_COLUMN = {
+    "HuisverbodRevoked": "revoked_at",
+    "HuisverbodExpired": "expired_at",
+    "HuisverbodContactAddressGiven": "contact_address_at",
+}
+
+
+class _MonitorBatch:
+    """The fact rows a batch touches, and the folds of :meth:`MonitorFactsProjection.apply`.
+
+    Besides rows by primary key it indexes, per case, the rows that the per-event path finds
+    with a ``WHERE case_id = ... AND ... IS NULL`` update: open phase stays, unassessed
+    meldingen (a crisis measure marks them) and unanswered plegeraanbod offers.
+    """
+
+    def __init__(self) -> None:
+        self.buf = {t.name: TableBuffer(t) for t in metadata.sorted_tables}
+        self.open_stays: defaultdict[str, list[Row]] = defaultdict(list)
+        self.unassessed: defaultdict[str, list[Row]] = defaultdict(list)
+        self.offers: defaultdict[tuple[str, str], list[Row]] = defaultdict(list)
+
+    def load(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Load every stored row the batch's events read or change."""
+        created: set[tuple[str, str]] = set()
+        by_id: defaultdict[str, set[str]] = defaultdict(set)
+        stay_cases: set[str] = set()
+        crisis_cases: set[str] = set()
+        monitor_cases_: set[str] = set()
+        offer_cases: set[str] = set()
+        for event, _ in events:
+            owner, kind = owner_and_kind(event)
+            if owner not in ("Advies", "HouseholdCase"):
+                continue
+            ev: Any = event
+            if kind in _CREATES:
+                table, attr = _CREATES[kind]
+                created.add((table.name, str(getattr(ev, attr))))
+            if kind in _BY_ID:
+                table, attr = _BY_ID[kind]
+                key = str(getattr(ev, attr))
+                if (table.name, key) not in created:  # created in this batch: not stored
+                    by_id[table.name].add(key)
+            if owner != "HouseholdCase":
+                continue
+            case_id = str(ev.originator_id)
+            if kind == "PhaseChanged":
+                stay_cases.add(case_id)
+            elif kind == "CrisisMeasureTaken":
+                crisis_cases.add(case_id)
+            elif kind in ("MeldingReceived", "ErvaringsdeskundigeInvolved"):
+                monitor_cases_.add(case_id)
+            elif kind == "PlegeraanbodResponded":
+                offer_cases.add(case_id)
+        for name, keys in by_id.items():
+            buf = self.buf[name]
+            buf.load_in(conn, buf.table.primary_key.columns.values()[0], keys)
+        for row in self.buf["rm_phase_stays"].load_in(
+            conn, phase_stays.c.case_id, stay_cases, phase_stays.c.left_at.is_(None)
+        ):
+            self.open_stays[row["case_id"]].append(row)
+        for row in self.buf["rm_meldingen"].load_in(
+            conn, meldingen.c.case_id, crisis_cases, meldingen.c.assessed_at.is_(None)
+        ):
+            self.unassessed[row["case_id"]].append(row)
+        self.buf["rm_monitor_cases"].load_in(conn, monitor_cases.c.case_id, monitor_cases_)
+        for row in self.buf["rm_plegeraanbod"].load_in(
+            conn, plegeraanbod.c.case_id, offer_cases, plegeraanbod.c.responded_at.is_(None)
+        ):
+            self.offers[row["case_id"], row["person_id"]].append(row)
+
+    def flush(self, conn: sa.Connection) -> None:
+        """Write the new and changed rows of every fact table."""
+        for buf in self.buf.values():
+            buf.flush(conn)
+
+    def fold(self, event: object, position: int) -> None:
+        """Apply one event to the buffered rows."""
+        owner, kind = owner_and_kind(event)
+        ev: Any = event
+        if owner == "Advies":
+            if kind == "AdviesRecorded":
+                self.buf["rm_adviezen"].insert({
+                    "advies_id": str(ev.originator_id), "region": ev.region,
+                    "gemeente": ev.gemeente, "received_at": naive_utc(ev.at),
+                    "melder_type": ev.melder_type})
+            elif kind == "AdviesConvertedToMelding":
+                row = self.buf["rm_adviezen"].get(str(ev.originator_id))
+                if row is not None:
+                    row["converted_at"] = naive_utc(ev.at)
+                    row["melding_id"] = ev.melding_id
+            return
+        if owner != "HouseholdCase":
+            return
+        case_id = str(ev.originator_id)
+        at = naive_utc(ev.at)
+        if kind == "PhaseChanged":
+            for stay in self.open_stays.pop(case_id, ()):
+                stay.update(left_at=at, to_phase=ev.to_phase, how_left=ev.how)
+            self.open_stays[case_id].append(self.buf["rm_phase_stays"].insert({
+                "stay_id": position, "case_id": case_id, "phase": ev.to_phase,
+                "from_phase": ev.from_phase, "how_entered": ev.how, "entered_at": at}))
+        elif kind == "MeldingReceived":
+            self._melding(ev, case_id, at)
+        elif kind == "VeiligheidsbeoordelingCompleted":
+            row = self.buf["rm_meldingen"].get(ev.melding_id)
+            if row is not None:
+                measures = list(ev.additional_measures)
+                row["assessed_at"] = at
+                row["outcome"] = ev.outcome
+                row["handover_type"] = (
+                    ev.handover_to.get("organisation_type") if ev.handover_to else None
+                )
+                row["additional_measures"] = ",".join(measures) or None
+                row["crisis"] = bool(row["crisis"]) or (
+                    "crisis_intervention" in (ev.outcome, *measures)
+                )
+        elif kind in _MOMENTS:
+            self.buf["rm_case_moments"].insert({
+                "moment_id": position, "case_id": case_id, "kind": _MOMENTS[kind],
+                "detail": getattr(ev, "measure", None), "at": at})
+            if kind == "CrisisMeasureTaken":
+                for row in self.unassessed.get(case_id, ()):
+                    if row["assessed_at"] is None:
+                        row["crisis"] = True
+        elif kind == "VtServiceStarted":
+            self.buf["rm_vt_services"].insert({
+                "service_id": ev.service_id, "case_id": case_id, "service": ev.service,
+                "melding_id": ev.melding_id, "started_at": at})
+        elif kind == "VtServiceCompleted":
+            row = self.buf["rm_vt_services"].get(ev.service_id)
+            if row is not None:
+                row.update(completed_at=at, result=ev.result, conclusion=ev.conclusion)
+        else:
+            self._other(ev, kind, case_id, at, position)
+
+    def _melding(self, ev: Any, case_id: str, at: Any) -> None:
+        self.unassessed[case_id].append(self.buf["rm_meldingen"].insert({
+            "melding_id": ev.melding_id, "case_id": case_id, "region": ev.region,
+            "gemeente": ev.gemeente, "received_at": at, "melder_type": ev.melder_type,
+            "acute": bool(ev.acute), "from_advies": ev.from_advies is not None,
+            "reopened": bool(ev.reopened), "persons": len(ev.persons), "crisis": False}))
+        cases = self.buf["rm_monitor_cases"]
+        row = cases.get(case_id)
+        if row is not None:
+            row["region"] = ev.region
+            row["gemeente"] = ev.gemeente
+        else:
+            cases.insert({"case_id": case_id, "region": ev.region, "gemeente": ev.gemeente,
+                          "first_melding_at": at})
+
+    def _other(self, ev: Any, kind: str, case_id: str, at: Any, position: int) -> None:
+        if kind == "HuisverbodImposed":
+            self.buf["rm_huisverboden"].insert({
+                "huisverbod_id": ev.huisverbod_id, "case_id": case_id, "imposed_at": at,
+                "ends_at": naive_utc(ev.ends_at)})
+        elif kind == "HuisverbodExtended" or kind in _HV_END_COLUMN:
+            row = self.buf["rm_huisverboden"].get(ev.huisverbod_id)
+            if row is None:
+                return
+            if kind == "HuisverbodExtended":
+                row["extended_at"] = at
+                row["ends_at"] = naive_utc(ev.new_end)
+            else:
+                row[_HV_END_COLUMN[kind]] = at
+        elif kind == "ErvaringsdeskundigeInvolved":
+            row = self.buf["rm_monitor_cases"].get(case_id)
+            if row is not None:
+                row["ervaringsdeskundige_at"] = at
+        elif kind == "PlegeraanbodOffered":
+            self.offers[case_id, ev.person_id].append(self.buf["rm_plegeraanbod"].insert({
+                "offer_id": position, "case_id": case_id, "person_id": ev.person_id,
+                "offered_at": at}))
+        elif kind == "PlegeraanbodResponded":
+            for row in self.offers.pop((case_id, ev.person_id), ()):
+                row["responded_at"] = at
+                row["accepted"] = bool(ev.accepted)

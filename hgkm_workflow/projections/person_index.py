@@ -184,19 +184,20 @@ _current = (
     .order_by(vt_involvements.c.involvement_no.desc())
     .limit(1)
 )
+_INVOLVEMENT_STATE = (
+    "pending_assessments",
+    "service_running",
+    "monitoring_running",
+    "stage",
+    "last_stage",
+    "ended_at",
+    "ended_on",
+    "end_event",
+)
 _update_involvement = (
     vt_involvements.update()
     .where(vt_involvements.c.case_id == _B("c"), vt_involvements.c.involvement_no == _B("n"))
-    .values(
-        pending_assessments=_B("pending"),
-        service_running=_B("service"),
-        monitoring_running=_B("monitoring"),
-        stage=_B("stage"),
-        last_stage=_B("last"),
-        ended_at=_B("ended_at"),
-        ended_on=_B("ended_on"),
-        end_event=_B("end_event"),
-    )
+    .values({column: _B(f"v_{column}") for column in _INVOLVEMENT_STATE})
 )
 _candidates = (
     sa.select(
@@ -222,6 +223,8 @@ _candidates = (
         person_involvement.c.joined_at <= _B("at"),
     )
 )
+"""Candidate rows for a classification; :func:`classification_row` takes them as tuples in
+this column order."""
 _linked = sa.select(person_involvement.c.person_id).where(
     person_involvement.c.case_id == _B("c"), person_involvement.c.involvement_no == _B("n")
 )
@@ -241,6 +244,89 @@ _case_closed = (
     household_cases.update().where(household_cases.c.case_id == _B("c")).values(is_open=False)
 )
 _INSERT = {t.name: t.insert() for t in metadata.sorted_tables}
+
+
+def _involvement_params(case_id: str, number: int, state: Mapping[str, Any]) -> dict[str, Any]:
+    params = {f"v_{column}": state[column] for column in _INVOLVEMENT_STATE}
+    params.update(c=case_id, n=number)
+    return params
+
+
+def melding_joins(pending: int, service: bool, monitoring: bool) -> dict[str, Any]:
+    """The state of a running involvement after one more melding joins it."""
+    stage = _stage(pending + 1, service, monitoring)
+    return {
+        "pending_assessments": pending + 1,
+        "service_running": service,
+        "monitoring_running": monitoring,
+        "stage": stage,
+        "last_stage": stage,
+        "ended_at": None,
+        "ended_on": None,
+        "end_event": None,
+    }
+
+
+def new_involvement(
+    case_id: str, number: int, at: datetime, started_by: str | None, pending: int
+) -> dict[str, Any]:
+    """A new ``rm_vt_involvements`` row (one melding pending, or an ended placeholder)."""
+    stage = VervolgKind.DURING_ASSESSMENT.value if pending else _ENDED
+    return {
+        "case_id": case_id,
+        "involvement_no": number,
+        "started_at": at,
+        "started_by": started_by,
+        "pending_assessments": pending,
+        "service_running": False,
+        "monitoring_running": False,
+        "stage": stage,
+        "last_stage": stage,
+    }
+
+
+def involvement_change(
+    current: tuple[int, bool, bool, str],
+    at: datetime,
+    kind: str,
+    *,
+    pending: int = 0,
+    service: bool | None = None,
+    monitoring: bool | None = None,
+    close: bool = False,
+) -> dict[str, Any]:
+    """The state of an involvement after an event changes one of its activities.
+
+    Args:
+        current: Pending assessments, service running, monitoring running and last stage
+            before the event.
+        at: The event's business time (naive UTC).
+        kind: The event class name (recorded as ``end_event`` if the involvement ends).
+        pending: Change of the pending assessments.
+        service: New value of "service running", if the event changes it.
+        monitoring: New value of "monitoring running", if the event changes it.
+        close: The case closes: every activity stops.
+
+    Returns:
+        The values of the involvement's state columns.
+    """
+    cur_pending, cur_service, cur_monitoring, cur_last = current
+    new_pending = 0 if close else max(0, cur_pending + pending)
+    new_service = False if close else (cur_service if service is None else service)
+    new_monitoring = False if close else (cur_monitoring if monitoring is None else monitoring)
+    stage = _stage(new_pending, new_service, new_monitoring)
+    before = _stage(cur_pending, cur_service, cur_monitoring)
+    ended = stage == _ENDED
+    return {
+        "pending_assessments": new_pending,
+        "service_running": new_service,
+        "monitoring_running": new_monitoring,
+        "stage": stage,
+        "last_stage": stage if not ended else (before if before != _ENDED else cur_last),
+        "ended_at": at if ended else None,
+        "ended_on": local_date(at.replace(tzinfo=UTC)) if ended else None,
+        "end_event": kind if ended else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -280,6 +366,21 @@ class PersonIndexProjection(Projection):
     def __init__(self, settings: ClassificationSettings | None = None) -> None:
         self.settings = settings or ClassificationSettings()
         self._roles = frozenset(r.value for r in self.settings.counted_roles)
+
+    @property
+    def counted_roles(self) -> frozenset[str]:
+        """The role values whose persons count for the classification."""
+        return self._roles
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Fold a batch in memory (see :mod:`hgkm_workflow.projections.person_batch`)."""
+        from hgkm_workflow.projections.person_batch import PersonIndexBatch
+
+        batch = PersonIndexBatch(self)
+        batch.load(conn, events)
+        for event, _ in events:
+            batch.fold(event)
+        batch.flush(conn)
 
     def apply(self, conn: sa.Connection, event: object, position: int) -> None:
         """Update the index (and classify a melding) for one household case event."""
@@ -322,39 +423,15 @@ class PersonIndexProjection(Projection):
             conn.execute(_case_state, {"c": case_id, "open": True, "at": at})
         if cur is not None and cur.ended_at is None:
             number = int(cur.involvement_no)
-            pending = int(cur.pending_assessments) + 1
-            stage = _stage(pending, cur.service_running, cur.monitoring_running)
-            conn.execute(
-                _update_involvement,
-                {
-                    "c": case_id,
-                    "n": number,
-                    "pending": pending,
-                    "service": cur.service_running,
-                    "monitoring": cur.monitoring_running,
-                    "stage": stage,
-                    "last": stage,
-                    "ended_at": None,
-                    "ended_on": None,
-                    "end_event": None,
-                },
+            state = melding_joins(
+                int(cur.pending_assessments), cur.service_running, cur.monitoring_running
             )
+            conn.execute(_update_involvement, _involvement_params(case_id, number, state))
         else:
             number = 1 if cur is None else int(cur.involvement_no) + 1
-            stage = VervolgKind.DURING_ASSESSMENT.value
             conn.execute(
                 _INSERT["rm_vt_involvements"],
-                {
-                    "case_id": case_id,
-                    "involvement_no": number,
-                    "started_at": at,
-                    "started_by": ev.melding_id,
-                    "pending_assessments": 1,
-                    "service_running": False,
-                    "monitoring_running": False,
-                    "stage": stage,
-                    "last_stage": stage,
-                },
+                new_involvement(case_id, number, at, ev.melding_id, pending=1),
             )
         fresh = cur is None or cur.ended_at is not None  # a new involvement: nobody linked yet
         self._link(conn, case_id, number, at, ev.melding_id, persons, fresh=fresh)
@@ -451,45 +528,22 @@ class PersonIndexProjection(Projection):
                 number += 1
                 conn.execute(
                     _INSERT["rm_vt_involvements"],
-                    {
-                        "case_id": case_id,
-                        "involvement_no": number,
-                        "started_at": at,
-                        "started_by": None,
-                        "pending_assessments": 0,
-                        "service_running": False,
-                        "monitoring_running": False,
-                        "stage": _ENDED,
-                        "last_stage": _ENDED,
-                    },
+                    new_involvement(case_id, number, at, None, pending=0),
                 )
                 members = [dict(r._mapping) for r in conn.execute(_members_of, {"c": case_id})]
                 self._link(conn, case_id, number, at, None, members, fresh=True)
-            cur_pending, cur_service, cur_monitoring = 0, False, False
+            current = (0, False, False, str(cur.last_stage))
         else:
-            cur_pending = int(cur.pending_assessments)
-            cur_service, cur_monitoring = bool(cur.service_running), bool(cur.monitoring_running)
-        new_pending = 0 if close else max(0, cur_pending + pending)
-        new_service = False if close else (cur_service if service is None else service)
-        new_monitoring = False if close else (cur_monitoring if monitoring is None else monitoring)
-        stage = _stage(new_pending, new_service, new_monitoring)
-        before = _stage(cur_pending, cur_service, cur_monitoring)
-        ended = stage == _ENDED
-        conn.execute(
-            _update_involvement,
-            {
-                "c": case_id,
-                "n": number,
-                "pending": new_pending,
-                "service": new_service,
-                "monitoring": new_monitoring,
-                "stage": stage,
-                "last": stage if not ended else (before if before != _ENDED else cur.last_stage),
-                "ended_at": at if ended else None,
-                "ended_on": local_date(at.replace(tzinfo=UTC)) if ended else None,
-                "end_event": kind if ended else None,
-            },
+            current = (
+                int(cur.pending_assessments),
+                bool(cur.service_running),
+                bool(cur.monitoring_running),
+                str(cur.last_stage),
+            )
+        state = involvement_change(
+            current, at, kind, pending=pending, service=service, monitoring=monitoring, close=close
         )
+        conn.execute(_update_involvement, _involvement_params(case_id, number, state))
 
     # ------------------------------------------------------------------ classification
 
@@ -502,28 +556,60 @@ class PersonIndexProjection(Projection):
         persons: list[dict[str, str]],
     ) -> None:
         counted = [p["person_id"] for p in persons if p["role"] in self._roles]
+        rows = (
+            [tuple(r) for r in conn.execute(_candidates, {"persons": counted, "at": at})]
+            if counted
+            else []
+        )
+        conn.execute(
+            _INSERT["rm_melding_classification"],
+            self.classification_row(ev, case_id, at, counted, rows),
+        )
+
+    def classification_row(
+        self,
+        ev: Any,
+        case_id: str,
+        at: datetime,
+        counted: list[str],
+        rows: Iterable[tuple[Any, ...]],
+    ) -> dict[str, Any]:
+        """The ``rm_melding_classification`` row of a melding.
+
+        Args:
+            ev: The ``MeldingReceived`` event.
+            case_id: Its case.
+            at: Its business time (naive UTC).
+            counted: The ids of its persons whose role counts.
+            rows: The candidate involvements of the counted persons joined at or before
+                ``at``, as tuples in the column order of the ``_candidates`` query.
+
+        Returns:
+            The row to insert.
+        """
         received_on = local_date(at.replace(tzinfo=UTC))
         cutoff = lookback_cutoff(received_on, self.settings.lookback_years)
-        rows = conn.execute(_candidates, {"persons": counted, "at": at}).all() if counted else []
         active: list[_Candidate] = []
         recent: list[_Candidate] = []
         older: list[_Candidate] = []
-        for r in rows:
-            if r.role not in self._roles:
+        # Sorted, so that ties in the choice of the reference do not depend on row order.
+        for r in sorted(rows, key=_candidate_order):
+            person_id, role, ref_case, number, started_at, ended_at, ended_on, stage, last = r
+            if role not in self._roles:
                 continue
-            running = r.ended_at is None or r.ended_at > at
+            running = ended_at is None or ended_at > at
             cand = _Candidate(
-                r.person_id,
-                r.role,
-                r.case_id,
-                int(r.involvement_no),
-                r.started_at,
-                None if running else r.ended_at,
-                (r.stage if r.ended_at is None else r.last_stage),
+                person_id,
+                role,
+                ref_case,
+                int(number),
+                started_at,
+                None if running else ended_at,
+                (stage if ended_at is None else last),
             )
             if running:
                 active.append(cand)
-            elif r.ended_on >= cutoff:
+            elif ended_on >= cutoff:
                 recent.append(cand)
             else:
                 older.append(cand)
@@ -545,29 +631,30 @@ class PersonIndexProjection(Projection):
             label = MeldingClass.NIEUW.value
             ref = min(older, key=_latest_end) if older else None
             matched = 0
-        conn.execute(
-            _INSERT["rm_melding_classification"],
-            {
-                "melding_id": ev.melding_id,
-                "case_id": case_id,
-                "region": ev.region,
-                "gemeente": ev.gemeente,
-                "received_at": at,
-                "classification": label,
-                "vervolg_kind": kind,
-                "ref_person_id": ref.person_id if ref else None,
-                "ref_role": ref.role if ref else None,
-                "ref_case_id": ref.case_id if ref else None,
-                "ref_involvement_no": ref.involvement_no if ref else None,
-                "ref_started_at": ref.started_at if ref else None,
-                "ref_ended_at": ref.ended_at if ref else None,
-                "persons_counted": len(counted),
-                "persons_matched": matched,
-                "lookback_years": self.settings.lookback_years,
-                "cutoff_on": cutoff,
-                "counted_roles": self.settings.roles_text,
-            },
-        )
+        return {
+            "melding_id": ev.melding_id,
+            "case_id": case_id,
+            "region": ev.region,
+            "gemeente": ev.gemeente,
+            "received_at": at,
+            "classification": label,
+            "vervolg_kind": kind,
+            "ref_person_id": ref.person_id if ref else None,
+            "ref_role": ref.role if ref else None,
+            "ref_case_id": ref.case_id if ref else None,
+            "ref_involvement_no": ref.involvement_no if ref else None,
+            "ref_started_at": ref.started_at if ref else None,
+            "ref_ended_at": ref.ended_at if ref else None,
+            "persons_counted": len(counted),
+            "persons_matched": matched,
+            "lookback_years": self.settings.lookback_years,
+            "cutoff_on": cutoff,
+            "counted_roles": self.settings.roles_text,
+        }
+
+
+def _candidate_order(row: tuple[Any, ...]) -> tuple[str, str, int]:
+    return (str(row[0]), str(row[2]), int(row[3]))
 
 
 def _ts(instant: datetime) -> float:

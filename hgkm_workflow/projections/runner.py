@@ -5,8 +5,9 @@ batch in ONE transaction per batch, in which it
 
 1. locks the projections' tracking rows (``SELECT ... FOR UPDATE`` on PostgreSQL; the
    transaction starts with ``BEGIN IMMEDIATE`` on SQLite) and re-reads their positions,
-2. applies every notification newer than a projection's position to that projection
-   (decoding an event only if some projection wants its class name),
+2. decodes every notification newer than some projection's position once, if some
+   projection wants its class name, and hands each projection the events it wants with
+   one :meth:`~hgkm_workflow.projections.base.Projection.apply_batch` call,
 3. writes the new positions.
 
 View rows and positions are committed together, so a crash loses or doubles nothing, and
@@ -279,19 +280,33 @@ class ProjectionRunner:
             if not eligible:
                 return 0
             lowest = min(positions[p.name] for p in eligible)
+            pending: dict[str, list[tuple[object, int]]] = {p.name: [] for p in eligible}
+            # Which eligible projections want an event class (looked up once per name).
+            wanting: dict[str, list[Projection]] = {}
+            decode = self._app.mapper.to_domain_event
             applied = 0
             for notification in batch:
-                if notification.id <= lowest:
+                position = notification.id
+                if position <= lowest:
                     continue
                 applied += 1
                 name = event_name(notification.topic)
-                targets = [
-                    p for p in eligible if positions[p.name] < notification.id and p.wants(name)
-                ]
-                if targets:
-                    domain_event = self._app.mapper.to_domain_event(notification)
-                    for projection in targets:
-                        projection.apply(conn, domain_event, notification.id)
+                targets = wanting.get(name)
+                if targets is None:
+                    targets = wanting[name] = [p for p in eligible if p.wants(name)]
+                domain_event: object = None
+                for projection in targets:
+                    if positions[projection.name] < position:
+                        if domain_event is None:
+                            domain_event = decode(notification)
+                        pending[projection.name].append((domain_event, position))
+            # Each projection gets its events of this batch at once; projections own
+            # disjoint tables, so applying them one after another gives the same rows as
+            # interleaving them event by event.
+            for projection in eligible:
+                events = pending[projection.name]
+                if events:
+                    projection.apply_batch(conn, events)
             if self._before_tracking_write is not None:
                 self._before_tracking_write(conn, last)
             for projection in eligible:

@@ -21,6 +21,7 @@ from datetime import time as dtime
 from typing import Any
 from uuid import UUID
 
+from hgkm_workflow.access.models import Access, system_access
 from hgkm_workflow.application import CommandResult, HgkmApplication
 from hgkm_workflow.calendar import amsterdam_zone
 from hgkm_workflow.clock import SettableClock
@@ -44,6 +45,8 @@ _VOORWAARDEN = ("pleger_accepteert_hulp", "slachtoffer_accepteert_hulp", "kinder
 _RISK_FACTORS = tuple(f.value for f in RiskFactor if f is not RiskFactor.OVERIG)
 _HERSTEL = tuple(i.value for i in HerstelIntervention if i is not HerstelIntervention.OVERIG)
 _HANDOVERS = ("handover_local_team", "handover_existing_care")
+#: The simulation reads cases back as an internal auditor (logged in the access log).
+SIMULATION_ACCESS: Access = system_access("simulation")
 _SERVICES = ("onderzoek", "voorwaarden_en_vervolg")
 _WHY_MELDING = {
     "politie": "police report after a call-out about violence at home",
@@ -313,7 +316,7 @@ class StepsBase:
             self.result.refusals[exc.code] += 1
             if h is not None and h.phase != "new":
                 try:
-                    h.resync(self.app.get_case(h.case_id))
+                    h.resync(self.app.get_case(h.case_id, access=SIMULATION_ACCESS))
                 except HgkmError:
                     return None
                 self._involvement(h)

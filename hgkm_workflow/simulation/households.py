@@ -152,6 +152,7 @@ class Household:
         """Mirror: the case was closed (monitoring ends, every deadline closes)."""
         self.phase = "closed"
         self.monitoring = 0
+        self.service = 0
         self.t8_open = False
         self.offered_to = None
         self.epoch += 1

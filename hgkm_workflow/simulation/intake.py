@@ -15,6 +15,7 @@ from hgkm_workflow.simulation.base import (
     _VOORWAARDEN,
     _WHY_ASSESS,
     _WHY_MELDING,
+    SIMULATION_ACCESS,
     PlannedMelding,
     StepsBase,
 )
@@ -135,7 +136,7 @@ class IntakeSteps(StepsBase):
     def _extend_huisverbod(self, h: Household, hid: UUID) -> None:
         if h.huisverbod != hid:
             return
-        max_end = self.app.get_case(h.case_id)
+        max_end = self.app.get_case(h.case_id, access=SIMULATION_ACCESS)
         bound = next(v.max_end for v in max_end.huisverboden if v.huisverbod_id == str(hid))
         if self._send(h, self.app.extend_huisverbod, self._cmd(
                 h, self.actors.burgemeester(h.gemeente), "risk persists; help has just started",
@@ -189,13 +190,14 @@ class IntakeSteps(StepsBase):
         if melding_id in h.pending:
             h.pending.remove(melding_id)
         entered_dv = False
+        action = outcome != "no_further_action" or bool(additional)
         if h.phase == "triage":
-            if outcome == "no_further_action" and not additional:
-                h.closed()
-            else:
+            if action:
                 h.enter_directe_veiligheid()
                 entered_dv = True
-        elif h.phase in LATER_PHASES and outcome != "no_further_action":
+            elif not h.pending:  # no other melding awaits its assessment
+                h.closed()
+        elif h.phase in LATER_PHASES and action:
             h.enter_directe_veiligheid()
             entered_dv = True
         if outcome != "no_further_action":

@@ -1,0 +1,109 @@
+"""The access guard: decide a read, log it, refuse it — the application calls it on every query.
+
+:class:`AccessGuard` holds the policy and the access log. The application loads what the
+policy needs (:func:`case_facts` of the case), asks the guard, records an emergency access on
+the case when the verdict is *emergency*, and only then appends the log entry — so a granted
+read, an emergency read and a refusal are all in the log before any data is returned or the
+refusal is raised (:class:`~hgkm_workflow.errors.AccessDenied`, no personal data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import sqlalchemy as sa
+
+from hgkm_workflow.access.log import AccessLog, AccessLogEntry
+from hgkm_workflow.access.models import Access, AccessDecision, Resource, Verdict
+from hgkm_workflow.access.policy import (
+    AccessPolicy,
+    CaseFacts,
+    decide,
+    decide_listing,
+    decide_store_wide,
+    decide_without_case,
+    default_policy,
+)
+from hgkm_workflow.commands import validate_command
+from hgkm_workflow.errors import AccessDenied
+
+if TYPE_CHECKING:
+    from hgkm_workflow.case import HouseholdCase
+
+__all__ = ["AccessGuard", "as_access", "case_facts"]
+
+NO_SUCH_CASE = "no such case"
+
+
+def as_access(value: Access | Mapping[str, Any]) -> Access:
+    """Validate an access request given as a model or a dict (InvalidCommand naming fields)."""
+    return validate_command(Access, value)
+
+
+def case_facts(case: HouseholdCase) -> CaseFacts:
+    """What the policy needs to know about a case: region, casusregie, MDA++, huisverbod."""
+    regisseur = case.regie.get("regisseur") or {}
+    offered = case.regie.get("offered_to") or {}
+    return CaseFacts(
+        region=case.region,
+        regie_organisation=regisseur.get("organisation"),
+        offered_to_organisation=offered.get("organisation"),
+        mda_escalated=case.mda_state == "escalated",
+        huisverbod_imposed=bool(case.huisverboden),
+    )
+
+
+class AccessGuard:
+    """The policy and the access log of one store."""
+
+    def __init__(self, engine: sa.Engine, policy: AccessPolicy | None = None) -> None:
+        """Guard reads of the store behind ``engine`` with ``policy`` (default: shipped)."""
+        self.policy = policy or default_policy()
+        self.log = AccessLog(engine)
+
+    def setup(self) -> None:
+        """Create the access log's tables if missing."""
+        self.log.setup()
+
+    def on_case(self, access: Access, facts: CaseFacts | None) -> AccessDecision:
+        """Decide a read of one case (``facts`` None: there is no such case)."""
+        if facts is None:
+            return AccessDecision(verdict=Verdict.REFUSED, rule=NO_SUCH_CASE)
+        return decide(access, facts, self.policy)
+
+    def without_case(self, access: Access, region: str | None) -> AccessDecision:
+        """Decide a read tied to no case (an advies, a person not in any case)."""
+        return decide_without_case(access, region, self.policy)
+
+    def listing(self, access: Access, region: str | None
+                ) -> tuple[AccessDecision, frozenset[str] | None]:
+        """Decide a listing across cases; also the regions it is limited to (None: all)."""
+        return decide_listing(access, region, self.policy)
+
+    def store_wide(self, access: Access) -> AccessDecision:
+        """Decide a read of the whole store (export, verification, access log)."""
+        return decide_store_wide(access, self.policy)
+
+    def record(self, at: datetime, access: Access, resource: Resource, case_id: str | None,
+               decision: AccessDecision, note: str | None = None) -> AccessLogEntry:
+        """Append the read or refusal to the access log."""
+        return self.log.append(at=at, access=access, resource=resource, case_id=case_id,
+                               decision=decision, note=note)
+
+    def settle(self, at: datetime, access: Access, resource: Resource, case_id: str | None,
+               decision: AccessDecision, note: str | None = None) -> None:
+        """Log the decision, then raise :class:`AccessDenied` if it is a refusal."""
+        self.record(at, access, resource, case_id, decision, note)
+        if not decision.allowed:
+            refuse(access, resource, case_id, decision)
+
+
+def refuse(access: Access, resource: Resource, case_id: str | None,
+           decision: AccessDecision) -> NoReturn:
+    """Raise the refusal: resource, case id and purpose, and the policy rule."""
+    what = f"{resource.value} of case {case_id}" if case_id else resource.value
+    raise AccessDenied(f"{what} refused to {access.actor.actor_id} "
+                       f"({access.actor.organisation}, {access.actor.role.value}) for purpose "
+                       f"{access.purpose.value}", rule=decision.rule)

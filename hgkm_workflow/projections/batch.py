@@ -1,0 +1,168 @@
+"""Helpers for batched projections: load the rows a batch touches, fold events, write in bulk.
+
+A projection's :meth:`~hgkm_workflow.projections.base.Projection.apply_batch` typically
+
+1. scans the batch once to collect the keys of the rows its events will read or change,
+2. loads those rows with a few ``SELECT ... WHERE key IN (...)`` queries into a
+   :class:`TableBuffer` per table,
+3. folds the events, in order, over the rows in memory (the same decisions the per-event
+   :meth:`~hgkm_workflow.projections.base.Projection.apply` takes against the database),
+4. writes back with :meth:`TableBuffer.flush`: one ``executemany`` ``INSERT`` of the new rows
+   and one ``executemany`` ``UPDATE`` (by primary key) of the loaded rows that changed.
+
+New rows are inserted with their final values, so a row created and changed within one batch
+costs one insert. An insert whose key already exists (in the database or earlier in the
+batch) fails at flush with the database's integrity error, as the per-event path fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+Row = dict[str, Any]
+"""A row as a mutable mapping of column name to value."""
+
+IN_CHUNK = 500
+"""At most this many values per ``IN (...)`` list (well below every backend's limit)."""
+
+
+def chunks(values: Collection[Any], size: int = IN_CHUNK) -> Iterator[list[Any]]:
+    """``values`` in sorted lists of at most ``size`` (sorted: stable SQL, stable order)."""
+    ordered = sorted(values)
+    for i in range(0, len(ordered), size):
+        yield ordered[i : i + size]
+
+
+class TableBuffer:
+    """The rows of one table that a batch reads or writes, held in memory until flushed.
+
+    Rows are keyed by primary key: the value itself for a one-column key, else a tuple in
+    key column order. Rows are plain dicts with every column, in table column order;
+    change them in place.
+
+    Args:
+        table: The table (it must have a primary key; its columns are never changed).
+    """
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self._names = tuple(c.name for c in table.columns)
+        self._keys = tuple(c.name for c in table.primary_key.columns)
+        self._single = len(self._keys) == 1
+        self.rows: dict[Any, Row] = {}
+        self._loaded: dict[Any, tuple[Any, ...]] = {}
+        self._new: list[Row] = []
+
+    def key_of(self, row: Row) -> Any:
+        """The buffer key of a row."""
+        if self._single:
+            return row[self._keys[0]]
+        return tuple(row[k] for k in self._keys)
+
+    def get(self, key: Any) -> Row | None:
+        """The row with this key, if loaded or inserted in this batch."""
+        return self.rows.get(key)
+
+    def load(
+        self, conn: sa.Connection, stmt: sa.Executable, params: dict[str, Any] | None = None
+    ) -> list[Row]:
+        """Run a ``SELECT`` of whole rows of the table and buffer them.
+
+        Rows already buffered are not replaced (they may hold changes of this batch).
+
+        Returns:
+            The buffered rows the statement matched, in result order.
+        """
+        found: list[Row] = []
+        for mapping in conn.execute(stmt, params or {}).mappings():
+            row = {name: mapping[name] for name in self._names}
+            key = self.key_of(row)
+            buffered = self.rows.get(key)
+            if buffered is None:
+                self.rows[key] = row
+                self._loaded[key] = tuple(row.values())
+                buffered = row
+            found.append(buffered)
+        return found
+
+    def load_in(
+        self,
+        conn: sa.Connection,
+        column: sa.ColumnElement[Any],
+        values: Collection[Any],
+        *criteria: sa.ColumnElement[bool],
+    ) -> list[Row]:
+        """Load the rows whose ``column`` is one of ``values`` (and match ``criteria``).
+
+        Returns:
+            The buffered rows found, chunk by chunk.
+        """
+        found: list[Row] = []
+        for chunk in chunks(values):
+            stmt = sa.select(self.table).where(column.in_(chunk), *criteria)
+            found.extend(self.load(conn, stmt))
+        return found
+
+    def insert(self, row: Row) -> Row:
+        """Add a new row (missing columns are ``None``) and return the buffered dict."""
+        full = {name: row.get(name) for name in self._names}
+        self.rows[self.key_of(full)] = full
+        self._new.append(full)
+        return full
+
+    def insert_all(self, rows: Iterable[Row]) -> None:
+        """Add several new rows."""
+        for row in rows:
+            self.insert(row)
+
+    def flush(self, conn: sa.Connection) -> None:
+        """Insert the new rows and update the loaded rows that changed, in bulk."""
+        if self._new:
+            conn.execute(self.table.insert(), self._new)
+            self._new = []
+        changed: list[Row] = []
+        for key, before in self._loaded.items():
+            row = self.rows[key]
+            values = tuple(row.values())
+            if values != before:
+                params = {f"k_{k}": row[k] for k in self._keys}
+                params.update({f"v_{n}": row[n] for n in self._names if n not in self._keys})
+                changed.append(params)
+                self._loaded[key] = values
+        if changed:
+            conn.execute(_update_statement(self.table), changed)
+
+
+_UPDATES: dict[sa.Table, sa.Update] = {}
+
+
+def _update_statement(table: sa.Table) -> sa.Update:
+    """``UPDATE table SET every non-key column WHERE primary key`` (built once per table)."""
+    stmt = _UPDATES.get(table)
+    if stmt is None:
+        keys = list(table.primary_key.columns)
+        stmt = (
+            table.update()
+            .where(*(c == sa.bindparam(f"k_{c.name}") for c in keys))
+            .values({c.name: sa.bindparam(f"v_{c.name}") for c in table.columns if c not in keys})
+        )
+        _UPDATES[table] = stmt
+    return stmt
+
+
+_CLASS_NAMES: dict[type, tuple[str, str]] = {}
+
+
+def owner_and_kind(event: object) -> tuple[str, str]:
+    """The aggregate class name and the event class name of a domain event.
+
+    ``HouseholdCase.MeldingReceived`` gives ``("HouseholdCase", "MeldingReceived")``.
+    """
+    cls = type(event)
+    names = _CLASS_NAMES.get(cls)
+    if names is None:
+        names = _CLASS_NAMES[cls] = (cls.__qualname__.partition(".")[0], cls.__name__)
+    return names

@@ -1,0 +1,255 @@
+"""The person index, folded a batch at a time in memory.
+
+:class:`PersonIndexBatch` takes the same decisions as the per-event ``apply`` of
+:class:`~hgkm_workflow.projections.person_index.PersonIndexProjection` (which reads the
+tables before every step), against rows loaded once per batch:
+
+* the cases of the batch's events: their ``rm_household_cases`` row, members, every VT
+  involvement and every person linked to one of them;
+* the counted persons of the batch's meldingen: every involvement they are linked to (with
+  the involvements of those cases), for the classification.
+
+Rows created or changed by earlier events of the batch are in memory, so each event sees
+exactly what the per-event path would read. The buffers are written back at the end of the
+batch with bulk inserts and updates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind
+from hgkm_workflow.projections.person_index import (
+    _CONTINUABLE,
+    PersonIndexProjection,
+    household_cases,
+    household_members,
+    involvement_change,
+    melding_classification,
+    melding_joins,
+    new_involvement,
+    person_involvement,
+    vt_involvements,
+)
+
+_CHANGES: dict[str, dict[str, Any]] = {
+    "Closed": {"close": True},
+    "VeiligheidsbeoordelingCompleted": {"pending": -1},
+    "VtServiceStarted": {"service": True},
+    "VtServiceCompleted": {"service": False},
+    "VtMonitoringStarted": {"monitoring": True},
+    "VtMonitoringEnded": {"monitoring": False},
+}
+
+
+class PersonIndexBatch:
+    """The rows of the person index that one batch reads or writes, and the folds.
+
+    Args:
+        projection: The projection (its classification settings are used).
+    """
+
+    def __init__(self, projection: PersonIndexProjection) -> None:
+        self.projection = projection
+        self.roles = projection.counted_roles
+        self.cases = TableBuffer(household_cases)
+        self.members = TableBuffer(household_members)
+        self.involvements = TableBuffer(vt_involvements)
+        self.links = TableBuffer(person_involvement)
+        self.classifications = TableBuffer(melding_classification)
+        self.latest: dict[str, int] = {}  # case -> number of its latest involvement
+        self.members_of: defaultdict[str, dict[str, Row]] = defaultdict(dict)
+        self.linked: defaultdict[tuple[str, int], set[str]] = defaultdict(set)
+        self.links_of: defaultdict[str, list[Row]] = defaultdict(list)
+
+    # ------------------------------------------------------------------ loading
+
+    def load(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Load every stored row the batch's events can read."""
+        case_ids: set[str] = set()
+        persons: set[str] = set()
+        for event, _ in events:
+            owner, kind = owner_and_kind(event)
+            if owner != "HouseholdCase":
+                continue
+            ev: Any = event
+            case_ids.add(str(ev.originator_id))
+            if kind == "MeldingReceived":
+                persons.update(p["person_id"] for p in ev.persons if p["role"] in self.roles)
+        self.cases.load_in(conn, household_cases.c.case_id, case_ids)
+        for row in self.members.load_in(conn, household_members.c.case_id, case_ids):
+            self.members_of[row["case_id"]][row["person_id"]] = row
+        self.links.load_in(conn, person_involvement.c.case_id, case_ids)
+        self.links.load_in(conn, person_involvement.c.person_id, persons)
+        linked_cases = set(case_ids)
+        for row in self.links.rows.values():
+            self._index_link(row)
+            linked_cases.add(row["case_id"])
+        for row in self.involvements.load_in(conn, vt_involvements.c.case_id, linked_cases):
+            self._index_involvement(row)
+
+    def _index_link(self, row: Row) -> None:
+        self.linked[row["case_id"], row["involvement_no"]].add(row["person_id"])
+        self.links_of[row["person_id"]].append(row)
+
+    def _index_involvement(self, row: Row) -> None:
+        case_id, number = row["case_id"], row["involvement_no"]
+        if number > self.latest.get(case_id, 0):
+            self.latest[case_id] = number
+
+    def flush(self, conn: sa.Connection) -> None:
+        """Write the new and changed rows."""
+        for buf in (self.cases, self.members, self.involvements, self.links,
+                    self.classifications):
+            buf.flush(conn)
+
+    # ------------------------------------------------------------------ folding
+
+    def fold(self, event: object) -> None:
+        """Apply one event to the buffered rows."""
+        owner, kind = owner_and_kind(event)
+        if owner != "HouseholdCase":
+            return
+        ev: Any = event
+        case_id = str(ev.originator_id)
+        at = naive_utc(ev.at)
+        if kind == "MeldingReceived":
+            self._melding(ev, case_id, at)
+        elif kind == "PersonAdded":
+            self._person_added(case_id, ev.person_id, ev.role, at)
+        elif kind in _CHANGES:
+            if kind == "Closed":
+                row = self.cases.get(case_id)
+                if row is not None:
+                    row["is_open"] = False
+            self._change(case_id, at, kind, **_CHANGES[kind])
+
+    def _current(self, case_id: str) -> Row | None:
+        number = self.latest.get(case_id)
+        return None if number is None else self.involvements.get((case_id, number))
+
+    def _new_involvement(self, row: Row) -> None:
+        self._index_involvement(self.involvements.insert(row))
+
+    def _melding(self, ev: Any, case_id: str, at: datetime) -> None:
+        persons: list[dict[str, str]] = list(ev.persons)
+        self._classify(ev, case_id, at, persons)
+        cur = self._current(case_id)
+        if cur is None:
+            self.cases.insert({"case_id": case_id, "is_open": True, "last_melding_at": at})
+        else:
+            row = self.cases.get(case_id)
+            if row is not None:
+                row["is_open"] = True
+                row["last_melding_at"] = at
+        if cur is not None and cur["ended_at"] is None:
+            number = int(cur["involvement_no"])
+            cur.update(melding_joins(
+                int(cur["pending_assessments"]), cur["service_running"],
+                cur["monitoring_running"]))
+        else:
+            number = 1 if cur is None else int(cur["involvement_no"]) + 1
+            self._new_involvement(new_involvement(case_id, number, at, ev.melding_id, pending=1))
+        fresh = cur is None or cur["ended_at"] is not None
+        self._link(case_id, number, at, ev.melding_id, persons, fresh=fresh)
+        members = self.members_of[case_id]
+        if cur is not None and fresh:
+            named = {p["person_id"] for p in persons}
+            others = [{"person_id": m["person_id"], "role": m["role"]}
+                      for m in members.values() if m["person_id"] not in named]
+            if others:
+                self._link(case_id, number, at, None, others, fresh=True)
+        known = set() if cur is None else members.keys() & {p["person_id"] for p in persons}
+        new = [p for p in persons if p["person_id"] not in known]
+        for p in new:
+            self._add_member(p["person_id"], case_id, p["role"], at)
+
+    def _add_member(self, person_id: str, case_id: str, role: str, at: datetime) -> None:
+        row = self.members.insert(
+            {"person_id": person_id, "case_id": case_id, "role": role, "since": at}
+        )
+        self.members_of[case_id][person_id] = row
+
+    def _link(
+        self,
+        case_id: str,
+        number: int,
+        at: datetime,
+        melding_id: str | None,
+        persons: Sequence[Mapping[str, str]],
+        *,
+        fresh: bool = False,
+    ) -> None:
+        linked = set() if fresh else set(self.linked[case_id, number])
+        for p in persons:
+            if p["person_id"] not in linked:
+                self._index_link(self.links.insert({
+                    "person_id": p["person_id"], "case_id": case_id, "involvement_no": number,
+                    "role": p["role"], "melding_id": melding_id, "joined_at": at}))
+
+    def _person_added(self, case_id: str, person_id: str, role: str, at: datetime) -> None:
+        self._add_member(person_id, case_id, role, at)
+        cur = self._current(case_id)
+        if cur is not None and cur["ended_at"] is None:
+            self._link(case_id, int(cur["involvement_no"]), at, None,
+                       [{"person_id": person_id, "role": role}])
+
+    def _change(
+        self,
+        case_id: str,
+        at: datetime,
+        kind: str,
+        *,
+        pending: int = 0,
+        service: bool | None = None,
+        monitoring: bool | None = None,
+        close: bool = False,
+    ) -> None:
+        cur = self._current(case_id)
+        if cur is None:
+            return
+        number = int(cur["involvement_no"])
+        target = cur
+        starts = service is True or monitoring is True
+        if cur["ended_at"] is not None:
+            if not starts:
+                return
+            if not (cur["ended_at"] == at and cur["end_event"] in _CONTINUABLE):
+                number += 1
+                self._new_involvement(new_involvement(case_id, number, at, None, pending=0))
+                members = [{"person_id": m["person_id"], "role": m["role"]}
+                           for m in self.members_of[case_id].values()]
+                self._link(case_id, number, at, None, members, fresh=True)
+                target = self.involvements.rows[case_id, number]
+            current = (0, False, False, str(cur["last_stage"]))
+        else:
+            current = (int(cur["pending_assessments"]), bool(cur["service_running"]),
+                       bool(cur["monitoring_running"]), str(cur["last_stage"]))
+        target.update(involvement_change(current, at, kind, pending=pending, service=service,
+                                         monitoring=monitoring, close=close))
+
+    # ------------------------------------------------------------------ classification
+
+    def _classify(self, ev: Any, case_id: str, at: datetime,
+                  persons: list[dict[str, str]]) -> None:
+        counted = [p["person_id"] for p in persons if p["role"] in self.roles]
+        rows: list[tuple[Any, ...]] = []
+        for person_id in set(counted):
+            for link in self.links_of.get(person_id, ()):
+                if link["joined_at"] > at:
+                    continue
+                inv = self.involvements.get((link["case_id"], link["involvement_no"]))
+                if inv is None:  # the query's inner join drops it
+                    continue
+                rows.append((person_id, link["role"], link["case_id"], link["involvement_no"],
+                             inv["started_at"], inv["ended_at"], inv["ended_on"],
+                             inv["stage"], inv["last_stage"]))
+        self.classifications.insert(
+            self.projection.classification_row(ev, case_id, at, counted, rows)
+        )
