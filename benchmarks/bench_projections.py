@@ -12,14 +12,20 @@ Then, each in a fresh subprocess (so peak RSS belongs to that step alone):
 
 * **bare**: ``app.recorder.select_notifications`` in batches of 500 plus
   ``app.mapper.to_domain_event`` for every notification — the floor of any projection;
-* **rebuild**: ``app.projections.rebuild()`` of all default projections;
-* optionally each projection alone, and a runner with one no-op projection that wants every
-  event (the runner's own overhead).
+* **rebuild**: ``app.projections.rebuild()`` of all default projections (the runner's
+  default rebuild batch size);
+* optionally (``--breakdown``) each projection alone, and a runner with one no-op
+  projection that wants every event (the runner's own overhead);
+* optionally (``--batch-sizes``) the rebuild with other batch sizes.
 
-For two store sizes it prints events per second, the ratio rebuild / bare and the peak RSS
-(``resource.getrusage``), which should not grow with the number of events.
+``bare`` and ``rebuild`` run ``--repeat`` times, alternating, so that both see the same
+machine load; the report gives medians. For each store size it prints events per second
+(wall clock), CPU seconds of the process, the ratio rebuild / bare of the median rates (and
+of the median CPU times) and the peak RSS (``resource.getrusage``), which should not grow
+with the number of events.
 
-    python benchmarks/bench_projections.py [--sizes 100000 500000] [--breakdown] [--keep DIR]
+    python benchmarks/bench_projections.py [--sizes 100000 500000] [--repeat 3]
+        [--breakdown] [--batch-sizes 500 2000] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -263,6 +270,9 @@ def _noop_projection() -> Any:
         def apply(self, conn: sa.Connection, event: object, position: int) -> None:
             return None
 
+        def apply_batch(self, conn: sa.Connection, events: Any) -> None:
+            return None
+
     return NoOpProjection()
 
 
@@ -271,9 +281,11 @@ def measure(url: str, what: str) -> dict[str, Any]:
     from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.clock import SettableClock
     from hgkm_workflow.projections import ProjectionRunner
+    from hgkm_workflow.projections.registry import default_projections
 
     app = HgkmApplication(url, clock=SettableClock(START), snapshot_interval=0)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if what == "bare":
         count, position = 0, 0
         while True:
@@ -287,16 +299,21 @@ def measure(url: str, what: str) -> dict[str, Any]:
             position = batch[-1].id
     elif what == "rebuild":
         count = app.projections.rebuild()
+    elif what.startswith("rebuild@"):
+        size = int(what.partition("@")[2])
+        count = ProjectionRunner(app, app.engine, default_projections(),
+                                 rebuild_batch_size=size).rebuild()
     elif what == "noop":
         runner = ProjectionRunner(app, app.engine, [_noop_projection()])
         count = runner.rebuild()
     else:
         count = app.projections.rebuild([what])
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu_started
     app.close()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"what": what, "events": count, "seconds": seconds, "rate": count / seconds,
-            "peak_rss_mb": rss_kb / 1024}
+            "cpu_seconds": cpu_seconds, "peak_rss_mb": rss_kb / 1024}
 
 
 def _in_subprocess(url: str, what: str) -> dict[str, Any]:
@@ -304,6 +321,20 @@ def _in_subprocess(url: str, what: str) -> dict[str, Any]:
                          capture_output=True, text=True, check=True, env=os.environ.copy())
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
+
+
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The median figures of repeated runs of one step (peak RSS: the largest)."""
+    return {"what": runs[0]["what"], "events": runs[0]["events"], "runs": len(runs),
+            "seconds": statistics.median(r["seconds"] for r in runs),
+            "rate": statistics.median(r["rate"] for r in runs),
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def _machine() -> str:
@@ -324,8 +355,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 500_000])
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of bare and rebuild each, alternating (medians reported)")
     parser.add_argument("--breakdown", action="store_true",
                         help="also rebuild each projection alone, and a no-op projection")
+    parser.add_argument("--batch-sizes", type=int, nargs="*", default=[],
+                        help="also rebuild with these batch sizes")
     parser.add_argument("--keep", type=Path, help="keep the stores in this directory")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -344,16 +379,27 @@ def main() -> None:
             made = fill(url, size)
             print(f"\nstore of {made['events']:,} events ({made['households']:,} households) "
                   f"generated in {made['seconds']:.0f} s")
-        steps = ["bare", "rebuild"] + (["noop", *names] if args.breakdown else [])
-        results = {s: _in_subprocess(url, s) for s in steps}
+        print(f"size {size:,}: {_load()} at the start")
+        repeated: dict[str, list[dict[str, Any]]] = {"bare": [], "rebuild": []}
+        for _ in range(args.repeat):
+            for step in ("bare", "rebuild"):
+                repeated[step].append(_in_subprocess(url, step))
+        extra = [f"rebuild@{n}" for n in args.batch_sizes]
+        extra += ["noop", *names] if args.breakdown else []
+        results = {s: _median(runs) for s, runs in repeated.items()}
+        results.update({s: _median([_in_subprocess(url, s)]) for s in extra})
         bare, rebuild = results["bare"], results["rebuild"]
-        print(f"size {size:,}: {bare['events']:,} notifications")
-        for s in steps:
-            r = results[s]
+        print(f"size {size:,}: {bare['events']:,} notifications; {_load()} at the end")
+        for s, r in results.items():
             print(f"  {s:15} {r['events']:>9,} events  {r['seconds']:8.1f} s  "
-                  f"{r['rate']:>9,.0f} events/s  peak RSS {r['peak_rss_mb']:6.0f} MB")
-        print(f"  rebuild / bare rate: {rebuild['rate'] / bare['rate']:.3f} (target >= 0.5)")
-        rows.append({"size": size, **{s: results[s] for s in steps}})
+                  f"{r['rate']:>9,.0f} events/s  CPU {r['cpu_seconds']:7.1f} s  "
+                  f"peak RSS {r['peak_rss_mb']:6.0f} MB  ({r['runs']} run(s), median)")
+        for s in ("bare", "rebuild"):
+            print(f"  {s} runs: " + ", ".join(f"{r['rate']:,.0f}/s" for r in repeated[s]))
+        print(f"  rebuild / bare rate (medians): {rebuild['rate'] / bare['rate']:.3f} "
+              f"(target >= 0.5); CPU time bare / rebuild: "
+              f"{bare['cpu_seconds'] / rebuild['cpu_seconds']:.3f}")
+        rows.append({"size": size, **results})
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]
         print(f"\npeak RSS of the rebuild: {a['rebuild']['peak_rss_mb']:.0f} MB at "

@@ -1,13 +1,16 @@
 """hgkm_workflow: an event-sourced workflow engine for 'gefaseerd samenwerken aan veiligheid'.
 
-The public API is the application object, the commands, the clocks and the errors::
+The public API is the application object, the commands, the access request every query
+carries, the clocks and the errors::
 
     from hgkm_workflow import HgkmApplication, SettableClock
     app = HgkmApplication("sqlite:///hgkm.db", clock=SettableClock(start))
     app.receive_melding({...})
+    app.get_case(case_id, access={"actor": {...}, "purpose": "triage"})
 """
 
 from hgkm_workflow import commands
+from hgkm_workflow.access.models import Access
 from hgkm_workflow.application import (
     CaseSummary,
     CommandResult,
@@ -17,8 +20,10 @@ from hgkm_workflow.application import (
 )
 from hgkm_workflow.clock import Clock, SettableClock, SystemClock
 from hgkm_workflow.errors import (
+    AccessDenied,
     CaseNotFound,
     ConcurrentModification,
+    ErasureRefused,
     HgkmError,
     InvalidCommand,
     PersonalDataSuspected,
@@ -29,6 +34,8 @@ from hgkm_workflow.persons import ErasedPerson, PersonDetails
 from hgkm_workflow.views import CaseView
 
 __all__ = [
+    "Access",
+    "AccessDenied",
     "CaseNotFound",
     "CaseSummary",
     "CaseView",
@@ -36,6 +43,7 @@ __all__ = [
     "CommandResult",
     "ConcurrentModification",
     "ErasedPerson",
+    "ErasureRefused",
     "HgkmApplication",
     "HgkmError",
     "InvalidCommand",

@@ -52,7 +52,7 @@ from hgkm_workflow.errors import (
     ConcurrentModification,
     RuleViolation,
 )
-from hgkm_workflow.loading import copy_aggregate, project_events
+from hgkm_workflow.loading import AggregateCache, copy_aggregate, project_events
 from hgkm_workflow.monitor import MonitorReport, monitor_report
 from hgkm_workflow.persons import ErasedPerson, PersonDetails, PersonRegister
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
@@ -198,8 +198,10 @@ class HgkmApplication(Application[UUID]):
             snapshot_interval: Take a snapshot of a case every N events (0 disables).
             max_retries: Retries of a command that lost a race with another writer.
             cache_size: Cases kept in memory between commands (0 disables). A cached case is
-                brought up to date from the store before each command (eventsourcing's
-                fast-forward), so several processes may write to the same store.
+                brought up to date with the store before each command (the events other
+                processes saved since), so several processes may write to the same store. A
+                command owns its case alone and returns it to the cache only after a
+                successful save (:class:`~hgkm_workflow.loading.AggregateCache`).
             env: Extra eventsourcing settings.
             extra_projections: More read models to keep in step (monitor, classification).
             policy: The access policy (default: the shipped, documented one).
@@ -220,9 +222,7 @@ class HgkmApplication(Application[UUID]):
         app_env = dict(self.config.eventsourcing_env)
         if snapshot_interval > 0:
             app_env["IS_SNAPSHOTTING_ENABLED"] = "y"
-        if cache_size > 0:
-            app_env["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
-            app_env["AGGREGATE_CACHE_FASTFORWARD"] = "y"
+        self._cache = AggregateCache(cache_size) if cache_size > 0 else None
         key = resolve_cipher_key(cipher_key)
         if key is not None:
             app_env.update(cipher_env(key))
@@ -264,18 +264,31 @@ class HgkmApplication(Application[UUID]):
                                 code="OCCURRED_IN_FUTURE", rule="business-time")
         return DecisionContext(at=at, recorded_at=now, rules=self.rules, calendar=self.calendar)
 
-    def _find(self, aggregate_id: UUID) -> Aggregate | None:
-        # Cached cases are fast-forwarded from the store and handed out as a copy, so a
-        # refused command or a lost race never leaves a half-decided case in the cache.
+    def _take(self, aggregate_id: UUID) -> Aggregate | None:
+        # For a command: the aggregate, up to date with the store and owned by the caller
+        # alone (taken out of the cache; _save puts it back after a successful save).
+        cached = self._cache.take(aggregate_id) if self._cache is not None else None
+        if cached is not None:
+            newer = self.events.get(aggregate_id, gt=cached.version)  # saved by others since
+            return project_events(cached, newer)
         try:
-            aggregate: Aggregate = self.repository.get(
-                aggregate_id, projector_func=project_events, deepcopy_from_cache=False)
+            aggregate: Aggregate = self.repository.get(aggregate_id,
+                                                       projector_func=project_events)
         except AggregateNotFoundError:
             return None
-        return copy_aggregate(aggregate) if self.repository.cache is not None else aggregate
+        return aggregate
+
+    def _find(self, aggregate_id: UUID) -> Aggregate | None:
+        # For a read: a private copy; the cache keeps the original.
+        aggregate = self._take(aggregate_id)
+        if aggregate is None or self._cache is None:
+            return aggregate
+        clone = copy_aggregate(aggregate)
+        self._cache.put(aggregate)
+        return clone
 
     def _load(self, aggregate_id: UUID, kind: type[A]) -> A:
-        aggregate = self._find(aggregate_id)
+        aggregate = self._take(aggregate_id)
         if aggregate is None:
             if kind is Advies:
                 raise AdviesNotFound(f"no advies {aggregate_id}") from None
@@ -287,10 +300,9 @@ class HgkmApplication(Application[UUID]):
     def _save(self, *aggregates: Aggregate) -> list[str]:
         names = [type(e).__name__ for a in aggregates for e in a.pending_events]
         self.save(*aggregates)
-        cache = self.repository.cache
-        if cache is not None:  # the saved state is the newest: no re-read on the next command
+        if self._cache is not None:  # the saved state is the newest: no re-read next time
             for aggregate in aggregates:
-                cache.put(aggregate.id, aggregate)
+                self._cache.put(aggregate)
         return names
 
     def _on_case(
@@ -357,7 +369,7 @@ class HgkmApplication(Application[UUID]):
             advies = self._load(advies_id, Advies) if advies_id else None
             cid = case_id or uuid4()
             with recording_at(ctx.recorded_at):
-                found = self._find(case_id) if case_id is not None else None
+                found = self._take(case_id) if case_id is not None else None
                 if found is None:
                     case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
                                          opened_at=ctx.at)
@@ -935,8 +947,8 @@ class HgkmApplication(Application[UUID]):
         """Request erasure of a person's details (see :mod:`hgkm_workflow.erasure`).
 
         Decided like a read of the person with purpose ``erasure_request`` (logged). Refused
-        while the retention period runs unless a legal ground is given; the request is
-        recorded either way, and a granted one destroys the person's key.
+        while the retention period runs unless a legal ground is given (storing nothing); a
+        granted request is recorded with the erasure, and the person's key is destroyed.
 
         Raises:
             ErasureRefused: The retention period runs and no legal ground was given.

@@ -155,6 +155,7 @@ def access_log_verify(
         application.close()
     if as_json:
         typer.echo(json.dumps({"ok": result.ok, "entries": result.entries,
+                               "last_hash": result.last_hash,
                                "problems": list(result.problems)}, indent=2))
     else:
         for problem in result.problems:

@@ -140,12 +140,15 @@ def _fmt(value: float, count: bool) -> str:
 
 def calibration_table(rows: Any, title: str = "Calibration: target versus simulated") -> Table:
     """The calibration rows as a rich table."""
-    table = Table("figure", "target", "simulated", "tolerance", "source", "", title=title)
+    table = Table("figure", "target", "simulated", "n", "tolerance", "source", "", title=title,
+                  caption="n: the count behind the figure; with a few dozen, rounding alone "
+                          "can put a share outside its tolerance")
     for r in rows:
         tol = f"±{r.tolerance:.0%}" if r.relative else f"±{r.tolerance * 100:.0f} pt"
         sim = "-" if r.simulated is None else _fmt(r.simulated, r.relative)
+        n = f"{r.numerator:,.0f}" if r.relative else f"{r.numerator:,.0f}/{r.denominator:,.0f}"
         source = f"{r.source}{' (estimate)' if r.estimate else ''}"
-        table.add_row(r.name, _fmt(r.target, r.relative), sim, tol, source,
+        table.add_row(r.name, _fmt(r.target, r.relative), sim, n, tol, source,
                       "[green]ok[/green]" if r.within else "[red]off[/red]")
     return table
 

@@ -48,8 +48,6 @@ from hgkm_workflow.vocabulary import (
 EARLIEST = datetime.fromisoformat("2000-01-01T00:00:00+00:00")
 LATEST = datetime.fromisoformat("2100-01-01T00:00:00+00:00")
 
-Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]
-"""A lower-case code: region, organisation, pseudonymous actor id."""
 
 GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM\d{4}$")]
 """A CBS municipality code such as ``GM0599`` (Rotterdam)."""
@@ -66,6 +64,11 @@ def _screen(text: str, info: ValidationInfo) -> str:
         )
     return text
 
+
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$"),
+                 AfterValidator(_screen)]
+"""A lower-case code: region, organisation, pseudonymous actor id (never a BSN, phone number,
+postcode or date: codes are screened like rationales)."""
 
 Rationale = Annotated[
     str, StringConstraints(min_length=3, max_length=500, strip_whitespace=True),

@@ -7,7 +7,8 @@ no details), and the person's details read as erased everywhere.
 
 The law keeps files for a retention period (:class:`~hgkm_workflow.settings.RetentionSettings`,
 twenty years by default). A request to erase before the period ends is refused unless a legal
-ground is recorded with it. Requests and erasures are events of their own on a
+ground is recorded with it (a refusal stores nothing, like every refusal; the access log holds
+the attempt). A granted request and the erasure are events of their own on a
 :class:`PersonRecord` — one small aggregate per person, keyed by an id derived from the
 pseudonymous person id (never from personal data) — so who asked, when, on what ground and
 with which outcome is part of the audit trail. The record holds no personal data.
@@ -61,36 +62,41 @@ class PersonRecord(ClockedAggregate):
         self.erased_at: datetime | None = None
 
     def request_erasure(self, cmd: RequestErasure, ctx: DecisionContext,
-                        retention_ends: datetime, legal_source: str) -> bool:
-        """Decide an erasure request; record it, and the erasure when granted.
+                        retention_ends: datetime, legal_source: str) -> str:
+        """Decide an erasure request; record it and the erasure, or refuse storing nothing.
 
         Granted when the retention period has ended or a legal ground is given.
 
         Returns:
-            Whether the details are to be erased.
+            The basis: ``retention period ended`` or ``legal ground given``.
 
         Raises:
+            ErasureRefused: If the retention period runs and no legal ground was given.
             RuleViolation: If the person was already erased (``PERSON_ALREADY_ERASED``).
         """
         if self.erased_at is not None:
             raise RuleViolation("the person's details were already erased",
                                 code="PERSON_ALREADY_ERASED", rule=RULE_ERASED)
-        ended = ctx.at >= retention_ends
-        granted = ended or cmd.legal_ground is not None
-        basis = ("retention period ended" if ended
-                 else "legal ground given" if granted else "retention period runs")
+        if ctx.at >= retention_ends:
+            basis = "retention period ended"
+        elif cmd.legal_ground is not None:
+            basis = "legal ground given"
+        else:
+            raise ErasureRefused(
+                f"person {self.person_id}: the retention period runs until "
+                f"{retention_ends.date().isoformat()}; erasing earlier needs a legal ground",
+                rule=legal_source)
         self._erasure_requested(**ctx.provenance(cmd, rule=legal_source),
                                 legal_ground=cmd.legal_ground, retention_ends=retention_ends,
-                                granted=granted, basis=basis)
-        if granted:
-            self._person_erased(**ctx.provenance(cmd, rule=RULE_ERASED))
-        return granted
+                                basis=basis)
+        self._person_erased(**ctx.provenance(cmd, rule=RULE_ERASED))
+        return basis
 
     @event("ErasureRequested")
     def _erasure_requested(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
-                           legal_ground: str | None, retention_ends: datetime, granted: bool,
+                           legal_ground: str | None, retention_ends: datetime,
                            basis: str) -> None:
-        self.requests.append({"at": at, "actor": actor, "granted": granted, "basis": basis,
+        self.requests.append({"at": at, "actor": actor, "basis": basis,
                               "retention_ends": retention_ends})
 
     @event("PersonErased")
@@ -108,6 +114,7 @@ class ErasureResult:
         retention_ends: When the retention period ends (or ended).
         basis: ``retention period ended`` or ``legal ground given``.
         record_version: The version of the person's record after the request.
+        events: The events recorded (as in a command result).
     """
 
     person_id: UUID
@@ -115,6 +122,7 @@ class ErasureResult:
     retention_ends: datetime
     basis: str
     record_version: int
+    events: tuple[str, ...] = ()
 
 
 def cases_of_person(engine: sa.Engine, person_id: UUID) -> list[UUID]:
@@ -149,12 +157,13 @@ def retention_end(app: HgkmApplication, person_id: UUID, now: datetime,
 
 def request_erasure(app: HgkmApplication, cmd: RequestErasure,
                     settings: RetentionSettings) -> ErasureResult:
-    """Record an erasure request; erase (destroy the key) when it is granted.
+    """Decide an erasure request; when granted, record it and destroy the person's key.
+
+    Like every refusal, a refused request stores nothing (the access log has the attempt).
 
     Raises:
         PersonNotFound: If the register does not know the person.
-        ErasureRefused: If the retention period runs and no legal ground was given; the
-            request is recorded (``ErasureRequested`` with ``granted`` false) all the same.
+        ErasureRefused: If the retention period runs and no legal ground was given.
         RuleViolation: ``PERSON_ALREADY_ERASED`` when the person was erased before.
     """
     app.catch_up()
@@ -169,21 +178,16 @@ def request_erasure(app: HgkmApplication, cmd: RequestErasure,
             record = found if isinstance(found, PersonRecord) else PersonRecord(
                 id=record_id, person_id=str(person_id), registered_at=registered)
             if record.erased_at is not None and not app.persons.is_erased(person_id):
-                app.persons.erase(person_id)  # a crash between the events and the key
-            granted = record.request_erasure(cmd, ctx, ends, settings.legal_source)
+                app.persons.erase(person_id)  # a crash came between the events and the key
+            basis = record.request_erasure(cmd, ctx, ends, settings.legal_source)
         try:
-            app._save(record)
+            names = app._save(record)
         except IntegrityError:
             if attempt == app.max_retries:
                 raise ConcurrentModification(f"person record {record_id} kept changing") from None
             continue
-        break
-    if not granted:
-        raise ErasureRefused(
-            f"person {person_id}: the retention period runs until {ends.date().isoformat()}; "
-            "the request is recorded; erasing earlier needs a legal ground",
-            rule=settings.legal_source)
-    app.persons.erase(person_id)
-    return ErasureResult(person_id=person_id, erased_at=ctx.at, retention_ends=ends,
-                         basis="retention period ended" if ctx.at >= ends
-                         else "legal ground given", record_version=record.version)
+        app.persons.erase(person_id)
+        return ErasureResult(person_id=person_id, erased_at=ctx.at, retention_ends=ends,
+                             basis=basis, record_version=record.version,
+                             events=tuple(names))
+    raise ConcurrentModification(f"person record {record_id}")  # pragma: no cover

@@ -131,7 +131,7 @@ class AccessDenied(HgkmError):
 class ErasureRefused(HgkmError):
     """An erasure request was refused: the retention period runs and no legal ground was given.
 
-    The request itself is recorded (``ErasureRequested`` with ``granted`` false).
+    Like every refusal it stores nothing; the access log holds the attempt.
     """
 
     code = "ERASURE_REFUSED"

@@ -35,6 +35,7 @@ from eventsourcing.utils import resolve_topic
 
 from hgkm_workflow.audit import BusinessClock
 from hgkm_workflow.clock import as_utc
+from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.privacy import find_identifying_data
 
@@ -369,12 +370,15 @@ def _whole(value: Any) -> int:
 
 
 def _aware_instant(value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise TypeError("not text")
+    if not isinstance(value, str) or len(value) > 40:
+        raise TypeError("not an instant")
     instant = datetime.fromisoformat(value)
     if instant.tzinfo is None:
         raise ValueError("naive")
-    return as_utc(instant)
+    instant = as_utc(instant)
+    if not EARLIEST <= instant <= LATEST:
+        raise ValueError("out of range")
+    return instant
 
 
 def _stored_event(app: HgkmApplication, text: str, number: int,
@@ -399,7 +403,7 @@ def _stored_event(app: HgkmApplication, text: str, number: int,
     try:
         resolved = resolve_topic(topic)
     except Exception:  # TopicError or an import error: the event type does not exist here
-        raise bad("topic names an unknown event type") from None
+        raise bad("unknown event type (the topic names no event of this version)") from None
     if not (isinstance(resolved, type) and callable(getattr(resolved, "mutate", None))):
         raise bad("topic does not name an event type")
 
@@ -416,7 +420,7 @@ def _stored_event(app: HgkmApplication, text: str, number: int,
     version: int = value("version", _whole, "a whole number of at least 1")
     class_version: int = value("class_version", _whole, "a whole number of at least 1")
     recorded: datetime = value("recorded_at", _aware_instant,
-                               "an ISO 8601 instant with a UTC offset")
+                               "an ISO 8601 instant with a UTC offset in 2000..2100")
     payload = line["payload"]
     if not isinstance(payload, dict):
         raise bad("payload is not a JSON object")
@@ -431,7 +435,7 @@ def _stored_event(app: HgkmApplication, text: str, number: int,
     state["timestamp"] = recorded
     expected = versions.get(aggregate_id, 0) + 1
     if version != expected:
-        raise bad(f"version {version} of {aggregate_id} out of order (expected {expected})")
+        raise bad(f"version out of order: {aggregate_id} expects version {expected} here")
     versions[aggregate_id] = version
     if class_version > 1:
         state["class_version"] = class_version

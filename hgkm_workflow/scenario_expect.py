@@ -26,7 +26,7 @@ Mismatch = tuple[str, Any, Any]
 _CASE_KEYS = ("phase", "sub_state", "mda", "loop_backs", "meldingen", "regisseur",
               "handover_offered_to", "closure", "monitoring", "vt_service", "open_risk_factors",
               "plans", "deadlines", "open_deadlines", "met_deadlines", "breaches", "huisverbod",
-              "huisverboden", "roles")
+              "huisverboden", "roles", "emergency_accesses")
 #: Expectation keys that look at the household's case.
 CASE_KEYS = frozenset(_CASE_KEYS)
 
@@ -276,6 +276,7 @@ _CHECKS: dict[str, Callable[..., list[Mismatch]]] = {
     "huisverbod": _huisverbod,
     "huisverboden": _huisverboden,
     "roles": _roles,
+    "emergency_accesses": _simple(lambda v: len(v.emergency_accesses), "emergency_accesses"),
 }
 
 

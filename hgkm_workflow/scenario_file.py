@@ -36,6 +36,7 @@ __all__ = [
     "load_scenario",
     "parse_duration",
     "parse_scenario",
+    "read_data",
     "schema",
 ]
 
@@ -86,6 +87,8 @@ def _specs() -> dict[str, CommandSpec]:
         "extend_huisverbod": c.ExtendHuisverbod, "revoke_huisverbod": c.RevokeHuisverbod,
         "expire_huisverbod": c.ExpireHuisverbod,
         "record_contact_address_given": c.RecordContactAddressGiven,
+        "record_data_subjects_informed": c.RecordDataSubjectsInformed,
+        "request_erasure": c.RequestErasure,
     }
     specs = {name: CommandSpec(name, model) for name, model in plain.items()}
     specs["record_advies"] = CommandSpec("record_advies", c.RecordAdvies, "advies")
@@ -95,7 +98,15 @@ def _specs() -> dict[str, CommandSpec]:
     specs["impose_huisverbod"] = CommandSpec("impose_huisverbod", c.ImposeHuisverbod,
                                              "huisverbod")
     specs["tick"] = CommandSpec("tick", None)
+    # a read of the household's case as the step's actor (need to know; emergency access)
+    specs[READ_CASE] = CommandSpec("get_case", None, "access")
     return dict(sorted(specs.items()))
+
+
+READ_CASE = "read_case"
+"""``do: read_case`` reads the household's case ``as:`` an actor ``with: {purpose: …}``; with
+``purpose: emergency`` and a ``safety_reason`` it is an emergency access, which ``access:``
+names (for ``record_data_subjects_informed``)."""
 
 
 COMMANDS: dict[str, CommandSpec] = _specs()
@@ -104,7 +115,8 @@ COMMANDS: dict[str, CommandSpec] = _specs()
 #: ``with:`` keys that name something, and the command field they fill.
 _REFS = {"melding": ("melding", "melding_id"), "huisverbod": ("huisverbod", "huisverbod_id"),
          "advies": ("advies", "advies_id"), "person": ("person", "person_id"),
-         "removed_person": ("person", "removed_person_id")}
+         "removed_person": ("person", "removed_person_id"),
+         "access": ("access", "access_id")}
 _ACTOR_REFS = frozenset({"regisseur", "to", "handover_to"})
 _DEFAULT_HOUSEHOLD = "gezin"
 _VALIDATION_CODES = frozenset({"INVALID_COMMAND", "PERSONAL_DATA_SUSPECTED"})
@@ -212,7 +224,7 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, lines: dict[Path_, int
             name = str(key)
             if name in out:
                 raise ScenarioFileError(source, key_node.start_mark.line + 1,
-                                        f"duplicate key '{name}'")
+                                        f"duplicate key {_label(name)}")
             out[name] = _build(loader, value_node, (*path, name), lines, source)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -278,14 +290,60 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     return _Checker(data, lines, source).scenario()
 
 
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,39}$")
+_LABEL = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+
+
+def _label(name: object) -> str:
+    """A scenario name or code quoted for a message — or, if it is neither, a phrase instead.
+
+    Names and codes are lower-case words; anything else may be what a person typed (a name, a
+    number), so it is not repeated.
+    """
+    text = str(name)
+    return f"'{text}'" if _LABEL.match(text) else "(a value that is not a scenario name)"
+
+
 def _schema_message(err: jsonschema.ValidationError) -> str:
-    if err.validator == "additionalProperties":
-        return err.message.replace("Additional properties are not allowed",
-                                   "unknown key(s)")
-    if err.validator == "anyOf" and err.context:
-        best = min(err.context, key=lambda e: len(e.message))
-        return best.message
-    return err.message
+    """What is wrong, in words from the schema: never the value written in the file.
+
+    A scenario may hold anything a person typed; an error message (which ends up in logs and
+    CI output) names the place and the rule, not the offending value (docs/security.md).
+    """
+    kind, rule = err.validator, err.validator_value
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    if kind == "additionalProperties" and isinstance(err.instance, dict):
+        known = schema.get("properties", {})
+        extra = [str(k) for k in err.instance if k not in known]
+        shown = [k for k in extra if _KEY.match(k)]
+        return "unknown key(s)" + (": " + ", ".join(repr(k) for k in shown) if shown else "")
+    if kind == "anyOf" and err.context:
+        best = min(err.context, key=lambda e: len(_schema_message(e)))
+        return _schema_message(best)
+    if kind == "required":
+        return err.message  # names the missing key, from the schema
+    if kind == "enum":
+        values = [str(v) for v in rule] if isinstance(rule, list) else []
+        listed = ", ".join(values[:12]) + (", …" if len(values) > 12 else "")
+        return f"{_label(err.instance)} is not one of the allowed values ({listed})"
+    if kind == "const":
+        return f"must be {rule!r}"
+    if kind == "type":
+        return f"must be of type {rule}"
+    if kind == "pattern":
+        return "does not have the expected form" + (
+            f": {schema['description']}" if "description" in schema else "")
+    if kind in ("minLength", "maxLength"):
+        return f"must have {'at least' if kind == 'minLength' else 'at most'} {rule} characters"
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        return f"must have {'at least' if kind.startswith('min') else 'at most'} {rule} entries"
+    if kind in ("minimum", "maximum"):
+        return f"must be {'at least' if kind == 'minimum' else 'at most'} {rule}"
+    if kind == "uniqueItems":
+        return "has repeated entries"
+    if kind == "not":
+        return "combines keys that exclude each other (e.g. 'at' and 'after')"
+    return f"does not follow the schema ({kind})"
 
 
 _DURATION = re.compile(r"(\d+)([wdhm])")
@@ -319,20 +377,33 @@ class _Checker:
     def fail(self, path: Sequence[str | int], message: str) -> ScenarioFileError:
         return ScenarioFileError(self.source, _line(self.lines, path), message)
 
+    def instant(self, path: Sequence[str | int], text: str) -> datetime:
+        """An instant of the file, within the range commands accept."""
+        try:
+            value = _instant(text)
+        except ValueError:
+            raise self.fail(path, "not a valid ISO 8601 instant") from None
+        if not c.EARLIEST <= value <= c.LATEST:
+            raise self.fail(path, "instant outside the supported range 2000-01-01..2100-01-01")
+        return value
+
     def scenario(self) -> Scenario:
-        start = _instant(self.data["start"])
+        start = self.instant(("start",), self.data["start"])
         clock = start
         steps: list[Step] = []
         for i, raw in enumerate(self.data["steps"]):
             path: tuple[str | int, ...] = ("steps", i)
             if "at" in raw:
-                moved = _instant(raw["at"])
+                moved = self.instant((*path, "at"), raw["at"])
                 if moved < clock:
                     raise self.fail((*path, "at"), "the clock cannot go back in time "
                                                     f"(it stands at {clock.isoformat()})")
                 clock = moved
             elif "after" in raw:
                 clock = clock + parse_duration(raw["after"])
+                if clock > c.LATEST:
+                    raise self.fail((*path, "after"), "the clock leaves the supported range "
+                                                      "2000-01-01..2100-01-01")
             steps.append(self.step(i, raw, clock))
         return Scenario(
             name=self.data["scenario"], description=self.data.get("description", ""),
@@ -345,17 +416,18 @@ class _Checker:
         do = raw.get("do")
         household = raw.get("household", self.households[0])
         if household not in self.households:
-            raise self.fail((*path, "household"), f"unknown household '{household}'")
+            raise self.fail((*path, "household"), f"unknown household {_label(household)}")
         actor = raw.get("as")
         if do not in (None, "tick") and actor is None:
             raise self.fail(path, f"'{do}' needs 'as:' (the actor giving the command)")
         if actor is not None and actor not in self.actors:
-            raise self.fail((*path, "as"), f"unknown actor '{actor}'")
+            raise self.fail((*path, "as"), f"unknown actor {_label(actor)}")
         if do in (None, "tick") and ("with" in raw or "occurred_at" in raw):
             raise self.fail(path, "'with:' and 'occurred_at:' belong to a command step")
         if "occurred_at" in raw and "occurred_ago" in raw:
             raise self.fail(path, "give 'occurred_at' or 'occurred_ago', not both")
-        occurred = (_instant(raw["occurred_at"]) if "occurred_at" in raw
+        occurred = (self.instant((*path, "occurred_at"), raw["occurred_at"])
+                    if "occurred_at" in raw
                     else instant - parse_duration(raw["occurred_ago"]) if "occurred_ago" in raw
                     else None)
         step = Step(
@@ -374,6 +446,9 @@ class _Checker:
     def command(self, step: Step, path: tuple[str | int, ...]) -> None:
         spec = COMMANDS[step.do or ""]
         names = _DryNames(self)
+        if step.do == READ_CASE:
+            self.read(step, path, names)
+            return
         try:
             data = command_data(step, spec, names, self.region_defaults())
         except KeyError as exc:
@@ -391,6 +466,21 @@ class _Checker:
             where = (*path, "with", key) if key in step.data else (*path, "with")
             raise self.fail(where, f"{step.do}: {exc.message}") from None
 
+    def read(self, step: Step, path: tuple[str | int, ...], names: _DryNames) -> None:
+        from hgkm_workflow.access.guard import as_access
+
+        try:
+            access, _ = read_data(step, names)
+        except KeyError as exc:
+            key, message = exc.args[0]
+            raise self.fail((*path, "with", key), message) from None
+        if step.expect.get("refused") in _VALIDATION_CODES:
+            return
+        try:
+            as_access(access)
+        except InvalidCommand as exc:
+            raise self.fail((*path, "with"), f"{READ_CASE}: {exc.message}") from None
+
     def region_defaults(self) -> dict[str, str]:
         return {"region": self.data.get("region", "rotterdam-rijnmond"),
                 "gemeente": self.data.get("gemeente", "GM0599")}
@@ -399,7 +489,7 @@ class _Checker:
         exp = step.expect
         epath = (*path, "expect")
         if "household" in exp and exp["household"] not in self.households:
-            raise self.fail((*epath, "household"), f"unknown household '{exp['household']}'")
+            raise self.fail((*epath, "household"), f"unknown household {_label(exp['household'])}")
         if "refused" in exp and step.do in (None, "tick"):
             raise self.fail((*epath, "refused"), "'refused' belongs to a command step")
         if "ticked" in exp and step.do != "tick":
@@ -407,25 +497,27 @@ class _Checker:
         for key in ("regisseur", "handover_offered_to"):
             name = exp.get(key)
             if name is not None and name not in self.actors:
-                raise self.fail((*epath, key), f"unknown actor '{name}'")
+                raise self.fail((*epath, key), f"unknown actor {_label(name)}")
             if name is not None and not self.actors[name].get("organisation_type"):
-                raise self.fail((*epath, key), f"actor '{name}' has no organisation_type")
+                raise self.fail((*epath, key), f"actor {_label(name)} has no organisation_type")
         for j, item in enumerate(exp.get("deadlines") or []):
             for ref in ("melding", "huisverbod"):
                 if ref in item and self.created.get(item[ref]) != ref:
-                    raise self.fail((*epath, "deadlines", j, ref), f"unknown {ref} '{item[ref]}'")
+                    raise self.fail((*epath, "deadlines", j, ref),
+                                    f"unknown {ref} {_label(item[ref])}")
         for name in exp.get("classification") or {}:
             if self.created.get(name) != "melding":
-                raise self.fail((*epath, "classification", name), f"unknown melding '{name}'")
+                raise self.fail((*epath, "classification", name), f"unknown melding {_label(name)}")
         for name in exp.get("huisverboden") or {}:
             if self.created.get(name) != "huisverbod":
-                raise self.fail((*epath, "huisverboden", name), f"unknown huisverbod '{name}'")
+                raise self.fail((*epath, "huisverboden", name),
+                                f"unknown huisverbod {_label(name)}")
         for name in exp.get("roles") or {}:
             if name not in self.persons:
-                raise self.fail((*epath, "roles", name), f"unknown person '{name}'")
+                raise self.fail((*epath, "roles", name), f"unknown person {_label(name)}")
         removed = (exp.get("huisverbod") or {}).get("removed_person")
         if removed is not None and removed not in self.persons:
-            raise self.fail((*epath, "huisverbod"), f"unknown person '{removed}'")
+            raise self.fail((*epath, "huisverbod"), f"unknown person {_label(removed)}")
 
 
 class _DryNames:
@@ -436,21 +528,21 @@ class _DryNames:
 
     def person(self, name: str) -> UUID:
         if name not in self.checker.persons:
-            raise KeyError(f"unknown person '{name}'")
+            raise KeyError(f"unknown person {_label(name)}")
         return uuid4()
 
     def ref(self, kind: str, name: str, create: bool, again: bool = False) -> UUID:
         created = self.checker.created
         if create and again:  # a refused creation: a duplicate, or a name never created
             if name in created and created[name] != kind:
-                raise KeyError(f"the name '{name}' is already used")
+                raise KeyError(f"the name {_label(name)} is already used")
             return uuid4()
         if create:
             if name in created:
-                raise KeyError(f"the name '{name}' is already used")
+                raise KeyError(f"the name {_label(name)} is already used")
             created[name] = kind
         elif created.get(name) != kind:
-            raise KeyError(f"unknown {kind} '{name}'")
+            raise KeyError(f"unknown {kind} {_label(name)}")
         return uuid4()
 
     def case(self, household: str) -> UUID:
@@ -458,11 +550,46 @@ class _DryNames:
 
     def actor(self, name: str) -> dict[str, Any]:
         if name not in self.checker.actors:
-            raise KeyError(f"unknown actor '{name}'")
+            raise KeyError(f"unknown actor {_label(name)}")
         return self.checker.actors[name]
 
     def max_end(self, huisverbod: UUID) -> str:
         return "2030-01-01T00:00:00+00:00"
+
+
+_READ_KEYS = frozenset({"purpose", "safety_reason", "access"})
+
+
+def read_data(step: Step, names: Any) -> tuple[dict[str, Any], str | None]:
+    """The access request of a ``read_case`` step, and the name its emergency access gets.
+
+    Raises ``KeyError((key, message))`` for an unknown key or name, naming the ``with:`` key.
+    """
+    unknown = sorted(set(step.data) - _READ_KEYS)
+    if unknown:
+        raise KeyError((unknown[0], f"{READ_CASE} takes purpose, safety_reason and access"))
+    if step.actor is None:
+        raise KeyError(("purpose", f"{READ_CASE} needs 'as:' (who reads)"))
+    try:
+        a = names.actor(step.actor)
+    except KeyError as exc:
+        raise KeyError(("purpose", exc.args[0])) from None
+    access: dict[str, Any] = {
+        "actor": {"actor_id": a["actor_id"], "organisation": a["organisation"],
+                  "role": a["role"]},
+        "purpose": step.data.get("purpose"),
+    }
+    if "safety_reason" in step.data:
+        access["safety_reason"] = step.data["safety_reason"]
+    name = step.data.get("access")
+    if name is not None:
+        if not isinstance(name, str):
+            raise KeyError(("access", "access must be a name"))
+        try:
+            names.ref("access", name, create=True, again="refused" in step.expect)
+        except KeyError as exc:
+            raise KeyError(("access", exc.args[0])) from None
+    return access, name
 
 
 def command_data(step: Step, spec: CommandSpec, names: Any,

@@ -116,6 +116,8 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
                                "additionalProperties": classification},
             "roles": {"type": "object", "propertyNames": _NAME,
                       "additionalProperties": _enum(PersonRole)},
+            "emergency_accesses": {"type": "integer", "minimum": 0,
+                                   "description": "Emergency reads recorded on the case."},
             "ticked": {"type": "array", "items": {
                 "type": "object", "additionalProperties": False, "required": ["rule", "kind"],
                 "properties": {"rule": {"type": "string"},

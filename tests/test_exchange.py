@@ -178,7 +178,7 @@ def test_import_refuses_a_store_that_is_not_empty(app: HgkmApplication,
     (lambda lines: lines.__setitem__(1, json.dumps({
         **json.loads(lines[1]), "topic": "hgkm_workflow.case:HouseholdCase.Nope"})),
      "line 2: unknown event type"),
-    (lambda lines: lines.pop(1), "line 2: version 3"),
+    (lambda lines: lines.pop(1), "line 2: version out of order"),
     (lambda lines: lines.__setitem__(0, json.dumps({
         k: v for k, v in json.loads(lines[0]).items() if k != "payload"})),
      "line 1: missing payload"),

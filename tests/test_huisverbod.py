@@ -74,6 +74,12 @@ def huisverbod(app: HgkmApplication, h: Household) -> Any:
     return view
 
 
+def ended_at(app: HgkmApplication, h: Household) -> datetime:
+    ended: datetime = app.load_case(h.case_id, access=READ).huisverboden[  # type: ignore[arg-type]
+        str(h.huisverbod_id)]["ended_at"]
+    return ended
+
+
 def extend(app: HgkmApplication, h: Household, new_end: datetime,
            actor: dict[str, str] = BURGEMEESTER) -> Any:
     return app.extend_huisverbod(h.cmd(actor=actor, huisverbod_id=str(h.huisverbod_id),
@@ -149,7 +155,8 @@ def test_a_second_person_may_get_a_huisverbod_of_their_own(
     impose(app, h)
     refused(app, lambda: impose(app, h), "HUISVERBOD_ALREADY_ACTIVE")
     impose(app, h, person=h.victim)
-    states = sorted((v.removed_person_id, v.state) for v in app.get_case(h.case_id, access=READ).huisverboden)
+    views = app.get_case(h.case_id, access=READ).huisverboden
+    states = sorted((v.removed_person_id, v.state) for v in views)
     assert states == sorted([(str(h.perpetrator), "imposed"), (str(h.victim), "imposed")])
 
 
@@ -228,7 +235,7 @@ def test_revoke_ends_the_huisverbod_and_its_t6_deadline(
     app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
     view = huisverbod(app, h)
     assert view.state == "revoked"
-    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == revoked_at
+    assert ended_at(app, h) == revoked_at
     assert deadline(app, h.case_id, "T6").status == "met"
     # the statutory clock does not expire a revoked huisverbod
     records = app.tick(first.ends_at + timedelta(days=1))
@@ -264,7 +271,8 @@ def test_tick_records_the_expiry_once_at_the_end_instant(
     assert (t6.status, t6.late_seconds) == ("met", None)
     # later ticks, also by another application instance on the same store, record nothing
     assert app.tick(end + timedelta(days=3)) == []
-    expired = [e for e in app.case_events(h.case_id, access=READ) if type(e).__name__ == "HuisverbodExpired"]
+    expired = [e for e in app.case_events(h.case_id, access=READ)
+               if type(e).__name__ == "HuisverbodExpired"]
     assert len(expired) == 1
     assert expired[0].at == end
     assert expired[0].actor["role"] == "scheduler"
@@ -282,7 +290,7 @@ def test_a_late_tick_records_the_expiry_at_the_end_not_at_the_tick(
     records = app.tick(new_end + timedelta(days=2))
     expired = [r for r in records if r.kind == "huisverbod_expired"]
     assert [(r.rule_id, r.due) for r in expired] == [("T7", new_end)]
-    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == new_end
+    assert ended_at(app, h) == new_end
     t7 = deadline(app, h.case_id, "T7")
     assert (t7.status, t7.late_seconds) == ("met", None)
 
@@ -366,7 +374,7 @@ def test_a_huisverbod_that_ran_out_before_closure_is_recorded_as_expired(
     app.close_case(h.cmd(actor=LT, reason="other"))
     view = huisverbod(app, h)
     assert view.state == "expired"
-    assert app.load_case(h.case_id, access=READ).huisverboden[str(h.huisverbod_id)]["ended_at"] == end
+    assert ended_at(app, h) == end
     assert deadline(app, h.case_id, "T6").status == "met"
     h.advance(days=30)
     h.melding()
@@ -412,10 +420,12 @@ def test_events_are_stored_under_freeze_time_with_business_time_from_the_clock(
     # the events were stored: a fresh application on the same store, without snapshots or
     # cache, replays the same state from the stored events
     fresh = make_app(app.config.url, snapshot_interval=0, cache_size=0)
-    assert fresh.load_case(h.case_id, access=READ).state_dict() == app.load_case(h.case_id, access=READ).state_dict()
-    stored = [e for e in fresh.case_events(h.case_id, access=READ) if type(e).__name__ == "HuisverbodImposed"]
+    assert fresh.load_case(h.case_id, access=READ).state_dict() == \
+        app.load_case(h.case_id, access=READ).state_dict()
+    events = fresh.case_events(h.case_id, access=READ)
+    stored = [e for e in events if type(e).__name__ == "HuisverbodImposed"]
     assert len(stored) == 1 and stored[0].at == business
-    assert all(e.at.year == 2026 for e in fresh.case_events(h.case_id, access=READ) if hasattr(e, "at"))
+    assert all(e.at.year == 2026 for e in events if hasattr(e, "at"))
     assert app.read_person(person, access=READ).name == "Testpersoon Vrijdag"  # type: ignore[union-attr]
 
 

@@ -22,7 +22,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.calendar_data import Decree
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.projections import Projection, ProjectionRunner, event_name
-from hgkm_workflow.projections.batch import TableBuffer
+from hgkm_workflow.projections.batch import TableBuffer, select_in
 from hgkm_workflow.projections.person_index import PersonIndexProjection
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import ClassificationSettings
@@ -39,7 +39,7 @@ def per_event(projections: Sequence[Projection]) -> list[Projection]:
     for projection in projections:
         cls = type(projection)
         sub = type(f"PerEvent{cls.__name__}", (cls,), {"apply_batch": Projection.apply_batch})
-        clone = object.__new__(sub)
+        clone: Projection = object.__new__(sub)
         clone.__dict__.update(projection.__dict__)
         result.append(clone)
     return result
@@ -152,6 +152,31 @@ def test_per_event_and_batched_runners_resume_each_other(
     assert rm_rows(app) == reference
 
 
+class SimulatedCrash(Exception):
+    """Stops a rebuild after its first batch."""
+
+
+def test_projections_at_different_positions_share_a_batch(
+    history: tuple[HgkmApplication, Rows]
+) -> None:
+    app, reference = history
+
+    def crash_after_first_batch(conn: sa.Connection, position: int) -> None:
+        if position > 40:
+            raise SimulatedCrash
+
+    with pytest.raises(SimulatedCrash):
+        ProjectionRunner(app, app.engine, default_projections(), batch_size=40,
+                         before_tracking_write=crash_after_first_batch).rebuild()
+    ahead = ProjectionRunner(app, app.engine, [default_projections()[0]], batch_size=25)
+    ahead.catch_up(until=65)
+    assert ahead.position("case_index") == 65
+    everyone = ProjectionRunner(app, app.engine, default_projections(), batch_size=100)
+    assert everyone.position("person_index") == 40
+    everyone.catch_up()  # the first batch has case_index at 65 and the others at 40
+    assert rm_rows(app) == reference
+
+
 class Recorder(Projection):
     """Records the batches it is given."""
 
@@ -217,17 +242,20 @@ def test_table_buffer_inserts_new_rows_and_updates_only_changed_ones(things: Any
     @sa.event.listens_for(things, "before_cursor_execute")
     def log(conn: Any, cursor: Any, statement: str, params: Any, context: Any,
             executemany: bool) -> None:
-        statements.append((statement.split()[0], len(params) if executemany else 1))
+        statements.append((statement.split(maxsplit=1)[0], len(params) if executemany else 1))
 
     buf = TableBuffer(_things)
     with things.begin() as conn:
-        rows = buf.load_in(conn, _things.c.b, {1, 2, 3}, _things.c.a == "x")
+        rows = buf.load_in(conn, select_in(_things, _things.c.b, _things.c.a == "x"), {1, 2, 3})
         assert sorted(r["b"] for r in rows) == [1, 2, 3]
-        assert buf.load_in(conn, _things.c.b, {3, 4})[0] is buf.get(("x", 3))  # not replaced
-        buf.get(("x", 1))["value"] = 10  # type: ignore[index]
-        buf.get(("x", 2))["note"] = "changed"  # type: ignore[index]
-        buf.get(("x", 3))["value"] = 3  # the same value: no update
-        new = buf.insert({"a": "y", "b": 1, "value": 7})
+        again = buf.load_in(conn, select_in(_things, _things.c.b), {3, 4})
+        assert again[0] is buf.get(("x", 3))  # a buffered row is not replaced
+        buf.rows["x", 1]["value"] = 10
+        buf.rows["x", 2]["note"] = "changed"
+        buf.rows["x", 3]["value"] = 3  # the same value: no update
+        with pytest.raises(ValueError, match="needs the columns"):
+            buf.insert({"a": "y", "b": 1, "value": 7})  # a column missing
+        new = buf.insert({"a": "y", "b": 1, "value": 7, "note": None})
         new["note"] = "set before flush"
         statements.clear()
         buf.flush(conn)
@@ -241,7 +269,7 @@ def test_table_buffer_inserts_new_rows_and_updates_only_changed_ones(things: Any
 def test_table_buffer_duplicate_insert_fails_like_the_per_event_insert(things: Any) -> None:
     buf = TableBuffer(_things)
     with pytest.raises(sa.exc.IntegrityError), things.begin() as conn:
-        buf.insert({"a": "x", "b": 0, "value": 1})  # already stored, not loaded
+        buf.insert({"a": "x", "b": 0, "value": 1, "note": None})  # stored, not loaded
         buf.flush(conn)
 
 

@@ -489,14 +489,15 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
                 _lifecycle("complete_veiligheidsbeoordeling", "closed")),
     ]),
     "closed while an onderzoek runs": (_closed_while_onderzoek_runs, [
-        # completing it now would record a second closure and start monitoring a closed case
+        # the onderzoek ended with the case: completing it now would record a second closure
+        # and start monitoring a closed case
         Refusal("complete the onderzoek of a closed case", "complete_vt_service",
                 _cmd(VT, result="handover_local_team", conclusion="confirmed",
                      veiligheidsvoorwaarden=["geen_geweld"], handover_to=LT2_REGISSEUR),
-                _lifecycle("complete_vt_service", "closed")),
+                Transition("vt_service", "complete_vt_service", "idle")),
         Refusal("close the onderzoek of a closed case without action", "complete_vt_service",
                 _cmd(VT, result="no_further_action", conclusion="not_confirmed"),
-                _lifecycle("complete_vt_service", "closed")),
+                Transition("vt_service", "complete_vt_service", "idle")),
     ]),
     "MDA++ escalated": (_mda_escalated, [
         Refusal("escalate twice", "escalate_to_mda", _cmd(),
@@ -812,7 +813,7 @@ def test_commands_for_an_unknown_case_are_refused(
         assert exc.code == "CASE_NOT_FOUND"
     for query in (app.get_case, app.load_case, app.case_events):
         with pytest.raises(CaseNotFound):
-            query(unknown)
+            query(unknown, access=READ)
     # an advies is not a case
     advies = app.record_advies({"actor": VT, "rationale": "advice asked by a GP",
                                 "region": "rotterdam-rijnmond", "gemeente": "GM0599",

@@ -60,6 +60,15 @@ access_log_head = sa.Table(
     sa.Column("last_hash", sa.String(64), nullable=False),
 )
 
+# Prebuilt statements: SQLAlchemy caches their compiled form (every read appends one entry).
+_SELECT_HEAD = sa.select(access_log_head.c.entry_count, access_log_head.c.last_hash).where(
+    access_log_head.c.id == 1)
+_MAX_SEQ = sa.select(sa.func.max(access_log.c.seq))
+_INSERT_ENTRY = access_log.insert()
+_INSERT_HEAD = access_log_head.insert()
+_UPDATE_HEAD = access_log_head.update().where(access_log_head.c.id == 1).values(
+    entry_count=sa.bindparam("n"), last_hash=sa.bindparam("h"))
+
 _FIELDS = ("seq", "at", "actor_id", "organisation", "role", "case_id", "resource", "purpose",
            "verdict", "rule", "safety_reason", "prev_hash")
 
@@ -104,6 +113,8 @@ class VerifyResult:
     ok: bool
     entries: int
     problems: tuple[str, ...]
+    last_hash: str = GENESIS
+    """The hash of the last entry: copy it outside the database to anchor the chain."""
 
 
 class AccessLog:
@@ -127,11 +138,10 @@ class AccessLog:
         with write_connection(self._engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
-            head = conn.execute(sa.select(access_log_head)
-                                .where(access_log_head.c.id == 1)).first()
+            head = conn.execute(_SELECT_HEAD).first()
             prev = head.last_hash if head is not None else GENESIS
             count = head.entry_count if head is not None else 0
-            last_seq = conn.execute(sa.select(sa.func.max(access_log.c.seq))).scalar()
+            last_seq = conn.execute(_MAX_SEQ).scalar()
             values: dict[str, Any] = {
                 "seq": int(last_seq or 0) + 1,
                 "at": naive_utc(at),
@@ -147,13 +157,12 @@ class AccessLog:
                 "prev_hash": prev,
             }
             values["entry_hash"] = entry_hash(values)
-            conn.execute(access_log.insert().values(**values))
+            conn.execute(_INSERT_ENTRY, values)
             if head is None:
-                conn.execute(access_log_head.insert().values(id=1, entry_count=1,
-                                                             last_hash=values["entry_hash"]))
+                conn.execute(_INSERT_HEAD, {"id": 1, "entry_count": 1,
+                                            "last_hash": values["entry_hash"]})
             else:
-                conn.execute(access_log_head.update().where(access_log_head.c.id == 1)
-                             .values(entry_count=count + 1, last_hash=values["entry_hash"]))
+                conn.execute(_UPDATE_HEAD, {"n": count + 1, "h": values["entry_hash"]})
         return _entry(values)
 
     def entries(self, *, case_id: str | None = None, actor_id: str | None = None,
@@ -198,7 +207,8 @@ class AccessLog:
                             "(entries at the end were removed or added outside the log)")
         if head is None and count:
             problems.append("the log head is missing")
-        return VerifyResult(ok=not problems, entries=count, problems=tuple(problems))
+        return VerifyResult(ok=not problems, entries=count, problems=tuple(problems),
+                            last_hash=prev)
 
 
 def _entry(values: dict[str, Any]) -> AccessLogEntry:

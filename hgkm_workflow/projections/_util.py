@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 def naive_utc(instant: datetime) -> datetime:
     """Store instants as naive UTC in read models: sortable and equal on SQLite and PostgreSQL."""
+    if instant.tzinfo is UTC:  # the usual case, and the cheap one
+        return instant.replace(tzinfo=None)
     return instant.astimezone(UTC).replace(tzinfo=None)
 
 

@@ -3,8 +3,8 @@
 A projection's :meth:`~hgkm_workflow.projections.base.Projection.apply_batch` typically
 
 1. scans the batch once to collect the keys of the rows its events will read or change,
-2. loads those rows with a few ``SELECT ... WHERE key IN (...)`` queries into a
-   :class:`TableBuffer` per table,
+2. loads those rows with a few prebuilt ``SELECT ... WHERE key IN (...)`` queries
+   (:func:`select_in`) into a :class:`TableBuffer` per table,
 3. folds the events, in order, over the rows in memory (the same decisions the per-event
    :meth:`~hgkm_workflow.projections.base.Projection.apply` takes against the database),
 4. writes back with :meth:`TableBuffer.flush`: one ``executemany`` ``INSERT`` of the new rows
@@ -17,7 +17,7 @@ batch) fails at flush with the database's integrity error, as the per-event path
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,8 +40,8 @@ class TableBuffer:
     """The rows of one table that a batch reads or writes, held in memory until flushed.
 
     Rows are keyed by primary key: the value itself for a one-column key, else a tuple in
-    key column order. Rows are plain dicts with every column, in table column order;
-    change them in place.
+    key column order. Rows are plain dicts with every column (loaded rows in table column
+    order); change them in place, but never their key columns.
 
     Args:
         table: The table (it must have a primary key; its columns are never changed).
@@ -52,6 +52,7 @@ class TableBuffer:
         self._names = tuple(c.name for c in table.columns)
         self._keys = tuple(c.name for c in table.primary_key.columns)
         self._single = len(self._keys) == 1
+        self._width = len(self._names)
         self.rows: dict[Any, Row] = {}
         self._loaded: dict[Any, tuple[Any, ...]] = {}
         self._new: list[Row] = []
@@ -89,39 +90,34 @@ class TableBuffer:
         return found
 
     def load_in(
-        self,
-        conn: sa.Connection,
-        column: sa.ColumnElement[Any],
-        values: Collection[Any],
-        *criteria: sa.ColumnElement[bool],
+        self, conn: sa.Connection, stmt: sa.Select[Any], values: Collection[Any]
     ) -> list[Row]:
-        """Load the rows whose ``column`` is one of ``values`` (and match ``criteria``).
+        """Load rows with a statement from :func:`select_in`, for each chunk of ``values``.
 
         Returns:
             The buffered rows found, chunk by chunk.
         """
         found: list[Row] = []
         for chunk in chunks(values):
-            stmt = sa.select(self.table).where(column.in_(chunk), *criteria)
-            found.extend(self.load(conn, stmt))
+            found.extend(self.load(conn, stmt, {"keys": chunk}))
         return found
 
     def insert(self, row: Row) -> Row:
-        """Add a new row (missing columns are ``None``) and return the buffered dict."""
-        full = {name: row.get(name) for name in self._names}
-        self.rows[self.key_of(full)] = full
-        self._new.append(full)
-        return full
+        """Add a new row and return it (the buffered dict itself).
 
-    def insert_all(self, rows: Iterable[Row]) -> None:
-        """Add several new rows."""
-        for row in rows:
-            self.insert(row)
+        Raises:
+            ValueError: If the row does not have exactly the table's columns.
+        """
+        if len(row) != self._width:
+            raise ValueError(f"a row of {self.table.name} needs the columns {self._names}")
+        self.rows[row[self._keys[0]] if self._single else self.key_of(row)] = row
+        self._new.append(row)
+        return row
 
     def flush(self, conn: sa.Connection) -> None:
         """Insert the new rows and update the loaded rows that changed, in bulk."""
         if self._new:
-            conn.execute(self.table.insert(), self._new)
+            _insert_many(conn, self.table, self._new)
             self._new = []
         changed: list[Row] = []
         for key, before in self._loaded.items():
@@ -136,7 +132,45 @@ class TableBuffer:
             conn.execute(_update_statement(self.table), changed)
 
 
+def select_in(
+    table: sa.Table, column: sa.ColumnElement[Any], *criteria: sa.ColumnElement[bool]
+) -> sa.Select[Any]:
+    """A prebuilt ``SELECT`` of whole rows ``WHERE column IN :keys AND criteria``.
+
+    Build it once (at import) and pass it to :meth:`TableBuffer.load_in`; ``keys`` is an
+    expanding parameter, so SQLAlchemy compiles the statement once.
+    """
+    return sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *criteria)
+
+
+_INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
+
+
+_FAST: dict[tuple[sa.Table, str], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[Row]) -> None:
+    dialect = conn.dialect
+    if not dialect.positional:
+        conn.execute(_insert_statement(table), rows)
+        return
+    fast = _FAST.get((table, dialect.name))
+    if fast is None:
+        compiled = _insert_statement(table).compile(dialect=dialect)
+        assert compiled.positiontup is not None
+        procs = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns}
+        fast = _FAST[table, dialect.name] = (compiled.string, [(n, procs[n]) for n in compiled.positiontup])
+    sql, columns = fast
+    params = [tuple(row[n] if p is None or row[n] is None else p(row[n]) for n, p in columns) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+def _insert_statement(table: sa.Table) -> sa.Insert:
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = table.insert()
+    return stmt
 
 
 def _update_statement(table: sa.Table) -> sa.Update:

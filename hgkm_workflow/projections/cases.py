@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import TableBuffer, owner_and_kind
+from hgkm_workflow.projections.batch import TableBuffer, owner_and_kind, select_in
 
 metadata = sa.MetaData()
 
@@ -31,6 +32,9 @@ cases = sa.Table(
     sa.Column("closure_reason", sa.String(64), nullable=True),
     sa.Index("ix_rm_cases_region_phase", "region", "phase"),
 )
+
+
+_load = select_in(cases, cases.c.case_id)
 
 
 class CaseIndexProjection(Projection):
@@ -82,6 +86,7 @@ class CaseIndexProjection(Projection):
         rows = TableBuffer(cases)
         opened: set[str] = set()
         needed: set[str] = set()
+        items: list[tuple[str, str, Any]] = []
         for event, _ in events:
             owner, kind = owner_and_kind(event)
             if owner != "HouseholdCase":
@@ -91,48 +96,73 @@ class CaseIndexProjection(Projection):
                 opened.add(case_id)
             elif case_id not in opened:  # a case opened in this batch is not in the table
                 needed.add(case_id)
-        rows.load_in(conn, cases.c.case_id, needed)
-        for event, _ in events:
-            owner, kind = owner_and_kind(event)
-            if owner == "HouseholdCase":
-                _fold(rows, kind, event)
+            items.append((kind, case_id, event))
+        rows.load_in(conn, _load, needed)
+        buffered = rows.rows
+        last_at: dict[str, datetime] = {}  # converted once per case, at the end
+        for kind, case_id, ev in items:
+            if kind == "Opened":
+                last_at.pop(case_id, None)
+                rows.insert(_opened_row(case_id, ev))
+                continue
+            row = buffered.get(case_id)
+            if row is None:  # the per-event UPDATE matches no row
+                continue
+            row["version"] = ev.originator_version
+            at = getattr(ev, "at", None)
+            if at is not None:
+                last_at[case_id] = at
+            if kind in _SPECIFIC:
+                _SPECIFIC[kind](row, ev)
+        for case_id, at in last_at.items():
+            buffered[case_id]["last_event_at"] = naive_utc(at)
         rows.flush(conn)
 
 
-def _fold(rows: TableBuffer, kind: str, event: object) -> None:
-    """What :meth:`CaseIndexProjection.apply` does for one event, on buffered rows."""
-    ev: Any = event
-    if kind == "Opened":
-        opened_at = naive_utc(ev.opened_at)
-        rows.insert({
-            "case_id": str(ev.originator_id), "region": ev.region, "gemeente": ev.gemeente,
-            "phase": "new", "opened_at": opened_at, "phase_entered_at": opened_at,
-            "last_event_at": opened_at, "version": ev.originator_version, "meldingen": 0,
-            "loop_backs": 0, "mda": "not_escalated", "regie_organisation": None,
-            "closure_reason": None})
-        return
-    row = rows.get(str(ev.originator_id))
-    if row is None:  # the per-event UPDATE matches no row
-        return
-    row["version"] = ev.originator_version
-    at = getattr(ev, "at", None)
-    if at is not None:
-        row["last_event_at"] = naive_utc(at)
-    if kind == "MeldingReceived":
-        row["region"] = ev.region
-        row["gemeente"] = ev.gemeente
-        row["meldingen"] += 1
-        row["closure_reason"] = None
-    elif kind == "PhaseChanged":
-        row["phase"] = ev.to_phase
-        row["phase_entered_at"] = naive_utc(ev.at)
-        if ev.how == "loop_back":
-            row["loop_backs"] += 1
-    elif kind == "Closed":
-        row["closure_reason"] = ev.reason
-    elif kind == "EscalatedToMda":
-        row["mda"] = "escalated"
-    elif kind == "ReturnedToLocalTeam":
-        row["mda"] = "returned"
-    elif kind == "CasusregisseurAssigned":
-        row["regie_organisation"] = ev.regisseur["organisation"]
+def _opened_row(case_id: str, ev: Any) -> dict[str, Any]:
+    opened_at = naive_utc(ev.opened_at)
+    return {
+        "case_id": case_id, "region": ev.region, "gemeente": ev.gemeente, "phase": "new",
+        "opened_at": opened_at, "phase_entered_at": opened_at, "last_event_at": opened_at,
+        "version": ev.originator_version, "meldingen": 0, "loop_backs": 0,
+        "mda": "not_escalated", "regie_organisation": None, "closure_reason": None,
+    }
+
+
+def _melding(row: dict[str, Any], ev: Any) -> None:
+    row["region"] = ev.region
+    row["gemeente"] = ev.gemeente
+    row["meldingen"] += 1
+    row["closure_reason"] = None
+
+
+def _phase(row: dict[str, Any], ev: Any) -> None:
+    row["phase"] = ev.to_phase
+    row["phase_entered_at"] = naive_utc(ev.at)
+    if ev.how == "loop_back":
+        row["loop_backs"] += 1
+
+
+def _set(column: str, value: Any) -> Callable[[dict[str, Any], Any], None]:
+    def fold(row: dict[str, Any], ev: Any) -> None:
+        row[column] = value
+    return fold
+
+
+def _closed(row: dict[str, Any], ev: Any) -> None:
+    row["closure_reason"] = ev.reason
+
+
+def _regisseur(row: dict[str, Any], ev: Any) -> None:
+    row["regie_organisation"] = ev.regisseur["organisation"]
+
+
+# What each event kind changes besides ``version`` and ``last_event_at`` (as in ``apply``).
+_SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
+    "MeldingReceived": _melding,
+    "PhaseChanged": _phase,
+    "Closed": _closed,
+    "EscalatedToMda": _set("mda", "escalated"),
+    "ReturnedToLocalTeam": _set("mda", "returned"),
+    "CasusregisseurAssigned": _regisseur,
+}

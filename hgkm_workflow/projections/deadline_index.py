@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import TableBuffer
+from hgkm_workflow.projections.batch import TableBuffer, select_in
 
 metadata = sa.MetaData()
 
@@ -40,6 +40,9 @@ deadlines = sa.Table(
 
 _EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
                      "DeadlineClosedUnmet", "DeadlineRescheduled"})
+
+
+_load = select_in(deadlines, deadlines.c.deadline_id)
 
 
 class DeadlineIndexProjection(Projection):
@@ -88,7 +91,7 @@ class DeadlineIndexProjection(Projection):
                 started.add(ev.deadline["deadline_id"])
             elif ev.deadline_id not in started:  # one started in this batch is not stored yet
                 needed.add(ev.deadline_id)
-        rows.load_in(conn, deadlines.c.deadline_id, needed)
+        rows.load_in(conn, _load, needed)
         for event, _ in events:
             _fold(rows, event)
         rows.flush(conn)
@@ -105,9 +108,10 @@ def _fold(rows: TableBuffer, event: object) -> None:
             "rule_id": d["rule_id"], "rule_name": d["rule_name"], "rule_type": d["rule_type"],
             "checkpoint": d["checkpoint"], "subject_id": d["subject_id"],
             "start": naive_utc(d["start"]), "due": naive_utc(d["due"]),
-            "calendar_version": d["calendar_version"], "status": "open"})
+            "calendar_version": d["calendar_version"], "status": "open", "breached_at": None,
+            "met_at": None, "late_seconds": None})
         return
-    row = rows.get(ev.deadline_id)
+    row = rows.rows.get(ev.deadline_id)
     if row is None:  # the per-event UPDATE matches no row
         return
     if kind == "DeadlineMet":

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind
+from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
 
 metadata = sa.MetaData()
 _ID = sa.String(36)
@@ -127,7 +127,8 @@ case_moments = sa.Table(
     sa.Column("at", sa.DateTime, nullable=False),
     sa.Index("ix_rm_case_moments_kind", "kind", "at"),
 )
-"""Dated moments of a case: ``mda_escalated``, ``mda_returned``, ``crisis_measure``."""
+"""Dated moments of a case: ``mda_escalated``, ``mda_returned``, ``crisis_measure``,
+``emergency_access``."""
 
 plegeraanbod = sa.Table(
     "rm_plegeraanbod",
@@ -208,6 +209,7 @@ _MOMENTS = {
     "CrisisMeasureTaken": "crisis_measure",
     "EscalatedToMda": "mda_escalated",
     "ReturnedToLocalTeam": "mda_returned",
+    "EmergencyAccessRecorded": "emergency_access",
 }
 _HUISVERBOD_ENDS = {
     "HuisverbodRevoked": _hv_revoked,
@@ -227,6 +229,7 @@ _EVENTS = frozenset(
         "CrisisMeasureTaken",
         "EscalatedToMda",
         "ReturnedToLocalTeam",
+        "EmergencyAccessRecorded",
         "ErvaringsdeskundigeInvolved",
         "PlegeraanbodOffered",
         "PlegeraanbodResponded",
@@ -250,9 +253,8 @@ class MonitorFactsProjection(Projection):
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
         """Fold a batch into the fact rows it touches (see :class:`_MonitorBatch`)."""
         batch = _MonitorBatch()
-        batch.load(conn, events)
-        for event, position in events:
-            batch.fold(event, position)
+        for item in batch.load(conn, events):
+            batch.fold(*item)
         batch.flush(conn)
 
     def apply(self, conn: sa.Connection, event: object, position: int) -> None:
@@ -427,6 +429,14 @@ _CREATES = {  # event kind -> (fact table, event attribute holding the new row's
     "VtServiceStarted": (vt_services, "service_id"),
     "HuisverbodImposed": (huisverboden, "huisverbod_id"),
 }
+_LOAD_BY_ID = {t.name: select_in(t, t.c[t.primary_key.columns.keys()[0]])
+               for t in (adviezen, meldingen, vt_services, huisverboden)}
+_LOAD_OPEN_STAYS = select_in(phase_stays, phase_stays.c.case_id, phase_stays.c.left_at.is_(None))
+_LOAD_UNASSESSED = select_in(meldingen, meldingen.c.case_id, meldingen.c.assessed_at.is_(None))
+_LOAD_CASES = select_in(monitor_cases, monitor_cases.c.case_id)
+_LOAD_OPEN_OFFERS = select_in(
+    plegeraanbod, plegeraanbod.c.case_id, plegeraanbod.c.responded_at.is_(None)
+)
 _HV_END_COLUMN = {
     "HuisverbodRevoked": "revoked_at",
     "HuisverbodExpired": "expired_at",
@@ -448,19 +458,28 @@ class _MonitorBatch:
         self.unassessed: defaultdict[str, list[Row]] = defaultdict(list)
         self.offers: defaultdict[tuple[str, str], list[Row]] = defaultdict(list)
 
-    def load(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
-        """Load every stored row the batch's events read or change."""
+    def load(
+        self, conn: sa.Connection, events: Sequence[tuple[object, int]]
+    ) -> list[tuple[str, str, str, Any, int]]:
+        """Load every stored row the batch's events read or change.
+
+        Returns:
+            The events to fold as ``(owner, kind, originator id, event, position)``.
+        """
+        items: list[tuple[str, str, str, Any, int]] = []
         created: set[tuple[str, str]] = set()
         by_id: defaultdict[str, set[str]] = defaultdict(set)
         stay_cases: set[str] = set()
         crisis_cases: set[str] = set()
         monitor_cases_: set[str] = set()
         offer_cases: set[str] = set()
-        for event, _ in events:
+        for event, position in events:
             owner, kind = owner_and_kind(event)
             if owner not in ("Advies", "HouseholdCase"):
                 continue
             ev: Any = event
+            case_id = str(ev.originator_id)
+            items.append((owner, kind, case_id, ev, position))
             if kind in _CREATES:
                 table, attr = _CREATES[kind]
                 created.add((table.name, str(getattr(ev, attr))))
@@ -471,7 +490,6 @@ class _MonitorBatch:
                     by_id[table.name].add(key)
             if owner != "HouseholdCase":
                 continue
-            case_id = str(ev.originator_id)
             if kind == "PhaseChanged":
                 stay_cases.add(case_id)
             elif kind == "CrisisMeasureTaken":
@@ -481,53 +499,43 @@ class _MonitorBatch:
             elif kind == "PlegeraanbodResponded":
                 offer_cases.add(case_id)
         for name, keys in by_id.items():
-            buf = self.buf[name]
-            buf.load_in(conn, buf.table.primary_key.columns.values()[0], keys)
-        for row in self.buf["rm_phase_stays"].load_in(
-            conn, phase_stays.c.case_id, stay_cases, phase_stays.c.left_at.is_(None)
-        ):
+            self.buf[name].load_in(conn, _LOAD_BY_ID[name], keys)
+        for row in self.buf["rm_phase_stays"].load_in(conn, _LOAD_OPEN_STAYS, stay_cases):
             self.open_stays[row["case_id"]].append(row)
-        for row in self.buf["rm_meldingen"].load_in(
-            conn, meldingen.c.case_id, crisis_cases, meldingen.c.assessed_at.is_(None)
-        ):
+        for row in self.buf["rm_meldingen"].load_in(conn, _LOAD_UNASSESSED, crisis_cases):
             self.unassessed[row["case_id"]].append(row)
-        self.buf["rm_monitor_cases"].load_in(conn, monitor_cases.c.case_id, monitor_cases_)
-        for row in self.buf["rm_plegeraanbod"].load_in(
-            conn, plegeraanbod.c.case_id, offer_cases, plegeraanbod.c.responded_at.is_(None)
-        ):
+        self.buf["rm_monitor_cases"].load_in(conn, _LOAD_CASES, monitor_cases_)
+        for row in self.buf["rm_plegeraanbod"].load_in(conn, _LOAD_OPEN_OFFERS, offer_cases):
             self.offers[row["case_id"], row["person_id"]].append(row)
+        return items
 
     def flush(self, conn: sa.Connection) -> None:
         """Write the new and changed rows of every fact table."""
         for buf in self.buf.values():
             buf.flush(conn)
 
-    def fold(self, event: object, position: int) -> None:
-        """Apply one event to the buffered rows."""
-        owner, kind = owner_and_kind(event)
-        ev: Any = event
+    def fold(self, owner: str, kind: str, case_id: str, ev: Any, position: int) -> None:
+        """Apply one event to the buffered rows (``case_id``: the originator id)."""
         if owner == "Advies":
             if kind == "AdviesRecorded":
                 self.buf["rm_adviezen"].insert({
-                    "advies_id": str(ev.originator_id), "region": ev.region,
-                    "gemeente": ev.gemeente, "received_at": naive_utc(ev.at),
-                    "melder_type": ev.melder_type})
+                    "advies_id": case_id, "region": ev.region, "gemeente": ev.gemeente,
+                    "received_at": naive_utc(ev.at), "melder_type": ev.melder_type,
+                    "converted_at": None, "melding_id": None})
             elif kind == "AdviesConvertedToMelding":
-                row = self.buf["rm_adviezen"].get(str(ev.originator_id))
+                row = self.buf["rm_adviezen"].get(case_id)
                 if row is not None:
                     row["converted_at"] = naive_utc(ev.at)
                     row["melding_id"] = ev.melding_id
             return
-        if owner != "HouseholdCase":
-            return
-        case_id = str(ev.originator_id)
         at = naive_utc(ev.at)
         if kind == "PhaseChanged":
             for stay in self.open_stays.pop(case_id, ()):
                 stay.update(left_at=at, to_phase=ev.to_phase, how_left=ev.how)
             self.open_stays[case_id].append(self.buf["rm_phase_stays"].insert({
                 "stay_id": position, "case_id": case_id, "phase": ev.to_phase,
-                "from_phase": ev.from_phase, "how_entered": ev.how, "entered_at": at}))
+                "from_phase": ev.from_phase, "how_entered": ev.how, "entered_at": at,
+                "left_at": None, "to_phase": None, "how_left": None}))
         elif kind == "MeldingReceived":
             self._melding(ev, case_id, at)
         elif kind == "VeiligheidsbeoordelingCompleted":
@@ -554,7 +562,8 @@ class _MonitorBatch:
         elif kind == "VtServiceStarted":
             self.buf["rm_vt_services"].insert({
                 "service_id": ev.service_id, "case_id": case_id, "service": ev.service,
-                "melding_id": ev.melding_id, "started_at": at})
+                "melding_id": ev.melding_id, "started_at": at, "completed_at": None,
+                "result": None, "conclusion": None})
         elif kind == "VtServiceCompleted":
             row = self.buf["rm_vt_services"].get(ev.service_id)
             if row is not None:
@@ -567,7 +576,9 @@ class _MonitorBatch:
             "melding_id": ev.melding_id, "case_id": case_id, "region": ev.region,
             "gemeente": ev.gemeente, "received_at": at, "melder_type": ev.melder_type,
             "acute": bool(ev.acute), "from_advies": ev.from_advies is not None,
-            "reopened": bool(ev.reopened), "persons": len(ev.persons), "crisis": False}))
+            "reopened": bool(ev.reopened), "persons": len(ev.persons), "assessed_at": None,
+            "outcome": None, "additional_measures": None, "handover_type": None,
+            "crisis": False}))
         cases = self.buf["rm_monitor_cases"]
         row = cases.get(case_id)
         if row is not None:
@@ -575,13 +586,14 @@ class _MonitorBatch:
             row["gemeente"] = ev.gemeente
         else:
             cases.insert({"case_id": case_id, "region": ev.region, "gemeente": ev.gemeente,
-                          "first_melding_at": at})
+                          "first_melding_at": at, "ervaringsdeskundige_at": None})
 
     def _other(self, ev: Any, kind: str, case_id: str, at: Any, position: int) -> None:
         if kind == "HuisverbodImposed":
             self.buf["rm_huisverboden"].insert({
                 "huisverbod_id": ev.huisverbod_id, "case_id": case_id, "imposed_at": at,
-                "ends_at": naive_utc(ev.ends_at)})
+                "ends_at": naive_utc(ev.ends_at), "extended_at": None, "revoked_at": None,
+                "expired_at": None, "contact_address_at": None})
         elif kind == "HuisverbodExtended" or kind in _HV_END_COLUMN:
             row = self.buf["rm_huisverboden"].get(ev.huisverbod_id)
             if row is None:
@@ -593,12 +605,12 @@ class _MonitorBatch:
                 row[_HV_END_COLUMN[kind]] = at
         elif kind == "ErvaringsdeskundigeInvolved":
             row = self.buf["rm_monitor_cases"].get(case_id)
-            if row is not None:
+            if row is not None and row["ervaringsdeskundige_at"] is None:
                 row["ervaringsdeskundige_at"] = at
         elif kind == "PlegeraanbodOffered":
             self.offers[case_id, ev.person_id].append(self.buf["rm_plegeraanbod"].insert({
                 "offer_id": position, "case_id": case_id, "person_id": ev.person_id,
-                "offered_at": at}))
+                "offered_at": at, "responded_at": None, "accepted": None}))
         elif kind == "PlegeraanbodResponded":
             for row in self.offers.pop((case_id, ev.person_id), ()):
                 row["responded_at"] = at

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
-from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind
+from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
 from hgkm_workflow.projections.person_index import (
     _CONTINUABLE,
     PersonIndexProjection,
@@ -37,6 +37,12 @@ from hgkm_workflow.projections.person_index import (
     person_involvement,
     vt_involvements,
 )
+
+_CASES = select_in(household_cases, household_cases.c.case_id)
+_MEMBERS = select_in(household_members, household_members.c.case_id)
+_LINKS_OF_CASES = select_in(person_involvement, person_involvement.c.case_id)
+_LINKS_OF_PERSONS = select_in(person_involvement, person_involvement.c.person_id)
+_INVOLVEMENTS = select_in(vt_involvements, vt_involvements.c.case_id)
 
 _CHANGES: dict[str, dict[str, Any]] = {
     "Closed": {"close": True},
@@ -70,8 +76,15 @@ class PersonIndexBatch:
 
     # ------------------------------------------------------------------ loading
 
-    def load(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
-        """Load every stored row the batch's events can read."""
+    def load(
+        self, conn: sa.Connection, events: Sequence[tuple[object, int]]
+    ) -> list[tuple[str, str, Any]]:
+        """Load every stored row the batch's events can read.
+
+        Returns:
+            The events to fold, as ``(kind, case id, event)``.
+        """
+        items: list[tuple[str, str, Any]] = []
         case_ids: set[str] = set()
         persons: set[str] = set()
         for event, _ in events:
@@ -79,20 +92,23 @@ class PersonIndexBatch:
             if owner != "HouseholdCase":
                 continue
             ev: Any = event
-            case_ids.add(str(ev.originator_id))
+            case_id = str(ev.originator_id)
+            items.append((kind, case_id, ev))
+            case_ids.add(case_id)
             if kind == "MeldingReceived":
                 persons.update(p["person_id"] for p in ev.persons if p["role"] in self.roles)
-        self.cases.load_in(conn, household_cases.c.case_id, case_ids)
-        for row in self.members.load_in(conn, household_members.c.case_id, case_ids):
+        self.cases.load_in(conn, _CASES, case_ids)
+        for row in self.members.load_in(conn, _MEMBERS, case_ids):
             self.members_of[row["case_id"]][row["person_id"]] = row
-        self.links.load_in(conn, person_involvement.c.case_id, case_ids)
-        self.links.load_in(conn, person_involvement.c.person_id, persons)
+        self.links.load_in(conn, _LINKS_OF_CASES, case_ids)
+        self.links.load_in(conn, _LINKS_OF_PERSONS, persons)
         linked_cases = set(case_ids)
         for row in self.links.rows.values():
             self._index_link(row)
             linked_cases.add(row["case_id"])
-        for row in self.involvements.load_in(conn, vt_involvements.c.case_id, linked_cases):
+        for row in self.involvements.load_in(conn, _INVOLVEMENTS, linked_cases):
             self._index_involvement(row)
+        return items
 
     def _index_link(self, row: Row) -> None:
         self.linked[row["case_id"], row["involvement_no"]].add(row["person_id"])
@@ -111,13 +127,8 @@ class PersonIndexBatch:
 
     # ------------------------------------------------------------------ folding
 
-    def fold(self, event: object) -> None:
-        """Apply one event to the buffered rows."""
-        owner, kind = owner_and_kind(event)
-        if owner != "HouseholdCase":
-            return
-        ev: Any = event
-        case_id = str(ev.originator_id)
+    def fold(self, kind: str, case_id: str, ev: Any) -> None:
+        """Apply one event of a household case to the buffered rows."""
         at = naive_utc(ev.at)
         if kind == "MeldingReceived":
             self._melding(ev, case_id, at)

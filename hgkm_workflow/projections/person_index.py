@@ -68,6 +68,7 @@ household_members = sa.Table(
     sa.Column("case_id", _ID, primary_key=True),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("since", sa.DateTime, nullable=False),
+    sa.Index("ix_rm_household_members_case", "case_id"),
 )
 
 vt_involvements = sa.Table(
@@ -96,6 +97,7 @@ person_involvement = sa.Table(
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("melding_id", _ID, nullable=True),
     sa.Column("joined_at", sa.DateTime, nullable=False),
+    sa.Index("ix_rm_person_involvement_case", "case_id", "involvement_no"),
 )
 
 melding_classification = sa.Table(
@@ -282,6 +284,9 @@ def new_involvement(
         "monitoring_running": False,
         "stage": stage,
         "last_stage": stage,
+        "ended_at": None,
+        "ended_on": None,
+        "end_event": None,
     }
 
 
@@ -348,7 +353,7 @@ class PersonIndexProjection(Projection):
     """
 
     name: ClassVar[str] = "person_index"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2  # 2: indexes by case on members and person involvements
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = frozenset(
         {
@@ -377,9 +382,8 @@ class PersonIndexProjection(Projection):
         from hgkm_workflow.projections.person_batch import PersonIndexBatch
 
         batch = PersonIndexBatch(self)
-        batch.load(conn, events)
-        for event, _ in events:
-            batch.fold(event)
+        for item in batch.load(conn, events):
+            batch.fold(*item)
         batch.flush(conn)
 
     def apply(self, conn: sa.Connection, event: object, position: int) -> None:

@@ -51,6 +51,13 @@ from hgkm_workflow.projections.tracking import (
 
 _STOP_CHECK = 0.1  # seconds between checks of the stop event while listening
 
+DEFAULT_BATCH_SIZE = 500
+"""Notifications per transaction when catching up (short transactions, prompt progress)."""
+
+DEFAULT_REBUILD_BATCH_SIZE = 5000
+"""Notifications per transaction when rebuilding: fewer loads, flushes and commits per event
+(see ``docs/performance.md``); memory stays bounded by one batch."""
+
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: last notification id processed, and the maximum id."""
 
@@ -65,7 +72,11 @@ class ProjectionRunner:
         app: The eventsourcing application whose notification log is projected.
         engine: The SQLAlchemy engine on the same database (see ``engine_for``).
         projections: The projections to run; names and table names must be unique.
-        batch_size: Notifications per batch and per transaction.
+        batch_size: Notifications per batch and per transaction (default
+            :data:`DEFAULT_BATCH_SIZE`; if given, also for rebuilds unless
+            ``rebuild_batch_size`` is given).
+        rebuild_batch_size: Notifications per batch during :meth:`rebuild` (default
+            ``batch_size`` if given, else :data:`DEFAULT_REBUILD_BATCH_SIZE`).
         before_tracking_write: Test hook called in each batch transaction after the view
             rows are written and before the tracking rows are; raise to simulate a crash.
 
@@ -78,15 +89,24 @@ class ProjectionRunner:
         app: Application[Any],
         engine: sa.Engine,
         projections: Sequence[Projection],
-        batch_size: int = 500,
+        batch_size: int | None = None,
         *,
+        rebuild_batch_size: int | None = None,
         before_tracking_write: BeforeTrackingWrite | None = None,
     ) -> None:
-        if batch_size < 1:
-            raise ProjectionDefinitionError("batch_size must be at least 1")
+        for size in (batch_size, rebuild_batch_size):
+            if size is not None and size < 1:
+                raise ProjectionDefinitionError("batch sizes must be at least 1")
         self._app = app
         self._engine = engine
-        self._batch_size = batch_size
+        self._batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
+        self._rebuild_batch_size = (
+            rebuild_batch_size
+            if rebuild_batch_size is not None
+            else batch_size
+            if batch_size is not None
+            else DEFAULT_REBUILD_BATCH_SIZE
+        )
         self._before_tracking_write = before_tracking_write
         self._projections: dict[str, Projection] = {}
         tables: set[str] = set()
@@ -145,7 +165,7 @@ class ProjectionRunner:
             (those already applied by another runner are not counted).
         """
         self._ensure_set_up()
-        return self._catch_up(list(self._projections.values()), until, None)
+        return self._catch_up(list(self._projections.values()), until, None, self._batch_size)
 
     def rebuild(
         self,
@@ -173,7 +193,7 @@ class ProjectionRunner:
             read_rows(conn, (p.name for p in projections), for_update=True)
             for projection in projections:
                 _reset(conn, projection)
-        return self._catch_up(projections, None, progress)
+        return self._catch_up(projections, None, progress, self._rebuild_batch_size)
 
     def position(self, name: str) -> int:
         """The notification id up to which the named projection has been applied.
@@ -242,6 +262,7 @@ class ProjectionRunner:
         projections: list[Projection],
         until: int | None,
         progress: ProgressCallback | None,
+        batch_size: int,
     ) -> int:
         if not projections:
             return 0
@@ -258,7 +279,7 @@ class ProjectionRunner:
             if start >= stop:
                 break
             batch = self._app.recorder.select_notifications(
-                start=start, limit=self._batch_size, stop=stop, inclusive_of_start=False
+                start=start, limit=batch_size, stop=stop, inclusive_of_start=False
             )
             if not batch:
                 break
@@ -280,31 +301,12 @@ class ProjectionRunner:
             if not eligible:
                 return 0
             lowest = min(positions[p.name] for p in eligible)
-            pending: dict[str, list[tuple[object, int]]] = {p.name: [] for p in eligible}
-            # Which eligible projections want an event class (looked up once per name).
-            wanting: dict[str, list[Projection]] = {}
-            decode = self._app.mapper.to_domain_event
-            applied = 0
-            for notification in batch:
-                position = notification.id
-                if position <= lowest:
-                    continue
-                applied += 1
-                name = event_name(notification.topic)
-                targets = wanting.get(name)
-                if targets is None:
-                    targets = wanting[name] = [p for p in eligible if p.wants(name)]
-                domain_event: object = None
-                for projection in targets:
-                    if positions[projection.name] < position:
-                        if domain_event is None:
-                            domain_event = decode(notification)
-                        pending[projection.name].append((domain_event, position))
+            pending = self._collect(eligible, positions, lowest, batch)
+            applied = sum(1 for n in batch if n.id > lowest)
             # Each projection gets its events of this batch at once; projections own
             # disjoint tables, so applying them one after another gives the same rows as
             # interleaving them event by event.
-            for projection in eligible:
-                events = pending[projection.name]
+            for projection, events in zip(eligible, pending, strict=True):
                 if events:
                     projection.apply_batch(conn, events)
             if self._before_tracking_write is not None:
@@ -312,6 +314,62 @@ class ProjectionRunner:
             for projection in eligible:
                 write_row(conn, projection.name, last, projection.version)
         return applied
+
+    def _collect(
+        self,
+        eligible: list[Projection],
+        positions: dict[str, int],
+        lowest: int,
+        batch: Sequence[Notification],
+    ) -> list[list[tuple[object, int]]]:
+        """Decode the batch's notifications and sort them out per eligible projection.
+
+        A notification is decoded once, and only if a projection that has not applied it
+        yet wants its event class; every projection gets the same decoded object.
+
+        Returns:
+            Per eligible projection (in order), its ``(event, notification id)`` pairs.
+        """
+        pending: list[list[tuple[object, int]]] = [[] for _ in eligible]
+        decode = self._app.mapper.to_domain_event
+        if all(positions[p.name] == lowest for p in eligible):
+            # The usual case: every projection is at the same position.
+            appenders: dict[str, list[Callable[[tuple[object, int]], None]]] = {}
+            for notification in batch:
+                position = notification.id
+                if position <= lowest:
+                    continue
+                append_to = appenders.get(notification.topic)
+                if append_to is None:
+                    name = event_name(notification.topic)
+                    append_to = appenders[notification.topic] = [
+                        events.append
+                        for p, events in zip(eligible, pending, strict=True)
+                        if p.wants(name)
+                    ]
+                if append_to:
+                    item = (decode(notification), position)
+                    for append in append_to:
+                        append(item)
+            return pending
+        sinks_of: dict[str, list[tuple[int, list[tuple[object, int]]]]] = {}
+        for notification in batch:
+            position = notification.id
+            sinks = sinks_of.get(notification.topic)
+            if sinks is None:
+                name = event_name(notification.topic)
+                sinks = sinks_of[notification.topic] = [
+                    (positions[p.name], events)
+                    for p, events in zip(eligible, pending, strict=True)
+                    if p.wants(name)
+                ]
+            decoded: tuple[object, int] | None = None
+            for after, events in sinks:
+                if after < position:
+                    if decoded is None:
+                        decoded = (decode(notification), position)
+                    events.append(decoded)
+        return pending
 
     @staticmethod
     def _checked(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:
