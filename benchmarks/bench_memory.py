@@ -55,7 +55,9 @@ def main() -> None:
             results.append(r)
             print(f"scale {scale:6g}: {r['events']:>10,} events, {r['households']:>8,} "
                   f"households, peak RSS {r['peak_rss_mb']:6,} MiB, store {r['store_mb']:6,} "
-                  f"MiB, wall {r['wall_seconds']:7.0f} s", flush=True)
+                  f"MiB, wall {r['wall_seconds']:7.0f} s (commands {r['commands_seconds']:.0f} s,"
+                  f" ticks {r['ticks_seconds']:.0f} s; {r['commands']:,} commands, "
+                  f"refusals {r['refusals'] or 'none'})", flush=True)
     if len(results) >= 2:
         first, last = results[0], results[-1]
         print(f"events x{last['events'] / first['events']:.1f} -> peak RSS "

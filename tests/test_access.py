@@ -130,8 +130,8 @@ def test_emergency_access_is_granted_recorded_counted_and_needs_a_decision_on_in
     (looked,) = view.emergency_accesses
     assert (looked.actor["actor_id"], looked.reason, looked.informed) == ("pol-881", SAFETY, None)
     # the case shows who looked and why; the monitor counts it
-    entry = [e for e in app.timeline(h.case_id, access=READ)
-             if e.event == "EmergencyAccessRecorded"][0]
+    entry = next(e for e in app.timeline(h.case_id, access=READ)
+                 if e.event == "EmergencyAccessRecorded")
     assert entry.actor is not None and entry.actor["actor_id"] == "pol-881"
     assert entry.why == SAFETY and "emergency" in entry.rule
     assert app.monitor().figure("access.emergency").numerator == before + 1

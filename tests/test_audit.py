@@ -118,10 +118,11 @@ def test_as_of_shows_a_huisverbod_that_ran_out_before_it_was_recorded(
     assert business["state"] == "expired" and not business["in_force"]
     assert recorded["state"] == "imposed" and not recorded["in_force"]   # ran out, unrecorded
     open_recorded = state_as_of(app, h.case_id, day11, "recorded", access=READ).state["open_deadlines"]
-    t1 = next(d for d in open_recorded if d["rule_id"] == "T2")
-    assert t1["overdue"] and not t1["breach_recorded"]
+    # T2 was met by the huisverbod; the contact address (T8, 24 hours) was never given
+    t8 = next(d for d in open_recorded if d["rule_id"] == "T8")
+    assert t8["overdue"] and not t8["breach_recorded"]
     open_business = state_as_of(app, h.case_id, day11, access=READ).state["open_deadlines"]
-    assert next(d for d in open_business if d["rule_id"] == "T2")["breach_recorded"]
+    assert next(d for d in open_business if d["rule_id"] == "T8")["breach_recorded"]
 
 
 def test_explain_a_deadline_decision(app: HgkmApplication, clock: SettableClock) -> None:

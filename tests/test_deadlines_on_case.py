@@ -332,7 +332,7 @@ _OUTCOMES = ["no_further_action", "handover_local_team", "onderzoek", "voorwaard
              "crisis_intervention", "escalate_mda"]
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     received=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 20),

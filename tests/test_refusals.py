@@ -546,7 +546,8 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
 
 #: Tables whose refusals no command can reach; they are checked as tables below.
 UNREACHABLE_BY_COMMAND = {
-    "waakvlam": "no command leads to 'concluded' (the waakvlam ends by closing the case)",
+    "waakvlam": "its one trigger is allowed from its one state: it refuses nothing (the "
+                "waakvlam ends by closing the case, which the lifecycle table decides)",
 }
 
 

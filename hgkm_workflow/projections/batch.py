@@ -117,7 +117,7 @@ class TableBuffer:
     def flush(self, conn: sa.Connection) -> None:
         """Insert the new rows and update the loaded rows that changed, in bulk."""
         if self._new:
-            _insert_many(conn, self.table, self._new)
+            conn.execute(_insert_statement(self.table), self._new)
             self._new = []
         changed: list[Row] = []
         for key, before in self._loaded.items():
@@ -145,25 +145,6 @@ def select_in(
 
 _INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
-
-
-_FAST: dict[tuple[sa.Table, str], tuple[str, list[tuple[str, Any]]]] = {}
-
-
-def _insert_many(conn: sa.Connection, table: sa.Table, rows: list[Row]) -> None:
-    dialect = conn.dialect
-    if not dialect.positional:
-        conn.execute(_insert_statement(table), rows)
-        return
-    fast = _FAST.get((table, dialect.name))
-    if fast is None:
-        compiled = _insert_statement(table).compile(dialect=dialect)
-        assert compiled.positiontup is not None
-        procs = {c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in table.columns}
-        fast = _FAST[table, dialect.name] = (compiled.string, [(n, procs[n]) for n in compiled.positiontup])
-    sql, columns = fast
-    params = [tuple(row[n] if p is None or row[n] is None else p(row[n]) for n, p in columns) for row in rows]
-    conn.exec_driver_sql(sql, params)
 
 
 def _insert_statement(table: sa.Table) -> sa.Insert:

@@ -174,6 +174,8 @@ class ProjectionRunner:
     ) -> int:
         """Drop and recreate projections' tables and tracking, then catch up from zero.
 
+        Batches hold ``rebuild_batch_size`` notifications (see the constructor).
+
         Args:
             names: The projections to rebuild; all of this runner's by default.
             progress: Called with ``(0, total)`` first and then after each batch with

@@ -101,7 +101,8 @@ class Household:
     mda: str = "not_escalated"
     huisverbod: UUID | None = None
     huisverbod_ends: datetime | None = None
-    t8_open: bool = False
+    t8_open: list[UUID] = field(default_factory=list)
+    """Huisverboden whose contact address (T8) was never given: T8 stays open."""
     risk_open: list[str] = field(default_factory=list)
     risk_resolved: list[str] = field(default_factory=list)
     herstel_done: bool = False
@@ -134,7 +135,7 @@ class Household:
     def statutory_open(self) -> bool:
         """Whether a statutory deadline may be open (T1, T3, T6/T7, T8): leaving needs a reason."""
         return bool(self.pending) or self.service != 0 or self.huisverbod is not None \
-            or self.t8_open
+            or bool(self.t8_open)
 
     def enter_directe_veiligheid(self) -> None:
         """Mirror: the case entered directe veiligheid (from triage or by a loop-back)."""
@@ -153,7 +154,7 @@ class Household:
         self.phase = "closed"
         self.monitoring = 0
         self.service = 0
-        self.t8_open = False
+        self.t8_open = []
         self.offered_to = None
         self.epoch += 1
 
@@ -173,6 +174,8 @@ class Household:
         active = [h for h in view.huisverboden if h.state in ("imposed", "extended")]
         self.huisverbod = UUID(active[0].huisverbod_id) if active else None
         self.huisverbod_ends = active[0].ends_at if active else None
-        self.t8_open = any(d.rule_id == "T8" for d in view.open_deadlines)
+        # which huisverbod an open T8 belongs to is not in the view: keep a marker
+        self.t8_open = [UUID(int=0)] if any(d.rule_id == "T8" for d in view.open_deadlines) \
+            else []
         self.risk_open = list(view.open_risk_factors)
         self.epoch += 1

@@ -118,7 +118,8 @@ class IntakeSteps(StepsBase):
         if result is None:
             return
         view_end = self._now() + timedelta(days=10)
-        h.huisverbod, h.huisverbod_ends, h.t8_open = hid, view_end, True
+        h.huisverbod, h.huisverbod_ends = hid, view_end
+        h.t8_open.append(hid)
         life, now = self.rng.life, self._now()
         if life.random() < float(self.p["huisverbod_contact_address"]):
             self._at(now + timedelta(hours=life.uniform(1, 20)), self._contact_address, h, hid)
@@ -130,8 +131,8 @@ class IntakeSteps(StepsBase):
             return
         if self._send(h, self.app.record_contact_address_given, self._cmd(
                 h, self.actors.politie(), "contact address received and registered",
-                huisverbod_id=str(hid))) is not None:
-            h.t8_open = False
+                huisverbod_id=str(hid))) is not None and hid in h.t8_open:
+            h.t8_open.remove(hid)
 
     def _extend_huisverbod(self, h: Household, hid: UUID) -> None:
         if h.huisverbod != hid:
