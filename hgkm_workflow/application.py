@@ -338,12 +338,13 @@ class HgkmApplication(Application[UUID]):
         """Record an advice request (no persons)."""
         cmd = c.validate_command(c.RecordAdvies, command)
         advies_id = cmd.advies_id or uuid4()
-        if advies_id in self.repository:
-            raise CaseAlreadyExists(f"advies {advies_id} already exists")
         ctx = self._context(cmd)
         with recording_at(ctx.recorded_at):
             advies = Advies.record(advies_id, cmd, ctx)
-        names = self._save(advies)
+        try:  # an id in use fails the save (version 1 exists): no read before every advies
+            names = self._save(advies)
+        except IntegrityError:
+            raise CaseAlreadyExists(f"advies {advies_id} already exists") from None
         return CommandResult(advies_id, advies.version, tuple(names))
 
     def receive_melding(self, command: c.ReceiveMelding | dict[str, Any]) -> CommandResult:

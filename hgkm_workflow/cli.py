@@ -89,7 +89,8 @@ def demo(db: DbOption = None,
          scale: Annotated[float, typer.Option(
              "--scale", min=0.001, max=2.0,
              help="Fraction of Rotterdam-Rijnmond's yearly volume to simulate for the quarter "
-                  "(default 0.25: about 770 meldingen and 760 adviezen)")] = 0.25) -> None:
+                  "(default 0.8: about 2,450 meldingen, 2,400 adviezen and 2,100 households)")
+         ] = 0.8) -> None:
     """Simulate a quarter of a region, then show the monitor, audit timelines and a report."""
     from hgkm_workflow.cli_simulate import run_demo
 

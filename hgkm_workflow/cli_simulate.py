@@ -174,7 +174,7 @@ def print_summary(result: Any, rows: Any, store: str) -> None:
 
 DEMO_REGION = "rotterdam-rijnmond"
 DEMO_PERIOD = "2025Q1"
-DEMO_SCALE = 0.25
+DEMO_SCALE = 0.8
 REPORT_FILE = "hgkm-report.html"
 _HEADLINES = (
     ("meldingen", "meldingen received"), ("adviezen", "adviezen recorded"),

@@ -90,6 +90,6 @@ def test_tick_command_records_breach_once(tmp_path: Path) -> None:
 def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     for _ in range(2):
-        result = runner.invoke(cli, ["demo", "--db", url])
+        result = runner.invoke(cli, ["demo", "--db", url, "--scale", "0.05"])
         assert result.exit_code == 0, result.output
         assert "waakvlam" in result.output and "huisverbod" in result.output

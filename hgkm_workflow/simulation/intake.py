@@ -267,9 +267,9 @@ class IntakeSteps(StepsBase):
         h.pending.append(melding_id)
         self._involvement(h)
         at = self._after_working_days(self._now(), life.randrange(1, 6))
-        self._at(at, self._history_assess, h, melding_id)
+        self._at(at, self._history_assess, h, melding_id, melder)
 
-    def _history_assess(self, h: Household, melding_id: UUID) -> None:
+    def _history_assess(self, h: Household, melding_id: UUID, melder: str) -> None:
         life = self.rng.life
         nfa = life.random() < 0.5
         data = self._cmd(h, self.actors.vt(h.index + 1),
@@ -283,6 +283,9 @@ class IntakeSteps(StepsBase):
         if self._send(h, self.app.complete_veiligheidsbeoordeling, data) is None:
             return
         h.pending.remove(melding_id)
+        if melder != "anoniem":  # the melder is told (T5), also after the case closed
+            self._at(self._after_working_days(self._now(), life.randrange(1, 5)),
+                     self._inform_melder, h, melding_id)
         if nfa:
             h.closed()
             self._involvement(h)
