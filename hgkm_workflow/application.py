@@ -312,6 +312,10 @@ class HgkmApplication(Application[UUID]):
         for attempt in range(self.max_retries + 1):
             case = self._load(case_id, HouseholdCase)
             ctx = self._context(command, now)
+            if command is not None and command.occurred_at is not None \
+                    and ctx.at < case.opened_at:
+                raise RuleViolation("business time lies before the case was opened",
+                                    code="OCCURRED_BEFORE_CASE", rule="business-time")
             with recording_at(ctx.recorded_at):
                 outcome = decide(case, ctx)
             try:

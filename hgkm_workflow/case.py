@@ -305,10 +305,7 @@ class HouseholdCase(ClockedAggregate):
         self, cmd: CompleteVeiligheidsbeoordeling, ctx: DecisionContext
     ) -> None:
         """Record the outcome of the veiligheidsbeoordeling of one melding and route the case."""
-        melding = self.meldingen.get(str(cmd.melding_id))
-        if melding is None:
-            raise RuleViolation("no such melding in this case", code="MELDING_NOT_FOUND",
-                                rule="melding-exists")
+        melding = self._melding(cmd.melding_id, ctx)
         TRIAGE.next_state(MeldingState(melding["state"]), "complete_veiligheidsbeoordeling")
         self._require_open("complete_veiligheidsbeoordeling")  # a closed case is not re-closed
         outcome = cmd.outcome
@@ -461,7 +458,7 @@ class HouseholdCase(ClockedAggregate):
 
     def inform_melder(self, cmd: InformMelder, ctx: DecisionContext) -> None:
         """Record feedback to the melder (T5)."""
-        melding = self._melding(cmd.melding_id)
+        melding = self._melding(cmd.melding_id, ctx)
         if melding["state"] != MeldingState.ASSESSED.value:
             raise RuleViolation("feedback follows the veiligheidsbeoordeling",
                                 code="MELDING_NOT_ASSESSED", rule="T5 terugkoppeling melder")
@@ -476,7 +473,7 @@ class HouseholdCase(ClockedAggregate):
 
     def inform_school(self, cmd: InformSchool, ctx: DecisionContext) -> None:
         """Record that the school was informed under Handle with Care (T10)."""
-        melding = self._melding(cmd.melding_id)
+        melding = self._melding(cmd.melding_id, ctx)
         if melding["school_informed"]:
             raise RuleViolation("the school was already informed about this melding",
                                 code="SCHOOL_ALREADY_INFORMED", rule="T10 Handle with Care")
@@ -489,11 +486,15 @@ class HouseholdCase(ClockedAggregate):
                          melding_id: str) -> None:
         self.meldingen[melding_id]["school_informed"] = True
 
-    def _melding(self, melding_id: UUID) -> JsonDict:
+    def _melding(self, melding_id: UUID, ctx: DecisionContext) -> JsonDict:
+        # The melding a decision answers; the decision cannot be dated before its receipt.
         m = self.meldingen.get(str(melding_id))
         if m is None:
             raise RuleViolation("no such melding in this case", code="MELDING_NOT_FOUND",
                                 rule="melding-exists")
+        if ctx.at < m["received_at"]:
+            raise RuleViolation("business time lies before the melding was received",
+                                code="OCCURRED_BEFORE_MELDING", rule="business-time")
         return m
 
     # ================================================================== persons
@@ -1061,6 +1062,8 @@ class HouseholdCase(ClockedAggregate):
         self._huisverbod_revoked(**ctx.provenance(cmd, rule=f"{RULE_HUISVERBOD} art. 2 lid 6"),
                                  huisverbod_id=str(cmd.huisverbod_id))
         dl.satisfy(self, ctx, "HuisverbodRevoked", str(cmd.huisverbod_id))
+        dl.lapse(self, str(cmd.huisverbod_id), dl.LAPSE_WHEN_HUISVERBOD_ENDS, ctx.at,
+                 "the huisverbod was revoked; the duty ended with it")
 
     @event("HuisverbodRevoked")
     def _huisverbod_revoked(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -1084,6 +1087,8 @@ class HouseholdCase(ClockedAggregate):
                                            f"{RULE_HUISVERBOD} T6/T7"))
         self._huisverbod_expired(**{**prov, "at": h["ends_at"]}, huisverbod_id=str(hid))
         dl.satisfy(self, ctx, "HuisverbodExpired", str(hid), at=h["ends_at"])
+        dl.lapse(self, str(hid), dl.LAPSE_WHEN_HUISVERBOD_ENDS, h["ends_at"],
+                 "the huisverbod ran out; the duty ended with it")
 
     @event("HuisverbodExpired")
     def _huisverbod_expired(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -1134,14 +1139,38 @@ class HouseholdCase(ClockedAggregate):
         d["closed_reason"] = reason
         d["met_at"] = at
 
-    @event("DeadlineRescheduled")
+    class DeadlineRescheduled(ClockedAggregate.Event):
+        """An open deadline moved to a new calendar version.
+
+        Version 2 adds ``counting`` (the recomputed plain-language count). Version 1 events
+        did not carry it; :meth:`upcast_v1_v2` sets it to None, and a replay then keeps the
+        text the deadline had, as version 1 did.
+        """
+
+        class_version = 2
+        deadline_id: str
+        old_due: datetime
+        new_due: datetime
+        calendar_version: str
+        decree: str
+        skipped: list[JsonDict]
+        counting: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: JsonDict) -> None:
+            """Version 1 → 2: no recomputed counting text was recorded."""
+            state["counting"] = None
+
+    @event(DeadlineRescheduled)
     def _deadline_rescheduled(self, deadline_id: str, old_due: datetime, new_due: datetime,
                               calendar_version: str, decree: str,
-                              skipped: list[JsonDict]) -> None:
+                              skipped: list[JsonDict], counting: str | None) -> None:
         d = self.deadlines[deadline_id]
         d["due"] = new_due
         d["calendar_version"] = calendar_version
         d["skipped"] = skipped
+        if counting is not None:
+            d["counting"] = counting
 
     def state_dict(self) -> JsonDict:
         """All state that a replay must reproduce (for comparisons and snapshots)."""

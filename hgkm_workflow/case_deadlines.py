@@ -67,6 +67,10 @@ SURVIVES_CLOSURE = frozenset({"T5", "T5b"})
 #: Rules whose due instant ends a huisverbod rather than marking a breach.
 HUISVERBOD_END_RULES = frozenset({"T6", "T7"})
 
+#: Duties that exist only while a huisverbod is in force and lapse when it ends, by revocation
+#: or expiry (closed unmet, not breached): a contact address (T8), help offered during it (T9).
+LAPSE_WHEN_HUISVERBOD_ENDS = frozenset({"T8", "T9"})
+
 #: Namespace of the ids a case derives for its own sub-records (deadlines, services, monitoring).
 ID_NAMESPACE = UUID("6f1d3c52-2b8e-5d0a-9c41-7a2f0e9b8d15")
 
@@ -241,6 +245,18 @@ def require_reason_for_open_statutory(case: HouseholdCase, reason: str | None) -
         )
 
 
+def lapse(case: HouseholdCase, subject_id: str, rule_ids: Iterable[str], at: datetime,
+          reason: str) -> None:
+    """Close the open deadlines of ``rule_ids`` about ``subject_id`` unmet: the duty lapsed.
+
+    A breach already recorded stays on the deadline; only the deadline stops running.
+    """
+    wanted = set(rule_ids)
+    for d in open_deadlines(case):
+        if d["rule_id"] in wanted and d["subject_id"] == subject_id:
+            case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=at, reason=reason)
+
+
 def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> None:
     """On closure, every deadline still open is closed unmet, with the recorded reason.
 
@@ -329,7 +345,7 @@ def reschedule(case: HouseholdCase, calendar: WorkingDayCalendar, rules: Any,
         old_due = d["due"]  # read before the event method assigns the new due
         case._deadline_rescheduled(deadline_id=d["deadline_id"], old_due=old_due,
                                    new_due=comp.due, calendar_version=calendar.version,
-                                   decree=decree, skipped=skipped)
+                                   decree=decree, skipped=skipped, counting=comp.counting)
         moved.append({"deadline_id": d["deadline_id"], "rule_id": d["rule_id"],
                       "old_due": old_due, "new_due": comp.due, "decree": decree})
     return moved

@@ -281,7 +281,11 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.RECORDED,
         legal_source=f"{_WTH} art. 2 lid 8",
-        description="The removed person gives a contact address within 24 hours of imposition.",
+        description=(
+            "The removed person gives a contact address within 24 hours of imposition. "
+            "The duty ends with the huisverbod: on revocation or expiry an open T8 is closed "
+            "unmet, not breached (a breach already recorded stays)."
+        ),
     ),
     DeadlineRule(
         id="T9",
@@ -296,7 +300,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         description=(
             "Provisional, disabled by default: help is offered to both sides (voluntary) within "
             "the 10 days of the huisverbod. The brief marks it W/R; modelled as R so a region "
-            "can enable and tune it."
+            "can enable and tune it. Lapses (closed unmet) when the huisverbod ends."
         ),
         enabled=False,
         end_of_day=False,

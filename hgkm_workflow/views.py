@@ -66,6 +66,7 @@ class CaseView:
     region: str
     gemeente: str
     phase: CasePhase
+    opened_at: datetime
     phase_entered_at: datetime
     sub_state: str | None
     regisseur: dict[str, Any] | None
@@ -115,6 +116,7 @@ class CaseView:
             region=case.region,
             gemeente=case.gemeente,
             phase=phase,
+            opened_at=case.opened_at,
             phase_entered_at=case.phase_entered_at,
             sub_state=sub,
             regisseur=case.regie["regisseur"],

@@ -117,12 +117,19 @@ def test_as_of_shows_a_huisverbod_that_ran_out_before_it_was_recorded(
     recorded = state_as_of(app, h.case_id, day11, "recorded", access=READ).state["huisverboden"][0]
     assert business["state"] == "expired" and not business["in_force"]
     assert recorded["state"] == "imposed" and not recorded["in_force"]   # ran out, unrecorded
-    open_recorded = state_as_of(app, h.case_id, day11, "recorded", access=READ).state["open_deadlines"]
+    open_recorded = state_as_of(app, h.case_id, day11, "recorded",
+                                access=READ).state["open_deadlines"]
     # T2 was met by the huisverbod; the contact address (T8, 24 hours) was never given
     t8 = next(d for d in open_recorded if d["rule_id"] == "T8")
     assert t8["overdue"] and not t8["breach_recorded"]
+    # in business time the duty ended with the huisverbod on day 10: T8 is no longer open ...
     open_business = state_as_of(app, h.case_id, day11, access=READ).state["open_deadlines"]
-    assert next(d for d in open_business if d["rule_id"] == "T8")["breach_recorded"]
+    assert all(d["rule_id"] != "T8" for d in open_business)
+    # ... and on day 9 it was open, overdue and (in business time) already breached
+    day9 = T0 + timedelta(days=9)
+    t8_day9 = next(d for d in state_as_of(app, h.case_id, day9, access=READ)
+                   .state["open_deadlines"] if d["rule_id"] == "T8")
+    assert t8_day9["overdue"] and t8_day9["breach_recorded"]
 
 
 def test_explain_a_deadline_decision(app: HgkmApplication, clock: SettableClock) -> None:
@@ -185,7 +192,8 @@ def test_verify_passes_and_reports_progress(app: HgkmApplication, clock: Settabl
     for _ in range(3):
         Household(app, clock).to_waakvlam()
     calls: list[tuple[str, int, int]] = []
-    report = verify(app, progress=lambda stage, done, total: calls.append((stage, done, total)), access=READ)
+    report = verify(app, access=READ,
+                    progress=lambda stage, done, total: calls.append((stage, done, total)))
     assert report.ok, report.as_dict()
     assert report.aggregates == 3 and report.events > 60
     assert report.tables["rm_cases"] == 3 and report.tables["rm_deadlines"] > 0

@@ -161,7 +161,8 @@ def test_lookback_boundary_exactly_three_years_a_day_more_a_day_less(
 
     def melding_at(h: Household, instant: datetime) -> Any:
         clock.set(instant)
-        return app.classification(new_household(app, clock, person(h.victim)).melding_id, access=READ)
+        melding_id = new_household(app, clock, person(h.victim)).melding_id
+        return app.classification(melding_id, access=READ)
 
     a_day_less = melding_at(households[0], datetime(2029, 3, 1, 12, 0, tzinfo=UTC))
     exactly = melding_at(households[1], datetime(2029, 3, 2, 22, 30, tzinfo=UTC))  # 23:30 local

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.calendar import Decree, calendar_by_version, default_calendar, local_date
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.deadlines import compute_due
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.lifecycle import CasePhase
 from tests.support import LT, LT2_REGISSEUR, READ, Household, stored_event_rows
@@ -297,6 +298,11 @@ def test_a_new_decree_moves_an_open_t1_deadline_that_spans_it(
     assert (event.deadline_id, event.old_due, event.new_due) == (
         t1.deadline_id, T1_DUE_AFTER_EASTER, end_of_day(date(2026, 4, 14)))
     assert event.decree == NEW_DECREE.name and event.calendar_version == calendar.version
+    # the plain-language count is recomputed with the deadline, and names the decreed day
+    counted = app.load_case(spanning.case_id, access=READ).deadlines[t1.deadline_id]["counting"]
+    assert event.counting == counted
+    assert counted == compute_due(app.rules.get("T1"), t1.start, calendar).counting
+    assert counted != compute_due(app.rules.get("T1"), t1.start, default_calendar()).counting
     # on the assessed case only the open T5 (feedback to the melder) moved, not the met T1
     met_t1, met_t5 = only(app, met.case_id, "T1"), only(app, met.case_id, "T5")
     assert [e.deadline_id for e in events_named(app, met.case_id, "DeadlineRescheduled")] == [

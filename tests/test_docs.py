@@ -362,7 +362,8 @@ def test_events_page_documents_exactly_the_declared_events() -> None:
     documented = set(re.findall(r"^### `(\w+)`", text, re.MULTILINE))
     declared = _declared_events()
     assert declared, "no @event declarations found"
-    assert declared == set(_event_classes()), "an aggregate outside case.py, advies.py and erasure.py has events"
+    assert declared == set(_event_classes()), \
+        "an aggregate outside case.py, advies.py and erasure.py has events"
     assert documented == declared, {
         "undocumented": sorted(declared - documented),
         "no longer declared": sorted(documented - declared),

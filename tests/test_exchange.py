@@ -86,7 +86,8 @@ def test_export_then_import_rebuilds_the_same_state_and_views(
     imported = import_jsonl(target, path)
     assert imported.events == result.events and imported.aggregates == 4
     for case_id in case_ids:
-        assert target.load_case(case_id, access=READ).state_dict() == app.load_case(case_id, access=READ).state_dict()
+        assert target.load_case(case_id, access=READ).state_dict() == \
+            app.load_case(case_id, access=READ).state_dict()
     assert _rm_rows(target) == _rm_rows(app)
     assert verify(target, access=READ).ok
 
@@ -102,7 +103,8 @@ def test_import_into_the_other_backend(
     buffer.seek(0)
     app.import_jsonl(buffer)                          # into SQLite or PostgreSQL
     for case_id in case_ids:
-        assert app.load_case(case_id, access=READ).state_dict() == source.load_case(case_id, access=READ).state_dict()
+        assert app.load_case(case_id, access=READ).state_dict() == \
+            source.load_case(case_id, access=READ).state_dict()
     assert _rm_rows(app) == _rm_rows(source)
 
 
@@ -214,7 +216,8 @@ def test_cli_export_and_import(app: HgkmApplication, make_app: Callable[..., Hgk
     assert again.exit_code == 2 and "STORE_NOT_EMPTY" in again.output
     target = make_app(target_url)
     assert h.case_id is not None
-    assert target.load_case(h.case_id, access=READ).state_dict() == app.load_case(h.case_id, access=READ).state_dict()
+    assert target.load_case(h.case_id, access=READ).state_dict() == \
+        app.load_case(h.case_id, access=READ).state_dict()
     assert runner.invoke(cli, ["audit", "verify", "--db", target_url]).exit_code == 0
     missing = runner.invoke(cli, ["import", "--jsonl", str(tmp_path / "nope.jsonl"),
                                   "--db", target_url])

@@ -243,6 +243,57 @@ def test_revoke_ends_the_huisverbod_and_its_t6_deadline(
     assert "HuisverbodExpired" not in event_names(app, h.case_id)
 
 
+def test_revoking_lapses_the_contact_address_duty(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """Revoked within 24 hours, the huisverbod no longer obliges a contact address (T8)."""
+    h = household_in_directe_veiligheid(app, clock)
+    impose(app, h)
+    t8_due = deadline(app, h.case_id, "T8").due
+    h.advance(hours=3)
+    app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
+    t8 = deadline(app, h.case_id, "T8")
+    assert (t8.status, t8.breached) == ("closed_unmet", False)
+    records = app.tick(t8_due + timedelta(hours=1))
+    assert [r for r in records if r.rule_id == "T8"] == []
+    assert deadline(app, h.case_id, "T8").breached is False
+    about_t8 = [e for e in app.case_events(h.case_id, access=READ)
+                if getattr(e, "deadline_id", None) == t8.deadline_id]
+    assert [type(e).__name__ for e in about_t8] == ["DeadlineClosedUnmet"]
+    assert "revoked" in about_t8[0].reason  # the lapse says why, in the case's history
+
+
+def test_a_breach_of_t8_stays_recorded_after_revocation(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = household_in_directe_veiligheid(app, clock)
+    impose(app, h)
+    t8_due = deadline(app, h.case_id, "T8").due
+    clock.set(t8_due + timedelta(hours=2))
+    assert any(r.rule_id == "T8" for r in app.tick(clock.now()))
+    app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
+    t8 = deadline(app, h.case_id, "T8")
+    assert (t8.status, t8.breached) == ("closed_unmet", True)
+
+
+def test_t8_ends_with_the_huisverbod_when_it_runs_out(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """No contact address ever given: breached once, then closed when the huisverbod ends."""
+    h = household_in_directe_veiligheid(app, clock)
+    impose(app, h)
+    end = huisverbod(app, h).ends_at
+    records = app.tick(end + timedelta(hours=1))
+    assert [r.kind for r in records if r.rule_id == "T8"] == ["breach"]
+    assert huisverbod(app, h).state == "expired"
+    t8 = deadline(app, h.case_id, "T8")
+    assert (t8.status, t8.breached) == ("closed_unmet", True)
+    closed = [e for e in app.case_events(h.case_id, access=READ)
+              if type(e).__name__ == "DeadlineClosedUnmet" and e.deadline_id == t8.deadline_id]
+    assert len(closed) == 1 and closed[0].at == end and "ran out" in closed[0].reason
+    assert all(r.rule_id != "T8" for r in app.tick(end + timedelta(days=5)))
+
+
 def test_revoke_after_the_end_is_refused(app: HgkmApplication, clock: SettableClock) -> None:
     h = household_in_directe_veiligheid(app, clock)
     impose(app, h)

@@ -8,7 +8,8 @@ from hgkm_workflow.phases.lifecycle import CasePhase
 from tests.support import LT, LT2, LT2_REGISSEUR, READ, Household
 
 
-def test_household_through_every_phase_to_closure(app: HgkmApplication, clock: SettableClock) -> None:
+def test_household_through_every_phase_to_closure(app: HgkmApplication,
+                                                  clock: SettableClock) -> None:
     h = Household(app, clock)
     h.melding()
     assert app.get_case(h.case_id, access=READ).phase is CasePhase.TRIAGE

@@ -791,9 +791,13 @@ def test_business_time_in_the_future_is_refused(app: HgkmApplication, clock: Set
     data["occurred_at"] = (clock.now() + timedelta(days=1)).isoformat()
     assert_refused(app, "receive_melding", data, Rule("OCCURRED_IN_FUTURE"))
     assert len(app.list_cases(access=READ)) == 1
-    # the same command dated in the past is fine
+    # the same command dated in the past (but not before the case was opened) is fine
+    opened = app.get_case(h.case_id, access=READ).opened_at
+    h.advance(hours=2)
+    past = clock.now() - timedelta(hours=1)
+    assert opened < past
     app.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang",
-                                  occurred_at=(clock.now() - timedelta(hours=1)).isoformat()))
+                                  occurred_at=past.isoformat()))
 
 
 def test_commands_for_an_unknown_case_are_refused(
@@ -825,22 +829,41 @@ def test_commands_for_an_unknown_case_are_refused(
         app.get_case(advies.aggregate_id, access=READ)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (validation gap): business time is only checked against the future; an assessment "
-    "dated before its melding was received is accepted and meets T1 before T1 started"))
 def test_an_assessment_dated_before_its_melding_is_refused(
-    sqlite_app: HgkmApplication, clock: SettableClock
+    app: HgkmApplication, clock: SettableClock
 ) -> None:
-    app = sqlite_app
+    """A decision about a melding cannot be dated before the melding was received."""
     h = Household(app, clock)
     h.melding()
+    h.advance(days=1)
+    h.melding(melder_type="burger")  # a vervolgmelding: the case is older than the melding
     received = clock.now()
     h.advance(hours=1)
     early = (received - timedelta(minutes=30)).isoformat()
-    with pytest.raises(RuleViolation):
-        app.complete_veiligheidsbeoordeling(h.cmd(melding_id=str(h.melding_id),
-                                                  outcome="no_further_action",
-                                                  occurred_at=early))
+    for command, extra in (("complete_veiligheidsbeoordeling", {"outcome": "no_further_action"}),
+                           ("inform_school", {})):
+        exc = assert_refused(app, command, h.cmd(melding_id=str(h.melding_id),
+                                                 occurred_at=early, **extra),
+                             Rule("OCCURRED_BEFORE_MELDING"))
+        assert early not in str(exc)
+    # one second after the receipt is fine
+    app.complete_veiligheidsbeoordeling(h.cmd(
+        melding_id=str(h.melding_id), outcome="no_further_action",
+        occurred_at=(received + timedelta(seconds=1)).isoformat()))
+
+
+def test_a_decision_dated_before_its_case_was_opened_is_refused(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.to_directe_veiligheid()
+    opened = app.get_case(h.case_id, access=READ).opened_at
+    before = (opened - timedelta(days=1)).isoformat()
+    assert_refused(app, "take_crisis_measure",
+                   h.cmd(actor=LT, measure="crisisopvang", occurred_at=before),
+                   Rule("OCCURRED_BEFORE_CASE"))
+    app.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang",
+                                  occurred_at=opened.isoformat()))
 
 
 def test_refusal_messages_name_no_person_details(
