@@ -459,6 +459,9 @@ class HouseholdCase(ClockedAggregate):
     def inform_melder(self, cmd: InformMelder, ctx: DecisionContext) -> None:
         """Record feedback to the melder (T5)."""
         melding = self._melding(cmd.melding_id, ctx)
+        if melding["melder_type"] == "anoniem":
+            raise RuleViolation("an anonymous melder cannot be informed",
+                                code="MELDER_ANONYMOUS", rule="T5 terugkoppeling melder")
         if melding["state"] != MeldingState.ASSESSED.value:
             raise RuleViolation("feedback follows the veiligheidsbeoordeling",
                                 code="MELDING_NOT_ASSESSED", rule="T5 terugkoppeling melder")

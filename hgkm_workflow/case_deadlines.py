@@ -59,6 +59,9 @@ SUBJECT_KIND = {
 _APPLIES: dict[str, Any] = {
     "T2": lambda facts: bool(facts.get("acute")),
     "T10": lambda facts: bool(facts.get("has_child")) and facts.get("melder_type") == "politie",
+    # an anonymous melder left no way to be reached: no feedback is owed
+    "T5": lambda facts: facts.get("melder_type") != "anoniem",
+    "T5b": lambda facts: facts.get("melder_type") != "anoniem",
 }
 
 #: Rules whose duty outlives the case: the melder is still owed feedback after closure.
@@ -115,6 +118,9 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
     """Start every enabled rule that the event ``event_name`` opens, if it applies."""
     kind = SUBJECT_KIND[event_name]
     melding_id = facts.get("melding_id") or _melding_of(case, kind, subject_id)
+    melding = case.meldingen.get(melding_id) if melding_id is not None else None
+    if melding is not None and "melder_type" not in facts:
+        facts = {**facts, "melder_type": melding["melder_type"]}
     for rule in ctx.rules.starting_on(event_name):
         applies = _APPLIES.get(rule.id)
         if applies is not None and not applies(facts):

@@ -210,6 +210,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(
         id="T5",
         name="terugkoppeling_melder",
+        applies_when="the melder is not anonymous (an anonymous melder cannot be reached)",
         length=5,
         unit=Unit.WORKING_DAYS,
         starts_on="VeiligheidsbeoordelingCompleted",
@@ -225,6 +226,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
     DeadlineRule(
         id="T5b",
         name="terugkoppeling_melder_onderzoek",
+        applies_when="the melder is not anonymous (an anonymous melder cannot be reached)",
         length=5,
         unit=Unit.WORKING_DAYS,
         starts_on="VtServiceCompleted",

@@ -177,6 +177,46 @@ def test_t3_starts_with_the_onderzoek_and_is_ordenend(
     assert app.get_case(h.case_id, access=READ).vt_service["state"] == "idle"
 
 
+@pytest.mark.parametrize("melder", ["anoniem", "burger"])
+def test_no_feedback_is_owed_to_an_anonymous_melder(
+    app: HgkmApplication, clock: SettableClock, melder: str
+) -> None:
+    """T5 and T5b start for every melder who can be reached, and never for an anonymous one."""
+    clock.set(ams(2026, 3, 2, 9, 0))
+    h = Household(app, clock)
+    h.melding(melder_type=melder)
+    h.advance(hours=2)
+    h.assess("onderzoek")
+    h.advance(days=20)
+    app.complete_vt_service(h.cmd(result="handover_local_team", conclusion="confirmed",
+                                  veiligheidsvoorwaarden=["geen_geweld"],
+                                  handover_to=LT2_REGISSEUR))
+    assert h.case_id is not None
+    rules = sorted(d.rule_id for d in app.get_case(h.case_id, access=READ).deadlines)
+    if melder == "anoniem":
+        assert "T5" not in rules and "T5b" not in rules
+        exc = assert_refused_plain(app, lambda: app.inform_melder(
+            h.cmd(melding_id=str(h.melding_id))))
+        assert (exc.code, exc.rule) == ("MELDER_ANONYMOUS", "T5 terugkoppeling melder")
+        # nothing is left open for the scheduler to breach
+        far = clock.now() + timedelta(days=60)
+        assert all(r.rule_id not in ("T5", "T5b") for r in app.tick(far))
+    else:
+        assert {"T5", "T5b"} <= set(rules)
+        app.inform_melder(h.cmd(melding_id=str(h.melding_id)))
+        assert {d.rule_id: d.status for d in app.get_case(h.case_id, access=READ).deadlines
+                if d.rule_id in ("T5", "T5b")} == {"T5": "met_late", "T5b": "met"}
+
+
+def assert_refused_plain(app: HgkmApplication, call: Callable[[], Any]) -> RuleViolation:
+    """Run ``call``, expect a ``RuleViolation`` and an unchanged event store."""
+    before = stored_event_rows(app)
+    with pytest.raises(RuleViolation) as info:
+        call()
+    assert stored_event_rows(app) == before
+    return info.value
+
+
 # ---------------------------------------------------------------------------------- closure
 
 
