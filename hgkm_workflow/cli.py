@@ -212,6 +212,29 @@ def deadlines_recalendar(
 
 
 @app.command()
+def init(db: DbOption = None) -> None:
+    """Create the store's tables once, before several processes start (docs/scaling.md).
+
+    Opening the application creates what is missing (events, snapshots, person register,
+    access log, read models and their tracking); this does only that, and lists the tables.
+    Safe to run again: existing tables and their rows are left as they are.
+    """
+    import sqlalchemy as sa
+
+    application = _open(db)
+    try:
+        with application.engine.connect() as conn:
+            tables = sorted(sa.inspect(conn).get_table_names())
+        lag = application.projections.lag()
+    finally:
+        application.close()
+    console.print(f"{len(tables)} tables ready in {application.config.redacted()}: "
+                  + ", ".join(tables), highlight=False)
+    console.print(f"read models behind the event store by {lag} notification(s)",
+                  highlight=False)
+
+
+@app.command()
 def tick(db: DbOption = None,
          at: Annotated[str | None, typer.Option(help="Tick at this instant (default now)")] = None,
          as_json: JsonOption = False) -> None:
@@ -276,3 +299,7 @@ def docs_check(out: Path = Path("docs")) -> None:
 def main() -> None:  # pragma: no cover - console entry point
     """Console entry point."""
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover - python -m hgkm_workflow.cli
+    main()

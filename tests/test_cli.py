@@ -93,3 +93,22 @@ def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
         result = runner.invoke(cli, ["demo", "--db", url, "--scale", "0.05"])
         assert result.exit_code == 0, result.output
         assert "waakvlam" in result.output and "huisverbod" in result.output
+
+
+def test_init_creates_the_schema_once_and_keeps_what_is_there(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'init.db'}"
+    first = runner.invoke(cli, ["init", "--db", db])
+    assert first.exit_code == 0, first.output
+    for table in ("stored_events", "person_register_keys", "hgkm_access_log", "rm_cases",
+                  "rm_deadlines", "rm_melding_classification", "hgkm_projection_tracking"):
+        assert table in first.output
+    clock = SettableClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+    app = HgkmApplication(db, clock=clock)
+    Household(app, clock).melding()
+    app.close()
+    again = runner.invoke(cli, ["init", "--db", db])
+    assert again.exit_code == 0, again.output
+    assert "behind the event store by 0" not in again.output  # nothing caught up by init
+    app = HgkmApplication(db, clock=clock)
+    assert len(app.recorder.select_notifications(start=1, limit=100)) > 0  # events kept
+    app.close()

@@ -165,6 +165,10 @@ def test_two_writers_a_scheduler_and_a_projection_process(pg_url: str, tmp_path:
     from hgkm_workflow import HgkmApplication, SettableClock
 
     # The schema is created once, before the processes start (docs/scaling.md).
+    init = subprocess.run([sys.executable, "-m", "hgkm_workflow.cli", "init", "--db", pg_url],
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    assert "hgkm_events" in init.stdout and "rm_deadlines" in init.stdout
     setup_clock = SettableClock(START)
     parent = HgkmApplication(pg_url, clock=setup_clock)
     shared: list[str] = []
