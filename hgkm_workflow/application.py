@@ -380,6 +380,9 @@ class HgkmApplication(Application[UUID]):
                                          opened_at=ctx.at)
                 elif isinstance(found, HouseholdCase):
                     case = found
+                    if cmd.occurred_at is not None and ctx.at < case.opened_at:
+                        raise RuleViolation("business time lies before the case was opened",
+                                            code="OCCURRED_BEFORE_CASE", rule="business-time")
                 else:
                     raise CaseNotFound(f"no case {case_id}")
                 case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)

@@ -862,6 +862,9 @@ def test_a_decision_dated_before_its_case_was_opened_is_refused(
     assert_refused(app, "take_crisis_measure",
                    h.cmd(actor=LT, measure="crisisopvang", occurred_at=before),
                    Rule("OCCURRED_BEFORE_CASE"))
+    # nor can a vervolgmelding be dated before the case it joins was opened
+    melding = {**_valid_base(h, "receive_melding"), "occurred_at": before}
+    assert_refused(app, "receive_melding", melding, Rule("OCCURRED_BEFORE_CASE"))
     app.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang",
                                   occurred_at=opened.isoformat()))
 
