@@ -329,8 +329,8 @@ class HouseholdCase(ClockedAggregate):
         elif phase in LATER_PHASES and action:
             trigger = "loop_back"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
-        if dest is CasePhase.CLOSED:
-            dl.require_no_open_statutory(self, ctx, cmd.rationale, exclude_subject=None,
+        if dest is CasePhase.CLOSED:  # a case cannot be closed from triage by hand: refuse
+            dl.require_no_open_statutory(self, ctx, None, exclude_subject=None,
                                          satisfied_now={"VeiligheidsbeoordelingCompleted"})
         prov = ctx.provenance(cmd, rule="veiligheidsbeoordeling (Handelingsprotocol Veilig Thuis)")
         self._assessed(
@@ -348,6 +348,7 @@ class HouseholdCase(ClockedAggregate):
         elif dest.value != self.phase:
             self._enter_phase(ctx, dest, "assessment", prov)
         if dest is CasePhase.CLOSED:
+            self._end_mda_with_case(prov)
             self._closed(**prov, reason=ClosureReason.NO_FURTHER_ACTION_AFTER_ASSESSMENT.value,
                          open_deadline_reason=None)
             dl.close_open(self, ctx, prov)
@@ -410,16 +411,18 @@ class HouseholdCase(ClockedAggregate):
         trigger: str | None = None
         if phase is CasePhase.TRIAGE:
             trigger = "conclude_triage_with_action" if to_dv else "conclude_triage_without_action"
-        elif (cmd.result is VtServiceResult.NO_FURTHER_ACTION
-              and phase is CasePhase.DIRECTE_VEILIGHEID
-              and self.regie["state"] == RegieState.UNASSIGNED.value):
-            trigger = "close"
-        dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
         service_id = self.vt_service["service_id"]
         service_melding = self.vt_service.get("melding_id")
-        if dest is CasePhase.CLOSED:
-            dl.require_no_open_statutory(self, ctx, cmd.rationale, exclude_subject=service_id,
-                                         satisfied_now={"VtServiceCompleted"})
+        if (cmd.result is VtServiceResult.NO_FURTHER_ACTION
+                and phase is CasePhase.DIRECTE_VEILIGHEID
+                and self.regie["state"] == RegieState.UNASSIGNED.value
+                and not any(m["state"] == MeldingState.RECEIVED.value
+                            for m in self.meldingen.values())
+                and dl.may_close_automatically(self, ctx, service_id, {"VtServiceCompleted"})):
+            # otherwise the case stays open: a melding awaits its assessment, or something
+            # statutory is open that a person must close with a reason
+            trigger = "close"
+        dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
         prov = ctx.provenance(cmd, rule="Handelingsprotocol Veilig Thuis; T3 (10 weken)")
         self._vt_service_completed(
             **prov, service_id=service_id, result=cmd.result.value,
@@ -433,6 +436,7 @@ class HouseholdCase(ClockedAggregate):
         if dest is CasePhase.CLOSED:
             reason = (ClosureReason.NO_UNSAFETY_FOUND if cmd.conclusion is not None
                       else ClosureReason.NO_FURTHER_ACTION_AFTER_ASSESSMENT)
+            self._end_mda_with_case(prov)
             self._closed(**prov, reason=reason.value, open_deadline_reason=None)
             dl.close_open(self, ctx, prov)
         if handover and cmd.handover_to is not None:
@@ -729,6 +733,7 @@ class HouseholdCase(ClockedAggregate):
             self._vt_service_completed(**prov, service_id=self.vt_service["service_id"],
                                        result="ended_by_closure", conclusion=None)
         self._enter_phase(ctx, CasePhase.CLOSED, "closed", prov)
+        self._end_mda_with_case(prov)
         self._closed(**prov, reason=cmd.reason.value, open_deadline_reason=reason_text)
         dl.close_open(self, ctx, prov)
 
@@ -836,6 +841,13 @@ class HouseholdCase(ClockedAggregate):
         """Return the case from MDA++ to the local team."""
         MDA.next_state(MdaState(self.mda_state), "return_to_local_team")
         self._returned_from_mda(**ctx.provenance(cmd, rule="MDA++ (002, 004)"))
+
+    def _end_mda_with_case(self, prov: JsonDict) -> None:
+        # A case that closes while escalated leaves MDA++ with it, recorded as a return, so a
+        # reopened case starts without an escalation that nobody is working on.
+        if self.mda_state == MdaState.ESCALATED.value:
+            MDA.next_state(MdaState.ESCALATED, "return_to_local_team")
+            self._returned_from_mda(**{**prov, "rule": "closure: MDA++ ends with the case"})
 
     @event("ReturnedToLocalTeam")
     def _returned_from_mda(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:

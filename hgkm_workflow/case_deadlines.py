@@ -125,7 +125,7 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
         applies = _APPLIES.get(rule.id)
         if applies is not None and not applies(facts):
             continue
-        count_from = _count_start(case, rule, at, subject_id)
+        count_from = _count_start(case, rule, at, subject_id, melding_id)
         comp = compute_due(rule, count_from, ctx.calendar)
         if rule.id == "T7" and "due_override" in facts:
             new_end: datetime = facts["due_override"]
@@ -139,12 +139,20 @@ def start(case: HouseholdCase, ctx: DecisionContext, event_name: str, at: dateti
             case._deadline_started(deadline=_record(case, cp, rule, kind, subject_id, melding_id))
 
 
-def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime,
-                 subject_id: str) -> datetime:
-    if rule.count_start_event == "HuisverbodImposed" and rule.starts_on != "HuisverbodImposed":
+def _count_start(case: HouseholdCase, rule: DeadlineRule, at: datetime, subject_id: str,
+                 melding_id: str | None) -> datetime:
+    # The instant the rule counts from: its start event's, or that of the event a region chose
+    # instead (``counts_from``): the huisverbod's imposition, or the melding's receipt.
+    if rule.count_start_event == rule.starts_on:
+        return at
+    if rule.count_start_event == "HuisverbodImposed":
         imposed: datetime = case.huisverboden[subject_id]["imposed_at"]
         return imposed
-    return at
+    if rule.count_start_event == "MeldingReceived" and melding_id in case.meldingen:
+        received: datetime = case.meldingen[melding_id]["received_at"]
+        return received
+    raise ValueError(f"rule {rule.id} counts from {rule.count_start_event}, "
+                     f"which has no instant for this {rule.starts_on}")
 
 
 def _melding_of(case: HouseholdCase, kind: str, subject_id: str) -> str | None:
@@ -189,8 +197,7 @@ def satisfy(case: HouseholdCase, ctx: DecisionContext, event_name: str, subject_
     if event_name == "VtMonitoringEnded":
         for d in open_deadlines(case):
             if d["rule_id"] == "T4" and d["checkpoint"] is not None:
-                case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=when,
-                                            reason="monitoring ended before this check-point")
+                close_unmet(case, d, when, "monitoring ended before this check-point")
 
 
 def satisfy_next_checkpoint(case: HouseholdCase, ctx: DecisionContext, monitoring_id: str) -> None:
@@ -217,6 +224,20 @@ def open_statutory(case: HouseholdCase, exclude_subject: str | None = None,
         and not (exclude_subject is not None and d["subject_id"] == exclude_subject)
         and not (now_events & set(d["satisfied_by"]))
     ]
+
+
+def may_close_automatically(case: HouseholdCase, ctx: DecisionContext,
+                            exclude_subject: str | None, satisfied_now: set[str]) -> bool:
+    """Whether a command's outcome may close the case by itself.
+
+    Not while a huisverbod is in force or a statutory deadline (other than those the command
+    itself meets) is open: then the case stays open, and a person closes it with
+    ``CloseCase`` and a reason for what is left open.
+    """
+    if any(h["state"] in ("imposed", "extended") and ctx.at < h["ends_at"]
+           for h in case.huisverboden.values()):
+        return False
+    return not open_statutory(case, exclude_subject, satisfied_now)
 
 
 def require_no_open_statutory(case: HouseholdCase, ctx: DecisionContext, reason: str | None,
@@ -251,6 +272,18 @@ def require_reason_for_open_statutory(case: HouseholdCase, reason: str | None) -
         )
 
 
+def close_unmet(case: HouseholdCase, d: JsonDict, at: datetime, reason: str) -> None:
+    """Close an open deadline unmet; one already overdue is first recorded as breached.
+
+    So the record of a deadline does not depend on whether a tick happened to run between
+    its due instant and its closing: overdue and unmet is a breach either way (detected at
+    the closing instant, as a tick at that instant would have).
+    """
+    if d["breached_at"] is None and at > d["due"] and d["rule_id"] not in HUISVERBOD_END_RULES:
+        case._deadline_breached(deadline_id=d["deadline_id"], due=d["due"], detected_at=at)
+    case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=at, reason=reason)
+
+
 def lapse(case: HouseholdCase, subject_id: str, rule_ids: Iterable[str], at: datetime,
           reason: str) -> None:
     """Close the open deadlines of ``rule_ids`` about ``subject_id`` unmet: the duty lapsed.
@@ -260,7 +293,7 @@ def lapse(case: HouseholdCase, subject_id: str, rule_ids: Iterable[str], at: dat
     wanted = set(rule_ids)
     for d in open_deadlines(case):
         if d["rule_id"] in wanted and d["subject_id"] == subject_id:
-            case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=at, reason=reason)
+            close_unmet(case, d, at, reason)
 
 
 def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> None:
@@ -277,7 +310,7 @@ def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> Non
     for d in open_deadlines(case):
         if d["rule_id"] in SURVIVES_CLOSURE:
             continue
-        case._deadline_closed_unmet(deadline_id=d["deadline_id"], at=prov["at"], reason=reason)
+        close_unmet(case, d, prov["at"], reason)
 
 
 def huisverbod_bounds(ctx: DecisionContext, imposed_at: datetime) -> tuple[datetime, datetime]:

@@ -175,6 +175,15 @@ class ConvertAdviesToMelding(_MeldingFields):
     case_id: UUID | None = None
 
 
+#: Outcomes that may accompany the route of an assessment as additional measures. The route
+#: itself (no further action, a handover, an onderzoek, Voorwaarden en Vervolg) is the outcome:
+#: it decides which service, handover and deadlines start, so it is never an extra.
+ADDITIONAL_MEASURES = frozenset({
+    AssessmentOutcome.CRISIS_INTERVENTION, AssessmentOutcome.RVDK_REQUEST,
+    AssessmentOutcome.INFORM_POLICE_OM, AssessmentOutcome.ESCALATE_MDA,
+})
+
+
 class CompleteVeiligheidsbeoordeling(CaseCommand):
     """Record the outcome of the veiligheidsbeoordeling of one melding."""
 
@@ -195,6 +204,11 @@ class CompleteVeiligheidsbeoordeling(CaseCommand):
                 raise ValueError("a handover names who receives the case (handover_to)")
         if self.outcome in self.additional_measures:
             raise ValueError("an additional measure repeats the outcome")
+        routes = set(self.additional_measures) - ADDITIONAL_MEASURES
+        if routes:
+            raise ValueError(
+                "additional measures are " + ", ".join(sorted(ADDITIONAL_MEASURES))
+                + "; a route (" + ", ".join(sorted(routes)) + ") is given as the outcome")
         return self
 
 

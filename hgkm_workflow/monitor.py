@@ -505,7 +505,8 @@ class _Builder:
                  "late_seconds / 86400 over their number).", "days")
         self.add(f"timeliness.{rule}.closed_unmet{suffix}", r[4], r[1] + r[4], f"{rule} "
                  f"{what}: share of the deadlines concluded in the period that were closed "
-                 "without being met (the case closed with a recorded reason).")
+                 "without being met (the case closed with a recorded reason, monitoring ended "
+                 "before a check-point, or the duty ended with its huisverbod).")
         open_at = sa.and_(d.c.start <= s.as_of,
                           sa.or_(d.c.status == "open", d.c.met_at > s.as_of))
         r = self.one(sa.select(_n(sa.and_(open_at, d.c.due <= s.as_of)), _n(open_at))

@@ -217,6 +217,28 @@ def assert_refused_plain(app: HgkmApplication, call: Callable[[], Any]) -> RuleV
     return info.value
 
 
+def test_a_region_may_count_t3_from_the_melding(
+    clock: SettableClock, make_app: Callable[..., HgkmApplication], tmp_path: Any
+) -> None:
+    """The documented alternative reading of T3 (from receipt) moves the due date on a case."""
+    from hgkm_workflow.deadlines import RuleOverride, default_rulebook
+
+    rules = default_rulebook().with_overrides({"T3": RuleOverride(counts_from="MeldingReceived")})
+    app = make_app(f"sqlite:///{tmp_path / 'regional.db'}", rules=rules)
+    received = ams(2026, 3, 2, 9, 0)
+    clock.set(received)
+    h = Household(app, clock)
+    h.melding()
+    clock.set(ams(2026, 3, 6, 10, 0))
+    h.assess("onderzoek")
+    t3 = only(app, h.case_id, "T3")
+    assert t3.start == received                        # from the melding, not the service
+    assert t3.due == end_of_day(date(2026, 5, 11))      # ten weeks after Monday 2 March
+    national = compute_due(default_rulebook().get("T3"), ams(2026, 3, 6, 10, 0), app.calendar)
+    assert national.due == end_of_day(date(2026, 5, 18))  # 15 May is a decreed day: run on
+    assert national.due != t3.due
+
+
 # ---------------------------------------------------------------------------------- closure
 
 

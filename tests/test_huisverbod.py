@@ -276,6 +276,28 @@ def test_a_breach_of_t8_stays_recorded_after_revocation(
     assert (t8.status, t8.breached) == ("closed_unmet", True)
 
 
+@pytest.mark.parametrize("ticked", [True, False])
+def test_an_overdue_t8_is_a_breach_whether_or_not_a_tick_ran(
+    app: HgkmApplication, clock: SettableClock, ticked: bool
+) -> None:
+    """The record of a deadline does not depend on the scheduler's timing."""
+    h = household_in_directe_veiligheid(app, clock)
+    impose(app, h)
+    t8_due = deadline(app, h.case_id, "T8").due
+    clock.set(t8_due + timedelta(hours=2))
+    if ticked:
+        app.tick(clock.now())
+    h.advance(hours=1)
+    revoked_at = clock.now()
+    app.revoke_huisverbod(h.cmd(actor=BURGEMEESTER, huisverbod_id=str(h.huisverbod_id)))
+    t8 = deadline(app, h.case_id, "T8")
+    assert (t8.status, t8.breached) == ("closed_unmet", True)
+    breaches = [e for e in app.case_events(h.case_id, access=READ)
+                if type(e).__name__ == "DeadlineBreached" and e.deadline_id == t8.deadline_id]
+    assert len(breaches) == 1 and breaches[0].due == t8_due
+    assert breaches[0].detected_at == (t8_due + timedelta(hours=2) if ticked else revoked_at)
+
+
 def test_t8_ends_with_the_huisverbod_when_it_runs_out(
     app: HgkmApplication, clock: SettableClock
 ) -> None:

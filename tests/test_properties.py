@@ -46,6 +46,7 @@ from hgkm_workflow.calendar import calendar_by_version, end_of_local_day, local_
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.case_deadlines import SURVIVES_CLOSURE
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.commands import ADDITIONAL_MEASURES
 from hgkm_workflow.deadline_rules import Unit
 from hgkm_workflow.errors import HgkmError, InvalidCommand
 from hgkm_workflow.phases.huisverbod import ACTIVE_STATES
@@ -415,7 +416,7 @@ OPS: dict[str, st.SearchStrategy[Params]] = {
         "acute": st.booleans(),
     }),
     "assess": _params(m=_index, outcome=_values(AssessmentOutcome),
-                      measures=st.lists(_values(AssessmentOutcome), max_size=2),
+                      measures=st.lists(_values(sorted(ADDITIONAL_MEASURES)), max_size=2),
                       voorwaarden=_voorwaarden, to=_index),
     "complete_vt_service": _params(result=_values(VtServiceResult),
                                    conclusion=st.one_of(st.none(), st.sampled_from(
@@ -589,6 +590,12 @@ def check_read_models(d: Driver, case: HouseholdCase) -> None:
     assert rows == live
     assert (summary.phase, summary.version, summary.meldingen) == (
         case.phase, case.version, len(case.meldingen))
+    regie = case.regie
+    assert (summary.regie_organisation, summary.regie_offered_to, summary.mda,
+            summary.loop_backs, summary.closure_reason) == (
+        (regie.get("regisseur") or {}).get("organisation"),
+        (regie.get("offered_to") or {}).get("organisation"),
+        case.mda_state, case.loop_backs, (case.closure or {}).get("reason"))
 
 
 class HouseholdCaseMachine(RuleBasedStateMachine):

@@ -29,6 +29,7 @@ cases = sa.Table(
     sa.Column("loop_backs", sa.Integer, nullable=False, default=0),
     sa.Column("mda", sa.String(16), nullable=False, default="not_escalated"),
     sa.Column("regie_organisation", sa.String(64), nullable=True),
+    sa.Column("regie_offered_to", sa.String(64), nullable=True),
     sa.Column("closure_reason", sa.String(64), nullable=True),
     sa.Index("ix_rm_cases_region_phase", "region", "phase"),
 )
@@ -41,7 +42,7 @@ class CaseIndexProjection(Projection):
     """Keeps ``rm_cases`` up to date from the household case events."""
 
     name: ClassVar[str] = "case_index"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2  # 2: follows warm handovers (regie_offered_to)
     metadata: ClassVar[sa.MetaData] = metadata
 
     def apply(self, conn: sa.Connection, event: object, position: int) -> None:
@@ -79,6 +80,12 @@ class CaseIndexProjection(Projection):
             values["mda"] = "returned"
         elif kind == "CasusregisseurAssigned":
             values["regie_organisation"] = ev.regisseur["organisation"]
+        elif kind == "HandoverOffered":
+            values["regie_offered_to"] = ev.to["organisation"]
+        elif kind == "HandoverAccepted":
+            values.update(regie_organisation=cases.c.regie_offered_to, regie_offered_to=None)
+        elif kind == "HandoverEnded":
+            values["regie_offered_to"] = None
         conn.execute(cases.update().where(cases.c.case_id == case_id).values(**values))
 
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
@@ -125,7 +132,8 @@ def _opened_row(case_id: str, ev: Any) -> dict[str, Any]:
         "case_id": case_id, "region": ev.region, "gemeente": ev.gemeente, "phase": "new",
         "opened_at": opened_at, "phase_entered_at": opened_at, "last_event_at": opened_at,
         "version": ev.originator_version, "meldingen": 0, "loop_backs": 0,
-        "mda": "not_escalated", "regie_organisation": None, "closure_reason": None,
+        "mda": "not_escalated", "regie_organisation": None, "regie_offered_to": None,
+        "closure_reason": None,
     }
 
 
@@ -157,6 +165,15 @@ def _regisseur(row: dict[str, Any], ev: Any) -> None:
     row["regie_organisation"] = ev.regisseur["organisation"]
 
 
+def _offered(row: dict[str, Any], ev: Any) -> None:
+    row["regie_offered_to"] = ev.to["organisation"]
+
+
+def _accepted(row: dict[str, Any], ev: Any) -> None:
+    row["regie_organisation"] = row["regie_offered_to"]
+    row["regie_offered_to"] = None
+
+
 # What each event kind changes besides ``version`` and ``last_event_at`` (as in ``apply``).
 _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "MeldingReceived": _melding,
@@ -165,4 +182,7 @@ _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "EscalatedToMda": _set("mda", "escalated"),
     "ReturnedToLocalTeam": _set("mda", "returned"),
     "CasusregisseurAssigned": _regisseur,
+    "HandoverOffered": _offered,
+    "HandoverAccepted": _accepted,
+    "HandoverEnded": _set("regie_offered_to", None),
 }

@@ -337,7 +337,7 @@ class StepsBase:
 
     # -- steps defined by the mixins, declared here for the type checker
 
-    def _start_service(self, h: Household, kind: str, melding_id: UUID) -> None:
+    def _start_service(self, h: Household, kind: str, melding_id: UUID, melder: str) -> None:
         raise NotImplementedError
 
     def _start_monitoring(self, h: Household) -> None:

@@ -95,6 +95,7 @@ class Household:
     service: int = 0
     service_kind: str = ""
     service_melding: UUID | None = None
+    service_melder: str = ""
     monitoring: int = 0
     regisseur: JsonDict | None = None
     offered_to: JsonDict | None = None
@@ -150,8 +151,10 @@ class Household:
             self.dv_state = "plan_active"
 
     def closed(self) -> None:
-        """Mirror: the case was closed (monitoring ends, every deadline closes)."""
+        """Mirror: the case was closed (monitoring ends, MDA++ ends, every deadline closes)."""
         self.phase = "closed"
+        if self.mda == "escalated":
+            self.mda = "returned"
         self.monitoring = 0
         self.service = 0
         self.t8_open = []

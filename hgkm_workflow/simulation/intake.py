@@ -204,7 +204,7 @@ class IntakeSteps(StepsBase):
         if outcome != "no_further_action":
             h.plan_set()
         if outcome in _SERVICES:
-            self._start_service(h, outcome, melding_id)
+            self._start_service(h, outcome, melding_id, m.melder)
         if handover_to is not None:
             self._handover(h, handover_to)
         if escalate:

@@ -13,9 +13,10 @@ from hgkm_workflow.simulation.sampling import weighted
 class ServiceSteps(StepsBase):
     """VT services, VT monitoring, MDA++ escalation and return."""
 
-    def _start_service(self, h: Household, kind: str, melding_id: UUID) -> None:
+    def _start_service(self, h: Household, kind: str, melding_id: UUID, melder: str) -> None:
         self._seq += 1
         h.service, h.service_kind, h.service_melding = self._seq, kind, melding_id
+        h.service_melder = melder
         self._at(self._after_weeks(self._now(), "service_weeks"), self._complete_service, h,
                  h.service)
 
@@ -48,7 +49,7 @@ class ServiceSteps(StepsBase):
             self._at(self._after_days(now, life.randrange(3, 10)), self._assign, h,
                      self.actors.local_team(h.gemeente, h.index))
         if h.service_melding is not None:
-            self._inform_melder_later(h, h.service_melding, "_service")
+            self._inform_melder_later(h, h.service_melding, h.service_melder)
         self._involvement(h)
 
     def _start_monitoring(self, h: Household) -> None:

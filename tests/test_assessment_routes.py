@@ -1,0 +1,144 @@
+"""The route an assessment or a VT service takes, and when an outcome may close the case.
+
+* The route of a veiligheidsbeoordeling (no further action, a handover, an onderzoek,
+  Voorwaarden en Vervolg) is its ``outcome``: it decides which service, handover and
+  deadlines start. Given as an *additional measure* it would be recorded but never started,
+  so it is refused at the boundary.
+* An outcome closes the case by itself only when nothing is left behind: not while another
+  melding awaits its assessment (its T1 would be abandoned), a statutory deadline is open, or
+  a huisverbod is in force. After a VT service the case then stays open for a person to close
+  with a reason; from triage (which cannot be closed by hand) the closing outcome is refused.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from hgkm_workflow.application import HgkmApplication
+from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.commands import ADDITIONAL_MEASURES
+from hgkm_workflow.errors import InvalidCommand, RuleViolation
+from hgkm_workflow.phases.lifecycle import CasePhase
+from hgkm_workflow.vocabulary import AssessmentOutcome
+from tests.support import BURGEMEESTER, LT, READ, VT, Household, stored_event_rows
+
+ROUTES = sorted(set(AssessmentOutcome) - ADDITIONAL_MEASURES)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_a_route_given_as_an_additional_measure_is_refused(
+    app: HgkmApplication, clock: SettableClock, route: AssessmentOutcome
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    outcome = "inform_police_om"
+    before = stored_event_rows(app)
+    with pytest.raises(InvalidCommand) as info:
+        h.assess(outcome, additional_measures=[route.value])
+    assert info.value.code == "INVALID_COMMAND"
+    assert stored_event_rows(app) == before
+    # the same route as the outcome is accepted and started
+    if route is AssessmentOutcome.ONDERZOEK:
+        h.assess("onderzoek", additional_measures=["inform_police_om"])
+        view = app.get_case(h.case_id, access=READ)
+        assert view.vt_service["state"] == "running"
+        assert [d.rule_id for d in view.deadlines if d.rule_id == "T3"] == ["T3"]
+
+
+def test_a_measure_is_accepted_beside_its_route(app: HgkmApplication,
+                                                clock: SettableClock) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("handover_local_team", additional_measures=sorted(
+        m.value for m in ADDITIONAL_MEASURES if m is not AssessmentOutcome.CRISIS_INTERVENTION))
+    view = app.get_case(h.case_id, access=READ)
+    assert view.phase is CasePhase.DIRECTE_VEILIGHEID
+    assert view.mda == "escalated"
+
+
+def _onderzoek_with_a_pending_vervolgmelding(app: HgkmApplication,
+                                            clock: SettableClock) -> tuple[Household, str]:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("onderzoek")
+    first = str(h.melding_id)
+    h.advance(days=3)
+    h.melding(melder_type="burger")  # a vervolgmelding, not yet assessed
+    h.advance(days=1)
+    return h, first
+
+
+def test_a_vt_service_does_not_close_a_case_with_a_melding_awaiting_assessment(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h, _ = _onderzoek_with_a_pending_vervolgmelding(app, clock)
+    pending = str(h.melding_id)
+    app.complete_vt_service(h.cmd(result="no_further_action", conclusion="not_confirmed"))
+    view = app.get_case(h.case_id, access=READ)
+    assert view.phase is CasePhase.DIRECTE_VEILIGHEID      # not closed
+    assert view.vt_service["state"] == "idle"
+    t1 = [d for d in view.deadlines if d.rule_id == "T1" and d.status == "open"]
+    assert len(t1) == 1                                     # the vervolgmelding's T1 runs on
+    # its assessment is still possible, and T1 is met by it
+    h.melding_id = UUID(pending)
+    h.assess("no_further_action")
+    view = app.get_case(h.case_id, access=READ)
+    assert [d.status for d in view.deadlines if d.rule_id == "T1"] == ["met", "met"]
+    # a person closes the case; nothing statutory is left open, so no reason is needed
+    app.close_case(h.cmd(actor=VT, reason="other"))
+    assert app.get_case(h.case_id, access=READ).phase is CasePhase.CLOSED
+
+
+def test_without_a_pending_melding_the_vt_service_closes_the_case(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("onderzoek")
+    h.advance(days=10)
+    app.complete_vt_service(h.cmd(result="no_further_action", conclusion="not_confirmed"))
+    view = app.get_case(h.case_id, access=READ)
+    assert view.phase is CasePhase.CLOSED
+    assert view.closure is not None and view.closure["open_deadline_reason"] is None
+
+
+def test_no_further_action_is_refused_while_a_huisverbod_is_in_force(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """From triage the case cannot be closed by hand, so the closing outcome is refused."""
+    h = Household(app, clock)
+    h.melding(acute=True)
+    app.impose_huisverbod(h.cmd(actor=BURGEMEESTER, removed_person_id=str(h.perpetrator)))
+    h.advance(hours=2)
+    before = stored_event_rows(app)
+    with pytest.raises(RuleViolation) as info:
+        h.assess("no_further_action")
+    assert info.value.code == "HUISVERBOD_IN_FORCE"
+    assert stored_event_rows(app) == before
+    # once it has run out, the same outcome closes the case
+    clock.advance(timedelta(days=11))
+    app.tick()
+    h.assess("no_further_action")
+    assert app.get_case(h.case_id, access=READ).phase is CasePhase.CLOSED
+
+
+def test_mda_ends_with_the_case_and_a_reopened_case_can_escalate_again(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("handover_local_team", additional_measures=["escalate_mda"])
+    assert app.get_case(h.case_id, access=READ).mda == "escalated"
+    h.advance(days=30)
+    app.close_case(h.cmd(actor=LT, reason="other", open_deadline_reason="moved abroad"))
+    view = app.get_case(h.case_id, access=READ)
+    assert (view.phase, view.mda) == (CasePhase.CLOSED, "returned")
+    names = [type(e).__name__ for e in app.case_events(h.case_id, access=READ)]
+    assert names[names.index("Closed") - 1] == "ReturnedToLocalTeam"
+    h.advance(days=60)
+    h.melding()                                  # reopens the case
+    h.assess("handover_local_team", additional_measures=["escalate_mda"])
+    assert app.get_case(h.case_id, access=READ).mda == "escalated"
