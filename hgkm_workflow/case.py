@@ -1009,14 +1009,18 @@ class HouseholdCase(ClockedAggregate):
             raise RuleViolation("only the burgemeester (or a mandated officer acting for the "
                                 "burgemeester) imposes a huisverbod", code="NOT_AUTHORISED",
                                 rule=f"{RULE_HUISVERBOD} art. 2")
+        active = {s.value for s in ACTIVE_STATES}
         for h in self.huisverboden.values():
-            if h["state"] in (s.value for s in ACTIVE_STATES) and \
+            if h["state"] in active and ctx.at < h["ends_at"] and \
                     h["removed_person_id"] == str(cmd.removed_person_id):
                 raise RuleViolation("this person already has an active huisverbod",
                                     code="HUISVERBOD_ALREADY_ACTIVE", rule=RULE_HUISVERBOD)
         if str(huisverbod_id) in self.huisverboden:
             raise RuleViolation("huisverbod id already used", code="DUPLICATE_HUISVERBOD",
                                 rule="huisverbod-id-unique")
+        for hid, h in list(self.huisverboden.items()):  # ran out, but no tick recorded it yet
+            if h["state"] in active and ctx.at >= h["ends_at"]:
+                self.expire_huisverbod(None, ctx, huisverbod_id=UUID(hid))
         ends_at, max_end = dl.huisverbod_bounds(ctx, ctx.at)
         prov = ctx.provenance(cmd, rule=f"{RULE_HUISVERBOD} art. 2")
         self._huisverbod_imposed(**prov, huisverbod_id=str(huisverbod_id),
@@ -1116,6 +1120,9 @@ class HouseholdCase(ClockedAggregate):
         """The removed person gave a contact address (T8); the address is in the register."""
         h = self._huisverbod(cmd.huisverbod_id)
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "give_contact_address")
+        if ctx.at >= h["ends_at"]:
+            raise RuleViolation("the huisverbod has already run out", code="HUISVERBOD_EXPIRED",
+                                rule=f"{RULE_HUISVERBOD} T8")
         if h["contact_address_given"]:
             raise RuleViolation("contact address already recorded",
                                 code="CONTACT_ADDRESS_ALREADY_GIVEN", rule="T8 contactadres")

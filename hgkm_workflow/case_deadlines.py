@@ -364,10 +364,15 @@ def process_due(case: HouseholdCase, ctx: DecisionContext, deadline_id: str) -> 
 
 def reschedule(case: HouseholdCase, calendar: WorkingDayCalendar, rules: Any,
                decree: str) -> list[JsonDict]:
-    """Recompute open deadlines on a new calendar version; record each one that moved."""
+    """Recompute open deadlines on a new calendar version; record each one that moved.
+
+    A deadline already recorded as breached keeps its due instant: the breach was decided on
+    the calendar in force, and moving the due past it would contradict the record.
+    """
     moved: list[JsonDict] = []
     for d in open_deadlines(case):
-        if d["calendar_version"] == calendar.version or d["rule_id"] == "T7":
+        if d["calendar_version"] == calendar.version or d["rule_id"] == "T7" \
+                or d["breached_at"] is not None:
             continue
         rule = rules.get(d["rule_id"])
         if d["checkpoint"] is not None:

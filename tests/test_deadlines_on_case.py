@@ -329,6 +329,19 @@ NEW_DECREE = Decree(name="Besluit gelijkstelling van 8 april 2026 (testbesluit)"
                     dates=(date(2026, 4, 8),), years=(2026,))
 
 
+def test_a_new_decree_leaves_a_breached_deadline_where_it_was(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    spanning = melding_before_easter(app, clock)
+    records = app.tick(T1_DUE_AFTER_EASTER + timedelta(hours=1))   # T1 breached on 14 April
+    assert "T1" in [r.rule_id for r in records]
+    calendar = default_calendar().with_decree(NEW_DECREE)         # 8 April becomes a holiday
+    moved = app.apply_calendar(calendar, NEW_DECREE.name)
+    assert [m for m in moved if m["case_id"] == str(spanning.case_id)] == []
+    t1 = only(app, spanning.case_id, "T1")
+    assert (t1.due, t1.breached, t1.status) == (T1_DUE_AFTER_EASTER, True, "open")
+
+
 def test_a_new_decree_moves_an_open_t1_deadline_that_spans_it(
     app: HgkmApplication, clock: SettableClock, make_app: Callable[..., HgkmApplication]
 ) -> None:

@@ -511,3 +511,25 @@ def test_unauthorised_role_is_checked_before_state(app: HgkmApplication,
     exc = refused(app, lambda: extend(app, h, clock.now() + timedelta(days=5), actor=VT),
                   "NOT_AUTHORISED")
     assert "revoked" not in str(exc)
+
+
+def test_a_huisverbod_that_ran_out_unticked_neither_blocks_a_new_one_nor_takes_an_address(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """The end instant decides, not whether the scheduler has recorded the expiry yet."""
+    h = household_in_directe_veiligheid(app, clock)
+    first = impose(app, h)
+    end = huisverbod(app, h).ends_at
+    clock.set(end + timedelta(hours=5))                 # no tick since the end
+    refused(app, lambda: app.record_contact_address_given(
+        h.cmd(actor=BURGEMEESTER, huisverbod_id=str(first))), "HUISVERBOD_EXPIRED")
+    second = impose(app, h)                             # the same person, a new incident
+    views = {v.huisverbod_id: v for v in app.get_case(h.case_id, access=READ).huisverboden}
+    assert views[str(first)].state == "expired" and views[str(second)].state == "imposed"
+    expired = [e for e in app.case_events(h.case_id, access=READ)
+               if type(e).__name__ == "HuisverbodExpired"]
+    assert len(expired) == 1 and expired[0].at == end  # recorded at the end, once
+    assert all(r.kind != "huisverbod_expired" or r.detail.get("huisverbod_id") != str(first)
+               for r in app.tick(clock.now()))
+    assert [type(e).__name__ for e in app.case_events(h.case_id, access=READ)].count(
+        "HuisverbodExpired") == 1
