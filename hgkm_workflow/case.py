@@ -884,6 +884,10 @@ class HouseholdCase(ClockedAggregate):
         """Record offender help offered to a person of the household."""
         self._require_open("offer_plegeraanbod")
         self._require_person(cmd.person_id)
+        offer = self.plegeraanbod.get(str(cmd.person_id))
+        if offer is not None and offer["accepted"] is None:
+            raise RuleViolation("this person has an open plegeraanbod awaiting a response",
+                                code="PLEGERAANBOD_OPEN", rule="plegeraanbod (000)")
         self._plegeraanbod_offered(**ctx.provenance(cmd, rule="plegeraanbod (000)"),
                                    person_id=str(cmd.person_id))
 
