@@ -17,6 +17,7 @@ default): a query after a command always sees that command.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,12 +56,14 @@ from hgkm_workflow.errors import (
 from hgkm_workflow.loading import AggregateCache, copy_aggregate, project_events
 from hgkm_workflow.monitor import MonitorReport, monitor_report
 from hgkm_workflow.persons import ErasedPerson, PersonDetails, PersonRegister
+from hgkm_workflow.phases.lifecycle import CasePhase
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.cases import cases
 from hgkm_workflow.projections.deadline_index import deadlines
 from hgkm_workflow.projections.person_index import (
     MeldingClassification,
+    MeldingNotClassified,
     get_classification,
     open_case_for_persons,
 )
@@ -104,6 +107,8 @@ class _SubclassAwareTranscoder(JSONTranscoder):
                 return {"_type_": transcoding.name, "_data_": transcoding.encode(o)}
         return super()._encode_obj(o)
 
+
+_log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -366,6 +371,7 @@ class HgkmApplication(Application[UUID]):
     def _receive(self, cmd: c._MeldingFields, case_id: UUID | None,
                  advies_id: UUID | None) -> CommandResult:
         melding_id = cmd.melding_id or uuid4()
+        looked_up = case_id is None
         if case_id is None:  # persons already in an open case: that household's history
             self.catch_up()
             case_id = open_case_for_persons(self.engine, (p.person_id for p in cmd.persons))
@@ -375,6 +381,11 @@ class HgkmApplication(Application[UUID]):
             cid = case_id or uuid4()
             with recording_at(ctx.recorded_at):
                 found = self._take(case_id) if case_id is not None else None
+                if looked_up and isinstance(found, HouseholdCase) \
+                        and found.case_phase is CasePhase.CLOSED:
+                    # closed by another process since the lookup: persons of a closed case
+                    # get a new case unless the caller names the case to reopen
+                    found, case_id, cid = None, None, uuid4()
                 if found is None:
                     case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
                                          opened_at=ctx.at)
@@ -638,7 +649,12 @@ class HgkmApplication(Application[UUID]):
             by_case.setdefault(row.case_id, []).append(row.deadline_id)
         records: list[TickRecord] = []
         for case_id, ids in by_case.items():
-            records.extend(self._tick_case(UUID(case_id), ids, at))
+            try:
+                records.extend(self._tick_case(UUID(case_id), ids, at))
+            except ConcurrentModification:
+                # a busy case: nothing of it was saved, so the next tick finds it again; the
+                # breaches already saved for other cases are still returned to the host
+                _log.warning("tick deferred case %s: it kept changing", case_id)
         if records:
             self.catch_up()
         return records
@@ -716,7 +732,8 @@ class HgkmApplication(Application[UUID]):
         decision = self.guard.on_case(acc, case_facts(case) if case is not None else None)
         note = None
         if case is not None and decision.verdict is Verdict.EMERGENCY:
-            case, note = self._record_emergency(case_id, acc, resource, decision)
+            recorded, note = self._record_emergency(case_id, acc, resource, decision)
+            case = copy_aggregate(recorded)  # the cache keeps the original
         self.guard.record(self.clock.now(), acc, resource, str(case_id), decision, note)
         if case is None:
             raise CaseNotFound(f"no case {case_id}")
@@ -908,7 +925,13 @@ class HgkmApplication(Application[UUID]):
             AccessDenied: If the policy refuses.
         """
         self.catch_up()
-        result = get_classification(self.engine, melding_id)
+        try:
+            result = get_classification(self.engine, melding_id)
+        except MeldingNotClassified:  # logged like a read of an unknown case
+            acc = as_access(access)
+            self.guard.record(self.clock.now(), acc, Resource.CLASSIFICATION, str(melding_id),
+                              self.guard.on_case(acc, None), None)
+            raise
         self._authorized(result.case_id, access, Resource.CLASSIFICATION)
         return result
 

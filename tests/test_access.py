@@ -229,3 +229,23 @@ def test_cli_reads_state_who_reads_and_the_access_log_command(
         conn.execute(access_log.update().where(access_log.c.seq == 1).values(purpose="triage"))
     broken = runner.invoke(cli, ["access-log", "verify", "--db", store_url])
     assert broken.exit_code == 1 and "changed" in broken.output
+
+
+def test_an_emergency_read_hands_out_a_copy_not_the_cached_case(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """What an emergency reader holds cannot change the case or be changed under them."""
+    h = Household(app, clock)
+    h.to_directe_veiligheid()
+    emergency = access(POLITIE, "emergency", safety_reason=SAFETY)
+    held = app.load_case(h.case_id, access=emergency)
+    version = held.version
+    held.phase = "closed"                                  # a careless caller
+    app.take_crisis_measure(h.cmd(actor=LT, measure="crisisopvang"))  # decided on the real state
+    assert held.version == version                         # not moved under the reader
+    replay = HgkmApplication(app.config.url, clock=clock, snapshot_interval=0, cache_size=0)
+    try:
+        assert app.load_case(h.case_id, access=READ).state_dict() == \
+            replay.load_case(h.case_id, access=READ).state_dict()
+    finally:
+        replay.close()

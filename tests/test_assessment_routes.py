@@ -142,3 +142,29 @@ def test_mda_ends_with_the_case_and_a_reopened_case_can_escalate_again(
     h.melding()                                  # reopens the case
     h.assess("handover_local_team", additional_measures=["escalate_mda"])
     assert app.get_case(h.case_id, access=READ).mda == "escalated"
+
+
+def test_a_case_closed_after_the_lookup_is_not_reopened_by_a_melding_without_case_id(
+    app: HgkmApplication, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process closed the household's case between the index lookup and the load."""
+    from hgkm_workflow import application
+
+    h = Household(app, clock)
+    h.melding()
+    h.assess("no_further_action")
+    closed = h.case_id
+    assert app.get_case(closed, access=READ).phase is CasePhase.CLOSED
+    monkeypatch.setattr(application, "open_case_for_persons", lambda engine, persons: closed)
+    h.advance(days=2)
+    data = {"actor": VT, "rationale": "police report", "region": h.region,
+            "gemeente": h.gemeente, "melder_type": "politie", "persons": h.persons(),
+            "forms_of_violence": ["partnergeweld"]}
+    result = app.receive_melding(data)
+    assert result.case_id != closed
+    assert app.get_case(closed, access=READ).phase is CasePhase.CLOSED
+    assert app.get_case(result.case_id, access=READ).phase is CasePhase.TRIAGE
+    # naming the case reopens it, as before
+    reopened = app.receive_melding({**data, "case_id": str(closed)})
+    assert reopened.case_id == closed
+    assert app.get_case(closed, access=READ).phase is CasePhase.TRIAGE

@@ -466,3 +466,29 @@ def test_replay_reproduces_every_deadline_exactly(
         from hgkm_workflow.projections import dispose_engines
 
         dispose_engines()
+
+
+def test_a_busy_case_does_not_cost_the_host_the_breaches_of_the_others(
+    app: HgkmApplication, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hgkm_workflow.errors import ConcurrentModification
+
+    clock.set(ams(2026, 3, 2, 9, 0))
+    busy, calm = Household(app, clock), Household(app, clock)
+    busy.melding()
+    calm.melding()
+    original = app._tick_case
+
+    def flaky(case_id: UUID, ids: list[str], at: datetime) -> Any:
+        if case_id == busy.case_id:
+            raise ConcurrentModification("case kept changing")
+        return original(case_id, ids, at)
+
+    monkeypatch.setattr(app, "_tick_case", flaky)
+    late = ams(2026, 3, 20, 9, 0)
+    first = app.tick(late)
+    assert {r.case_id for r in first} == {calm.case_id}     # returned despite the busy case
+    monkeypatch.setattr(app, "_tick_case", original)
+    second = app.tick(late)
+    assert {r.case_id for r in second} == {busy.case_id}    # the busy case on the next tick
+    assert "T1" in [r.rule_id for r in second]
