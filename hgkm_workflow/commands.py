@@ -494,6 +494,8 @@ def invalid_from(exc: ValidationError) -> InvalidCommand:
     problems: list[str] = []
     for err in exc.errors(include_input=False, include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "<command>"
+        if err["type"] == "extra_forbidden":  # the unexpected key is caller input: not echoed
+            loc = ".".join([*(str(p) for p in err["loc"][:-1]), "<unknown field>"])
         fields.append(loc)
         ctx = err.get("ctx") or {}
         inner = ctx.get("error")

@@ -22,9 +22,43 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
+_MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
+           "december|jan|feb|mrt|apr|jun|jul|aug|sep|sept|okt|nov|dec|january|february|march|"
+           "may|june|july|august|october")
+
+# Checked on a copy of the text with separators between digits removed, so a BSN or phone
+# number written in groups ("1234.56.782", "123 456 782", "010 - 123 45 67") is still seen.
+# A grouped number counts as a BSN only when its nine digits pass the eleven-test, so a range
+# of years ("2025-2026") or a list of counts is not mistaken for one.
+_SPREAD_BSN = re.compile(r"(?<!\d)\d{9}(?!\d)")
+_SPREAD_PHONE = re.compile(r"(?:\+31|0031|(?<!\d)0)\d{9}(?!\d)")
+
+_WRITTEN_DATE = re.compile(
+    rf"\b\d{{1,2}}\s*(?:e\s+)?(?:{_MONTHS})\.?\s+(?:19|20)\d{{2}}\b"
+    rf"|\b(?:{_MONTHS})\.?\s+\d{{1,2}},?\s+(?:19|20)\d{{2}}\b",
+    re.IGNORECASE,
+)
+
+_DIGIT_SEPARATORS = re.compile(r"(?<=\d)[\s.\-/]+(?=\d)")
+
+
 def find_identifying_data(text: str) -> list[str]:
-    """Return the kinds of identifying data the text seems to contain (empty if none)."""
-    return [kind for kind, pattern in _PATTERNS if pattern.search(text)]
+    """Return the kinds of identifying data the text seems to contain (empty if none).
+
+    Digits are also read with the separators between them removed (spaces, dots, dashes,
+    slashes), so grouped numbers are caught; dates are caught in numbers and in words
+    ("3 januari 1990").
+    """
+    found = [kind for kind, pattern in _PATTERNS if pattern.search(text)]
+    joined = _DIGIT_SEPARATORS.sub("", text)
+    if "bsn-like number" not in found and any(
+            elfproef(m.group()) for m in _SPREAD_BSN.finditer(joined)):
+        found.append("bsn-like number")
+    if "phone number" not in found and _SPREAD_PHONE.search(joined):
+        found.append("phone number")
+    if "date" not in found and _WRITTEN_DATE.search(text):
+        found.append("date")
+    return found
 
 
 def elfproef(number: str) -> bool:
