@@ -258,6 +258,44 @@ def suppress_small_cells(figure: Figure, min_cell: int) -> Figure:
                    suppressed=True)
 
 
+def _partition_key(f: Figure) -> tuple[str, float] | None:
+    # Shares with the same stem (``classification`` of ``classification.nieuw``, any ``@…``
+    # suffix kept) and the same denominator may add up to that denominator.
+    if f.unit != "share" or not f.denominator:
+        return None
+    base, _, at = f.name.partition("@")
+    return base.rsplit(".", 1)[0] + (f"@{at}" if at else ""), f.denominator
+
+
+def suppress_complements(original: Sequence[Figure], shown: Sequence[Figure]) -> list[Figure]:
+    """Secondary suppression: no suppressed cell can be recovered by subtraction.
+
+    Where the shares of a group add up to their common denominator (nieuw, vervolgmelding and
+    hermelding of all meldingen, say) and exactly one of them was suppressed, the smallest
+    other non-zero one is suppressed too, so the two are known only together.
+
+    Args:
+        original: The exact figures.
+        shown: The same figures after :func:`suppress_small_cells`, in the same order.
+    """
+    groups: dict[tuple[str, float], list[int]] = {}
+    for i, f in enumerate(original):
+        key = _partition_key(f)
+        if key is not None:
+            groups.setdefault(key, []).append(i)
+    out = list(shown)
+    for (_, den), members in groups.items():
+        if len(members) < 2 or sum(original[i].numerator for i in members) != den:
+            continue
+        if sum(out[i].suppressed for i in members) != 1:
+            continue
+        others = [i for i in members if not out[i].suppressed and original[i].numerator > 0]
+        if others:
+            j = min(others, key=lambda i: (original[i].numerator, original[i].name))
+            out[j] = replace(out[j], numerator=0.0, denominator=0.0, suppressed=True)
+    return out
+
+
 def _num(x: float | None) -> float | int | None:
     if x is None:
         return None
@@ -296,11 +334,16 @@ class MonitorReport:
             min_cell: The smallest number of meldingen, cases or stays a cell may show
                 (``HGKM_MIN_CELL``, default 10); 0 or 1 suppresses nothing.
         """
+        def shown(figures: Sequence[Figure]) -> list[Figure]:
+            if min_cell <= 1:
+                return list(figures)
+            return suppress_complements(figures, [suppress_small_cells(f, min_cell)
+                                                  for f in figures])
+
         return MonitorReport(
             region=self.region, gemeente=self.gemeente, period=self.period, as_of=self.as_of,
-            figures=tuple(suppress_small_cells(f, min_cell) for f in self.figures),
-            series={k: tuple(suppress_small_cells(f, min_cell) for f in v)
-                    for k, v in self.series.items()},
+            figures=tuple(shown(self.figures)),
+            series={k: tuple(shown(v)) for k, v in self.series.items()},
             flows=tuple(f for f in self.flows if not 0 < f.count < min_cell),
             classification_settings=self.classification_settings,
             hermelding_reference=self.hermelding_reference, min_cell=max(min_cell, 0))
