@@ -374,7 +374,9 @@ class HgkmApplication(Application[UUID]):
         looked_up = case_id is None
         if case_id is None:  # persons already in an open case: that household's history
             self.catch_up()
-            case_id = open_case_for_persons(self.engine, (p.person_id for p in cmd.persons))
+            late = as_utc(cmd.occurred_at) if cmd.occurred_at is not None else None
+            case_id = open_case_for_persons(self.engine, (p.person_id for p in cmd.persons),
+                                            at=late)
         for attempt in range(self.max_retries + 1):
             ctx = self._context(cmd)
             advies = self._load(advies_id, Advies) if advies_id else None

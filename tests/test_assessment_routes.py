@@ -155,7 +155,8 @@ def test_a_case_closed_after_the_lookup_is_not_reopened_by_a_melding_without_cas
     h.assess("no_further_action")
     closed = h.case_id
     assert app.get_case(closed, access=READ).phase is CasePhase.CLOSED
-    monkeypatch.setattr(application, "open_case_for_persons", lambda engine, persons: closed)
+    monkeypatch.setattr(application, "open_case_for_persons",
+                        lambda engine, persons, at=None: closed)
     h.advance(days=2)
     data = {"actor": VT, "rationale": "police report", "region": h.region,
             "gemeente": h.gemeente, "melder_type": "politie", "persons": h.persons(),
@@ -168,3 +169,24 @@ def test_a_case_closed_after_the_lookup_is_not_reopened_by_a_melding_without_cas
     reopened = app.receive_melding({**data, "case_id": str(closed)})
     assert reopened.case_id == closed
     assert app.get_case(closed, access=READ).phase is CasePhase.TRIAGE
+
+
+def test_a_late_registered_melding_does_not_join_a_case_opened_after_it(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """A melding dated before the household's open case was opened starts a case of its own."""
+    h = Household(app, clock)
+    h.advance(days=10)
+    h.melding()                                  # the open case, opened on day 10
+    opened = app.get_case(h.case_id, access=READ).opened_at
+    h.advance(days=1)
+    data = {"actor": VT, "rationale": "police report found in the backlog", "region": h.region,
+            "gemeente": h.gemeente, "melder_type": "politie", "persons": h.persons(),
+            "forms_of_violence": ["partnergeweld"],
+            "occurred_at": (opened - timedelta(days=5)).isoformat()}
+    late = app.receive_melding(data)              # before: refused OCCURRED_BEFORE_CASE
+    assert late.case_id != h.case_id
+    # dated after the opening, the same melding joins the open case as before
+    joined = app.receive_melding({**data, "occurred_at": (opened + timedelta(hours=1))
+                                  .isoformat()})
+    assert joined.case_id == h.case_id

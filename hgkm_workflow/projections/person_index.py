@@ -47,6 +47,7 @@ from hgkm_workflow.calendar import local_date
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.cases import cases
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.vocabulary import PersonRole
 
@@ -909,7 +910,8 @@ def involvements_of(engine: sa.Engine, person_id: UUID) -> list[PersonInvolvemen
     ]
 
 
-def open_case_for_persons(engine: sa.Engine, person_ids: Iterable[UUID | str]) -> UUID | None:
+def open_case_for_persons(engine: sa.Engine, person_ids: Iterable[UUID | str],
+                          at: datetime | None = None) -> UUID | None:
     """The open household case that one of these persons belongs to, if any.
 
     A new melding about persons already in an open case belongs to that household's history.
@@ -919,6 +921,8 @@ def open_case_for_persons(engine: sa.Engine, person_ids: Iterable[UUID | str]) -
     Args:
         engine: The read-model engine (caught up by the caller).
         person_ids: The persons of the new melding.
+        at: The melding's business time, when it was registered late: only cases opened at or
+            before it qualify (a case cannot hold a melding from before it was opened).
 
     Returns:
         The case id, or ``None`` when no open case holds any of the persons.
@@ -936,6 +940,9 @@ def open_case_for_persons(engine: sa.Engine, person_ids: Iterable[UUID | str]) -
         .order_by(hits.desc(), c.c.last_melding_at.desc(), m.c.case_id)
         .limit(1)
     )
+    if at is not None:
+        query = query.join(cases, cases.c.case_id == m.c.case_id).where(
+            cases.c.opened_at <= naive_utc(at))
     with engine.connect() as conn:
         row = conn.execute(query).first()
     return UUID(row.case_id) if row is not None else None
