@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -370,6 +370,34 @@ class HgkmApplication(Application[UUID]):
 
     def _receive(self, cmd: c._MeldingFields, case_id: UUID | None,
                  advies_id: UUID | None) -> CommandResult:
+        if case_id is not None:
+            return self._receive_locked(cmd, case_id, advies_id)
+        with self._intake_lock(p.person_id for p in cmd.persons):
+            return self._receive_locked(cmd, case_id, advies_id)
+
+    @contextmanager
+    def _intake_lock(self, person_ids: Iterable[UUID]) -> Iterator[None]:
+        # Lookup and save of a melding without case_id, serialised per person across processes
+        # on PostgreSQL (session advisory locks, taken in a fixed order so two intakes cannot
+        # deadlock): a second melding about the same persons waits, then finds the first one's
+        # case. SQLite stores serve one process; there the lookup runs as before.
+        if self.engine.dialect.name != "postgresql":
+            yield
+            return
+        keys = sorted({int.from_bytes(p.bytes[:8], "big", signed=True) for p in person_ids})
+        with self.engine.connect() as conn:
+            for key in keys:
+                conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                for key in reversed(keys):
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                conn.commit()
+
+    def _receive_locked(self, cmd: c._MeldingFields, case_id: UUID | None,
+                        advies_id: UUID | None) -> CommandResult:
         melding_id = cmd.melding_id or uuid4()
         looked_up = case_id is None
         if case_id is None:  # persons already in an open case: that household's history

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -190,3 +191,36 @@ def test_a_late_registered_melding_does_not_join_a_case_opened_after_it(
     joined = app.receive_melding({**data, "occurred_at": (opened + timedelta(hours=1))
                                   .isoformat()})
     assert joined.case_id == h.case_id
+
+
+def test_simultaneous_intake_about_one_household_opens_one_case(
+    app: HgkmApplication, clock: SettableClock, make_app: Any
+) -> None:
+    """Two application instances (as two processes) receive meldingen about the same persons
+    at the same moment, without a case id: on PostgreSQL the second waits for the first and
+    joins its case. (SQLite stores serve one process; there the test runs the same path.)"""
+    import threading
+
+    other = make_app(app.config.url)
+    for _ in range(4):
+        h = Household(app, clock)
+        data = {"actor": VT, "rationale": "police report", "region": h.region,
+                "gemeente": h.gemeente, "melder_type": "politie", "persons": h.persons(),
+                "forms_of_violence": ["partnergeweld"]}
+        barrier = threading.Barrier(2)
+        results: list[Any] = []
+
+        def intake(application: HgkmApplication, payload: dict[str, Any] = data,
+                   gate: threading.Barrier = barrier, out: list[Any] = results) -> None:
+            gate.wait()
+            out.append(application.receive_melding(payload).case_id)
+
+        if app.engine.dialect.name == "postgresql":
+            threads = [threading.Thread(target=intake, args=(a,)) for a in (app, other)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+        else:  # one process per SQLite store: the same path, one after the other
+            results = [a.receive_melding(data).case_id for a in (app, other)]
+        assert len(results) == 2 and results[0] == results[1], results
