@@ -110,6 +110,15 @@ class _SubclassAwareTranscoder(JSONTranscoder):
 
 _log = logging.getLogger(__name__)
 
+
+def _require_after_opening(command: c.Command | None, ctx: DecisionContext,
+                           case: HouseholdCase) -> None:
+    # A command dated back (``occurred_at``) cannot be dated before its case was opened.
+    if command is not None and command.occurred_at is not None and ctx.at < case.opened_at:
+        raise RuleViolation("business time lies before the case was opened",
+                            code="OCCURRED_BEFORE_CASE", rule="business-time")
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What a command did: the case (or advies), its new version and the events recorded."""
@@ -317,10 +326,7 @@ class HgkmApplication(Application[UUID]):
         for attempt in range(self.max_retries + 1):
             case = self._load(case_id, HouseholdCase)
             ctx = self._context(command, now)
-            if command is not None and command.occurred_at is not None \
-                    and ctx.at < case.opened_at:
-                raise RuleViolation("business time lies before the case was opened",
-                                    code="OCCURRED_BEFORE_CASE", rule="business-time")
+            _require_after_opening(command, ctx, case)
             with recording_at(ctx.recorded_at):
                 outcome = decide(case, ctx)
             try:
@@ -421,9 +427,7 @@ class HgkmApplication(Application[UUID]):
                                          opened_at=ctx.at)
                 elif isinstance(found, HouseholdCase):
                     case = found
-                    if cmd.occurred_at is not None and ctx.at < case.opened_at:
-                        raise RuleViolation("business time lies before the case was opened",
-                                            code="OCCURRED_BEFORE_CASE", rule="business-time")
+                    _require_after_opening(cmd, ctx, case)
                 else:
                     raise CaseNotFound(f"no case {case_id}")
                 case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)

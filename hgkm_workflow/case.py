@@ -69,7 +69,7 @@ from hgkm_workflow.context import DecisionContext
 from hgkm_workflow.errors import RuleViolation, TransitionNotAllowed
 from hgkm_workflow.phases.directe_veiligheid import DIRECTE_VEILIGHEID, DirecteVeiligheidState
 from hgkm_workflow.phases.herstel import HERSTEL, HerstelState
-from hgkm_workflow.phases.huisverbod import ACTIVE_STATES, HUISVERBOD, HuisverbodState
+from hgkm_workflow.phases.huisverbod import HUISVERBOD, HuisverbodState
 from hgkm_workflow.phases.intake import HANDOVER_OUTCOMES, TRIAGE, VT_SERVICE_OUTCOMES, MeldingState
 from hgkm_workflow.phases.lifecycle import LATER_PHASES, LIFECYCLE, OPEN_PHASES, CasePhase
 from hgkm_workflow.phases.mda import MDA, MdaState
@@ -319,8 +319,7 @@ class HouseholdCase(ClockedAggregate):
         phase = self.case_phase
         trigger: str | None = None
         action = bool(all_outcomes - {AssessmentOutcome.NO_FURTHER_ACTION})
-        others_pending = any(m["state"] == MeldingState.RECEIVED.value
-                             for mid, m in self.meldingen.items() if mid != str(cmd.melding_id))
+        others_pending = self._awaiting_assessment(besides=str(cmd.melding_id))
         if phase is CasePhase.TRIAGE:
             if action:
                 trigger = "conclude_triage_with_action"
@@ -416,8 +415,7 @@ class HouseholdCase(ClockedAggregate):
         if (cmd.result is VtServiceResult.NO_FURTHER_ACTION
                 and phase is CasePhase.DIRECTE_VEILIGHEID
                 and self.regie["state"] == RegieState.UNASSIGNED.value
-                and not any(m["state"] == MeldingState.RECEIVED.value
-                            for m in self.meldingen.values())
+                and not self._awaiting_assessment()
                 and dl.may_close_automatically(self, ctx, service_id, {"VtServiceCompleted"})):
             # otherwise the case stays open: a melding awaits its assessment, or something
             # statutory is open that a person must close with a reason
@@ -492,6 +490,11 @@ class HouseholdCase(ClockedAggregate):
     def _school_informed(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                          melding_id: str) -> None:
         self.meldingen[melding_id]["school_informed"] = True
+
+    def _awaiting_assessment(self, besides: str | None = None) -> bool:
+        # Whether a melding (other than ``besides``) still awaits its veiligheidsbeoordeling.
+        return any(m["state"] == MeldingState.RECEIVED.value
+                   for mid, m in self.meldingen.items() if mid != besides)
 
     def _melding(self, melding_id: UUID, ctx: DecisionContext) -> JsonDict:
         # The melding a decision answers; the decision cannot be dated before its receipt.
@@ -1013,18 +1016,15 @@ class HouseholdCase(ClockedAggregate):
             raise RuleViolation("only the burgemeester (or a mandated officer acting for the "
                                 "burgemeester) imposes a huisverbod", code="NOT_AUTHORISED",
                                 rule=f"{RULE_HUISVERBOD} art. 2")
-        active = {s.value for s in ACTIVE_STATES}
         for h in self.huisverboden.values():
-            if h["state"] in active and ctx.at < h["ends_at"] and \
+            if h["state"] in dl.ACTIVE_HUISVERBOD and ctx.at < h["ends_at"] and \
                     h["removed_person_id"] == str(cmd.removed_person_id):
                 raise RuleViolation("this person already has an active huisverbod",
                                     code="HUISVERBOD_ALREADY_ACTIVE", rule=RULE_HUISVERBOD)
         if str(huisverbod_id) in self.huisverboden:
             raise RuleViolation("huisverbod id already used", code="DUPLICATE_HUISVERBOD",
                                 rule="huisverbod-id-unique")
-        for hid, h in list(self.huisverboden.items()):  # ran out, but no tick recorded it yet
-            if h["state"] in active and ctx.at >= h["ends_at"]:
-                self.expire_huisverbod(None, ctx, huisverbod_id=UUID(hid))
+        dl.expire_run_out(self, ctx)  # ran out, but no tick recorded it yet
         ends_at, max_end = dl.huisverbod_bounds(ctx, ctx.at)
         prov = ctx.provenance(cmd, rule=f"{RULE_HUISVERBOD} art. 2")
         self._huisverbod_imposed(**prov, huisverbod_id=str(huisverbod_id),

@@ -30,6 +30,7 @@ from hgkm_workflow.deadlines import (
     compute_due,
 )
 from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.phases.huisverbod import ACTIVE_STATES
 
 if TYPE_CHECKING:
     from hgkm_workflow.case import HouseholdCase
@@ -226,6 +227,23 @@ def open_statutory(case: HouseholdCase, exclude_subject: str | None = None,
     ]
 
 
+#: States of a huisverbod that is (or was until its end instant) in force.
+ACTIVE_HUISVERBOD = frozenset(s.value for s in ACTIVE_STATES)
+
+
+def huisverbod_in_force(case: HouseholdCase, ctx: DecisionContext) -> bool:
+    """Whether a huisverbod of the case is active and has not reached its end instant."""
+    return any(h["state"] in ACTIVE_HUISVERBOD and ctx.at < h["ends_at"]
+               for h in case.huisverboden.values())
+
+
+def expire_run_out(case: HouseholdCase, ctx: DecisionContext) -> None:
+    """Record as expired each huisverbod that reached its end but no tick recorded it yet."""
+    for hid, h in list(case.huisverboden.items()):
+        if h["state"] in ACTIVE_HUISVERBOD and ctx.at >= h["ends_at"]:
+            case.expire_huisverbod(None, ctx, huisverbod_id=UUID(hid))
+
+
 def may_close_automatically(case: HouseholdCase, ctx: DecisionContext,
                             exclude_subject: str | None, satisfied_now: set[str]) -> bool:
     """Whether a command's outcome may close the case by itself.
@@ -234,10 +252,8 @@ def may_close_automatically(case: HouseholdCase, ctx: DecisionContext,
     itself meets) is open: then the case stays open, and a person closes it with
     ``CloseCase`` and a reason for what is left open.
     """
-    if any(h["state"] in ("imposed", "extended") and ctx.at < h["ends_at"]
-           for h in case.huisverboden.values()):
-        return False
-    return not open_statutory(case, exclude_subject, satisfied_now)
+    return not huisverbod_in_force(case, ctx) and \
+        not open_statutory(case, exclude_subject, satisfied_now)
 
 
 def require_no_open_statutory(case: HouseholdCase, ctx: DecisionContext, reason: str | None,
@@ -246,12 +262,11 @@ def require_no_open_statutory(case: HouseholdCase, ctx: DecisionContext, reason:
 
     An active huisverbod is not a deadline that closing can abandon: it is refused outright.
     """
-    for h in case.huisverboden.values():
-        if h["state"] in ("imposed", "extended") and ctx.at < h["ends_at"]:
-            raise RuleViolation(
-                "a huisverbod is still in force; revoke it or let it run out first",
-                code="HUISVERBOD_IN_FORCE", rule="Wet tijdelijk huisverbod",
-            )
+    if huisverbod_in_force(case, ctx):
+        raise RuleViolation(
+            "a huisverbod is still in force; revoke it or let it run out first",
+            code="HUISVERBOD_IN_FORCE", rule="Wet tijdelijk huisverbod",
+        )
     pending = open_statutory(case, exclude_subject, satisfied_now)
     if pending and not reason:
         ids = ", ".join(sorted({d["rule_id"] for d in pending}))
@@ -302,9 +317,7 @@ def close_open(case: HouseholdCase, ctx: DecisionContext, prov: JsonDict) -> Non
     A huisverbod that has already run out (no tick since its end) is first recorded as
     expired, so it does not stay active in the closed case.
     """
-    for hid, h in list(case.huisverboden.items()):
-        if h["state"] in ("imposed", "extended") and ctx.at >= h["ends_at"]:
-            case.expire_huisverbod(None, ctx, huisverbod_id=UUID(hid))
+    expire_run_out(case, ctx)
     closure = case.closure or {}
     reason = closure.get("open_deadline_reason") or f"case closed ({closure.get('reason')})"
     for d in open_deadlines(case):
@@ -347,7 +360,7 @@ def process_due(case: HouseholdCase, ctx: DecisionContext, deadline_id: str) -> 
         return []
     if d["rule_id"] in HUISVERBOD_END_RULES:
         h = case.huisverboden.get(d["subject_id"])
-        if h is not None and h["state"] in ("imposed", "extended") and ctx.at >= h["ends_at"]:
+        if h is not None and h["state"] in ACTIVE_HUISVERBOD and ctx.at >= h["ends_at"]:
             from uuid import UUID
             case.expire_huisverbod(None, ctx, huisverbod_id=UUID(d["subject_id"]))
             return [{"kind": "huisverbod_expired", "deadline_id": deadline_id,

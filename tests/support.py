@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from hgkm_workflow.access import Access
 from hgkm_workflow.application import CommandResult, HgkmApplication
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.errors import HgkmError
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:55432/hgkm_test"
 
@@ -164,3 +167,13 @@ def stored_event_rows(app: HgkmApplication) -> list[tuple[Any, ...]]:
         if table not in names:
             table = next(n for n in names if "event" in n and not n.startswith("rm_"))
         return [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 2"))]
+
+
+def refused(app: HgkmApplication, call: Callable[[], Any],
+            kind: type[HgkmError] = HgkmError) -> HgkmError:
+    """Run ``call``, expect a refusal of ``kind``, and check that no event was stored."""
+    before = stored_event_rows(app)
+    with pytest.raises(kind) as info:
+        call()
+    assert stored_event_rows(app) == before
+    return info.value

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 
@@ -24,7 +23,7 @@ from hgkm_workflow.commands import ADDITIONAL_MEASURES
 from hgkm_workflow.errors import InvalidCommand, RuleViolation
 from hgkm_workflow.phases.lifecycle import CasePhase
 from hgkm_workflow.vocabulary import AssessmentOutcome
-from tests.support import BURGEMEESTER, LT, READ, VT, Household, stored_event_rows
+from tests.support import BURGEMEESTER, LT, READ, VT, Household, refused
 
 ROUTES = sorted(set(AssessmentOutcome) - ADDITIONAL_MEASURES)
 
@@ -36,11 +35,9 @@ def test_a_route_given_as_an_additional_measure_is_refused(
     h = Household(app, clock)
     h.melding()
     outcome = "inform_police_om"
-    before = stored_event_rows(app)
-    with pytest.raises(InvalidCommand) as info:
-        h.assess(outcome, additional_measures=[route.value])
-    assert info.value.code == "INVALID_COMMAND"
-    assert stored_event_rows(app) == before
+    exc = refused(app, lambda: h.assess(outcome, additional_measures=[route.value]),
+                  InvalidCommand)
+    assert exc.fields == ["<command>"]
     # the same route as the outcome is accepted and started
     if route is AssessmentOutcome.ONDERZOEK:
         h.assess("onderzoek", additional_measures=["inform_police_om"])
@@ -61,22 +58,20 @@ def test_a_measure_is_accepted_beside_its_route(app: HgkmApplication,
 
 
 def _onderzoek_with_a_pending_vervolgmelding(app: HgkmApplication,
-                                            clock: SettableClock) -> tuple[Household, str]:
+                                            clock: SettableClock) -> Household:
     h = Household(app, clock)
     h.melding()
     h.assess("onderzoek")
-    first = str(h.melding_id)
     h.advance(days=3)
     h.melding(melder_type="burger")  # a vervolgmelding, not yet assessed
     h.advance(days=1)
-    return h, first
+    return h
 
 
 def test_a_vt_service_does_not_close_a_case_with_a_melding_awaiting_assessment(
     app: HgkmApplication, clock: SettableClock
 ) -> None:
-    h, _ = _onderzoek_with_a_pending_vervolgmelding(app, clock)
-    pending = str(h.melding_id)
+    h = _onderzoek_with_a_pending_vervolgmelding(app, clock)  # h.melding_id: the pending one
     app.complete_vt_service(h.cmd(result="no_further_action", conclusion="not_confirmed"))
     view = app.get_case(h.case_id, access=READ)
     assert view.phase is CasePhase.DIRECTE_VEILIGHEID      # not closed
@@ -84,7 +79,6 @@ def test_a_vt_service_does_not_close_a_case_with_a_melding_awaiting_assessment(
     t1 = [d for d in view.deadlines if d.rule_id == "T1" and d.status == "open"]
     assert len(t1) == 1                                     # the vervolgmelding's T1 runs on
     # its assessment is still possible, and T1 is met by it
-    h.melding_id = UUID(pending)
     h.assess("no_further_action")
     view = app.get_case(h.case_id, access=READ)
     assert [d.status for d in view.deadlines if d.rule_id == "T1"] == ["met", "met"]
@@ -114,11 +108,8 @@ def test_no_further_action_is_refused_while_a_huisverbod_is_in_force(
     h.melding(acute=True)
     app.impose_huisverbod(h.cmd(actor=BURGEMEESTER, removed_person_id=str(h.perpetrator)))
     h.advance(hours=2)
-    before = stored_event_rows(app)
-    with pytest.raises(RuleViolation) as info:
-        h.assess("no_further_action")
-    assert info.value.code == "HUISVERBOD_IN_FORCE"
-    assert stored_event_rows(app) == before
+    exc = refused(app, lambda: h.assess("no_further_action"), RuleViolation)
+    assert exc.code == "HUISVERBOD_IN_FORCE"
     # once it has run out, the same outcome closes the case
     clock.advance(timedelta(days=11))
     app.tick()

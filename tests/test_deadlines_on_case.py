@@ -24,7 +24,7 @@ from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.deadlines import compute_due
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.lifecycle import CasePhase
-from tests.support import LT, LT2_REGISSEUR, READ, Household, stored_event_rows
+from tests.support import LT, LT2_REGISSEUR, READ, Household, refused, stored_event_rows
 
 AMS = ZoneInfo("Europe/Amsterdam")
 
@@ -195,8 +195,8 @@ def test_no_feedback_is_owed_to_an_anonymous_melder(
     rules = sorted(d.rule_id for d in app.get_case(h.case_id, access=READ).deadlines)
     if melder == "anoniem":
         assert "T5" not in rules and "T5b" not in rules
-        exc = assert_refused_plain(app, lambda: app.inform_melder(
-            h.cmd(melding_id=str(h.melding_id))))
+        exc = refused(app, lambda: app.inform_melder(h.cmd(melding_id=str(h.melding_id))),
+                      RuleViolation)
         assert (exc.code, exc.rule) == ("MELDER_ANONYMOUS", "T5 terugkoppeling melder")
         # nothing is left open for the scheduler to breach
         far = clock.now() + timedelta(days=60)
@@ -206,15 +206,6 @@ def test_no_feedback_is_owed_to_an_anonymous_melder(
         app.inform_melder(h.cmd(melding_id=str(h.melding_id)))
         assert {d.rule_id: d.status for d in app.get_case(h.case_id, access=READ).deadlines
                 if d.rule_id in ("T5", "T5b")} == {"T5": "met_late", "T5b": "met"}
-
-
-def assert_refused_plain(app: HgkmApplication, call: Callable[[], Any]) -> RuleViolation:
-    """Run ``call``, expect a ``RuleViolation`` and an unchanged event store."""
-    before = stored_event_rows(app)
-    with pytest.raises(RuleViolation) as info:
-        call()
-    assert stored_event_rows(app) == before
-    return info.value
 
 
 def test_a_region_may_count_t3_from_the_melding(
