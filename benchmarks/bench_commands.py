@@ -43,9 +43,9 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate, event
 
 from hgkm_workflow import HgkmApplication, SettableClock
+from hgkm_workflow.adapters.store import parse_store_url
 from hgkm_workflow.projections import dispose_engines
 from hgkm_workflow.simulation import SimulationConfig, run_simulation
-from hgkm_workflow.store import parse_store_url
 
 #: Application methods that are commands (everything the simulation sends except tick/get).
 QUERIES = frozenset({"get_case", "catch_up", "load_case", "list_cases", "monitor",

@@ -75,12 +75,12 @@ class _Case:
                                       gemeente=self.gemeente, opened_at=self.t)
 
     def _at(self) -> Any:
-        from hgkm_workflow.recording import recording_at
+        from hgkm_workflow.domain.recording import recording_at
 
         return recording_at(self.t)
 
     def ctx(self) -> Any:
-        from hgkm_workflow.context import DecisionContext
+        from hgkm_workflow.domain.context import DecisionContext
 
         return DecisionContext(at=self.t, recorded_at=self.t, rules=self.app.rules,
                                calendar=self.app.calendar)
@@ -199,8 +199,8 @@ def _household(app: Any, start: datetime, rng: random.Random,
 def _advies(app: Any, start: datetime, rng: random.Random) -> Any:
     from hgkm_workflow import commands as c
     from hgkm_workflow.advies import Advies
-    from hgkm_workflow.context import DecisionContext
-    from hgkm_workflow.recording import recording_at
+    from hgkm_workflow.domain.context import DecisionContext
+    from hgkm_workflow.domain.recording import recording_at
 
     cmd = c.RecordAdvies(actor=VT, rationale="benchmark advies", region="bench-regio",
                          gemeente=rng.choice(GEMEENTEN), melder_type="onderwijs",

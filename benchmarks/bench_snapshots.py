@@ -34,8 +34,8 @@ import sqlalchemy as sa
 
 from hgkm_workflow import HgkmApplication, SettableClock
 from hgkm_workflow.access import system_access
+from hgkm_workflow.adapters.store import parse_store_url
 from hgkm_workflow.projections import dispose_engines
-from hgkm_workflow.store import parse_store_url
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 VT = {"actor_id": "vt-bench", "organisation": "vt-bench", "role": "vt_medewerker"}

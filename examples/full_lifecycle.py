@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from hgkm_workflow import HgkmApplication, SettableClock
-from hgkm_workflow.demo import drive_household, start_instant
+from hgkm_workflow.simulation.scripted_household import drive_household, start_instant
 
 
 def main() -> None:

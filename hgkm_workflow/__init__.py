@@ -11,6 +11,7 @@ carries, the clocks and the errors::
 
 from hgkm_workflow import commands
 from hgkm_workflow.access.models import Access
+from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails
 from hgkm_workflow.application import (
     CaseSummary,
     CommandResult,
@@ -30,7 +31,6 @@ from hgkm_workflow.errors import (
     RuleViolation,
     TransitionNotAllowed,
 )
-from hgkm_workflow.persons import ErasedPerson, PersonDetails
 from hgkm_workflow.views import CaseView
 
 __all__ = [

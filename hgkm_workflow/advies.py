@@ -13,9 +13,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from hgkm_workflow.commands import Command, RecordAdvies
-from hgkm_workflow.context import DecisionContext
+from hgkm_workflow.domain.context import DecisionContext
+from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.phases.intake import ADVIES, AdviesState
-from hgkm_workflow.recording import ClockedAggregate
 
 JsonDict = dict[str, Any]
 

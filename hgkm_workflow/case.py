@@ -2,7 +2,7 @@
 
 Every public method *decides*: it asks the transition tables whether the trigger may fire,
 checks the domain predicates, computes everything time-dependent from the
-:class:`~hgkm_workflow.context.DecisionContext`, and raises a typed error on refusal — before
+:class:`~hgkm_workflow.domain.context.DecisionContext`, and raises a typed error on refusal — before
 anything is triggered. Only then does it trigger events, which carry all computed values and
 their provenance. Event methods (the ``@event`` ones, prefixed ``_``) only assign: they never
 read the clock, the calendar or a transition table, so a replay reproduces the live state.
@@ -20,7 +20,6 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
-from hgkm_workflow import case_deadlines as dl
 from hgkm_workflow.commands import (
     AcceptHandover,
     AddPerson,
@@ -65,7 +64,9 @@ from hgkm_workflow.commands import (
 from hgkm_workflow.commands import (
     _MeldingFields as MeldingFields,
 )
-from hgkm_workflow.context import DecisionContext
+from hgkm_workflow.domain import case_deadlines as dl
+from hgkm_workflow.domain.context import DecisionContext
+from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.errors import RuleViolation, TransitionNotAllowed
 from hgkm_workflow.phases.directe_veiligheid import DIRECTE_VEILIGHEID, DirecteVeiligheidState
 from hgkm_workflow.phases.herstel import HERSTEL, HerstelState
@@ -81,7 +82,6 @@ from hgkm_workflow.phases.risicogestuurde_zorg import (
 from hgkm_workflow.phases.table import TransitionTable
 from hgkm_workflow.phases.vt import MONITORING, VT_SERVICE, MonitoringState, VtServiceState
 from hgkm_workflow.phases.waakvlam import WAAKVLAM, WaakvlamState
-from hgkm_workflow.recording import ClockedAggregate
 from hgkm_workflow.vocabulary import (
     AssessmentOutcome,
     ClosureReason,

@@ -1,7 +1,7 @@
 """Erasure with retention: a person's record of erasure requests, and crypto-shredding.
 
 Identifying details live only in the person register, encrypted with a key per person
-(:mod:`hgkm_workflow.persons`). Erasing a person destroys that key: the case history still
+(:mod:`hgkm_workflow.adapters.persons`). Erasing a person destroys that key: the case history still
 replays (events hold pseudonymous ids only), monitor figures stay the same (read models hold
 no details), and the person's details read as erased everywhere.
 
@@ -26,12 +26,12 @@ from eventsourcing.domain import event
 from eventsourcing.persistence import IntegrityError
 
 from hgkm_workflow.commands import RequestErasure
-from hgkm_workflow.context import DecisionContext
+from hgkm_workflow.domain.context import DecisionContext
+from hgkm_workflow.domain.recording import ClockedAggregate, recording_at
 from hgkm_workflow.errors import ConcurrentModification, ErasureRefused, RuleViolation
 from hgkm_workflow.projections._util import aware_utc
 from hgkm_workflow.projections.cases import cases
 from hgkm_workflow.projections.person_index import household_members
-from hgkm_workflow.recording import ClockedAggregate, recording_at
 from hgkm_workflow.settings import RetentionSettings
 
 if TYPE_CHECKING:

@@ -118,7 +118,6 @@ def test_there_are_no_import_circles() -> None:
     assert _circles() == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the redesign moves the domain")
 def test_the_domain_imports_nothing_from_the_outer_layers() -> None:
     offenders = {}
     for module in MODULES:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from hgkm_workflow.store import StoreConfig, StoreKind
+from hgkm_workflow.adapters.store import StoreConfig, StoreKind
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_BEGIN_OPTION = "hgkm_sqlite_begin"

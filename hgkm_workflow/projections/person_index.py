@@ -43,7 +43,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from hgkm_workflow.calendar import local_date
+from hgkm_workflow.domain.calendar import local_date
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.base import Projection

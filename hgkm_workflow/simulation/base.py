@@ -23,8 +23,8 @@ from uuid import UUID
 
 from hgkm_workflow.access.models import Access, system_access
 from hgkm_workflow.application import CommandResult, HgkmApplication
-from hgkm_workflow.calendar import amsterdam_zone
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.domain.calendar import amsterdam_zone
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.simulation.households import (
     PARTNER_FORMS,

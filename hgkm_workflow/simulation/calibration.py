@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from hgkm_workflow.calendar import amsterdam_zone
+from hgkm_workflow.domain.calendar import amsterdam_zone
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.monitor_tables import adviezen, huisverboden, meldingen
 from hgkm_workflow.projections.person_index import melding_classification as mc

@@ -1,0 +1,1 @@
+"""The outside world: event store, person register, cipher, loading and transcoding."""

@@ -1,0 +1,221 @@
+"""Who reads through the CLI, and the security commands: ``access-log``, ``keygen``, ``rotate-key``.
+
+Every command that reads a case, a list or an export states an actor and a purpose, as every
+library query does. The options ``--actor ID --organisation ORG --role ROLE --purpose P``
+(and ``--safety-reason TEXT`` for emergency access) default to ``HGKM_ACTOR``,
+``HGKM_ORGANISATION``, ``HGKM_ROLE``, ``HGKM_PURPOSE`` and ``HGKM_SAFETY_REASON``, and without
+those to the **local operator**: actor ``local-operator`` of organisation ``local``, role
+``auditor``, purpose ``audit`` — the person at the keyboard of a store they administer. The
+library does not authenticate anyone: the host service that embeds it (or the operating system
+account running the CLI) is responsible for who may claim which identity (docs/security.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from hgkm_workflow.access.models import Access
+from hgkm_workflow.errors import HgkmError
+
+console = Console()
+
+LOCAL_OPERATOR = {"actor_id": "local-operator", "organisation": "local", "role": "auditor"}
+LOCAL_PURPOSE = "audit"
+
+ActorOption = Annotated[str | None, typer.Option(
+    "--actor", help="Who reads: a pseudonymous actor id (default HGKM_ACTOR or local-operator)")]
+OrganisationOption = Annotated[str | None, typer.Option(
+    "--organisation", help="The reader's organisation code (default HGKM_ORGANISATION or local)")]
+RoleOption = Annotated[str | None, typer.Option(
+    "--role", help="The reader's role, e.g. vt_medewerker (default HGKM_ROLE or auditor)")]
+PurposeOption = Annotated[str | None, typer.Option(
+    "--purpose", help="Why: triage, case_work, casusregie, audit, emergency, … "
+                      "(default HGKM_PURPOSE or audit)")]
+SafetyOption = Annotated[str | None, typer.Option(
+    "--safety-reason", help="With --purpose emergency: why safety requires access "
+                            "(recorded on the case; default HGKM_SAFETY_REASON)")]
+
+
+def reader(actor: str | None = None, organisation: str | None = None, role: str | None = None,
+           purpose: str | None = None, safety_reason: str | None = None) -> Access:
+    """The access request of a CLI invocation: options, then environment, then the default.
+
+    Raises:
+        typer.BadParameter: If the identity is malformed (the message names the field only).
+    """
+    from hgkm_workflow.access.guard import as_access
+
+    env = os.environ
+    data: dict[str, Any] = {
+        "actor": {
+            "actor_id": actor or env.get("HGKM_ACTOR") or LOCAL_OPERATOR["actor_id"],
+            "organisation": (organisation or env.get("HGKM_ORGANISATION")
+                             or LOCAL_OPERATOR["organisation"]),
+            "role": role or env.get("HGKM_ROLE") or LOCAL_OPERATOR["role"],
+        },
+        "purpose": purpose or env.get("HGKM_PURPOSE") or LOCAL_PURPOSE,
+    }
+    reason = safety_reason or env.get("HGKM_SAFETY_REASON")
+    if reason:
+        data["safety_reason"] = reason
+    try:
+        return as_access(data)
+    except HgkmError as exc:
+        raise typer.BadParameter(f"the reader's identity is invalid: {exc.message}") from None
+
+
+def _fail(exc: HgkmError) -> None:
+    console.print(f"[red]{exc.code}[/red]: {exc.message}"
+                  + (f" (rule: {exc.rule})" if exc.rule else ""), highlight=False)
+    raise typer.Exit(2)
+
+
+access_log_app = typer.Typer(
+    help="The access log: every read and every refusal, hash-chained (tamper-evident).",
+    invoke_without_command=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
+                                                         "postgresql://…); default "
+                                                         "HGKM_DATABASE_URL or sqlite:///hgkm.db")]
+
+
+@access_log_app.callback()
+def access_log_show(
+    ctx: typer.Context,
+    case: Annotated[str | None, typer.Option("--case", help="Only entries about this case")]
+    = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only entries of this actor")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    db: DbOption = None,
+    reader_id: Annotated[str | None, typer.Option(
+        "--reader", help="Who reads the log (default HGKM_ACTOR or local-operator)")] = None,
+    organisation: OrganisationOption = None, role: RoleOption = None,
+    purpose: PurposeOption = None,
+) -> None:
+    """Show the access log: who read or was refused what, when, for which purpose."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from uuid import UUID
+
+    from hgkm_workflow.application import HgkmApplication
+
+    try:
+        case_id = UUID(case) if case else None
+    except ValueError:
+        raise typer.BadParameter("expected a case id (a UUID)", param_hint="--case") from None
+    access = reader(reader_id, organisation, role, purpose)
+    application = HgkmApplication(db)
+    try:
+        entries = application.access_log(access=access, case_id=case_id, actor_id=actor)
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2, ensure_ascii=False))
+        return
+    for e in entries:
+        where = f"case {e.case_id}" if e.case_id else "-"
+        note = f" [{e.safety_reason}]" if e.safety_reason else ""
+        console.print(f"{e.seq:>6} {e.at.isoformat(timespec='seconds')} {e.actor_id} "
+                      f"({e.organisation}, {e.role}) {e.resource} {where} for {e.purpose}: "
+                      f"{e.verdict.upper()} — {e.rule}{note}",
+                      highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}", highlight=False)
+
+
+@access_log_app.command("verify")
+def access_log_verify(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    reader_id: Annotated[str | None, typer.Option(
+        "--reader", help="Who reads the log (default HGKM_ACTOR or local-operator)")] = None,
+    organisation: OrganisationOption = None, role: RoleOption = None,
+    purpose: PurposeOption = None,
+) -> None:
+    """Walk the hash chain: exit 1 when an entry was changed, removed or reordered."""
+    from hgkm_workflow.application import HgkmApplication
+
+    access = reader(reader_id, organisation, role, purpose)
+    application = HgkmApplication(db)
+    try:
+        result = application.verify_access_log(access=access)
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps({"ok": result.ok, "entries": result.entries,
+                               "last_hash": result.last_hash,
+                               "problems": list(result.problems)}, indent=2))
+    else:
+        for problem in result.problems:
+            console.print(f"[red]TAMPERED[/red] {problem}", highlight=False)
+        console.print(f"{result.entries} entries; "
+                      + ("the chain is intact" if result.ok else "the chain is BROKEN"),
+                      highlight=False)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def keygen(
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write the key to this file (created with mode 600) instead of printing")]
+    = None,
+    size: Annotated[int, typer.Option("--bytes", help="Key size: 16, 24 or 32 bytes")] = 32,
+) -> None:
+    """Make a new cipher key for encryption at rest (set HGKM_CIPHER_KEY or _KEY_FILE)."""
+    from hgkm_workflow.adapters.cipher import generate_key
+
+    try:
+        key = generate_key(size)
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    if out is None:
+        typer.echo(key)
+        return
+    if out.exists():
+        raise typer.BadParameter(f"{out} exists; refusing to overwrite a key", param_hint="--out")
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    console.print(f"wrote a {size}-byte key to {out}; keep it out of the repository and the "
+                  "database backups", highlight=False)
+
+
+def rotate_key_command(
+    new_key_file: Annotated[Path, typer.Option("--new-key-file", help="File with the new key")],
+    old_key_file: Annotated[Path | None, typer.Option(
+        "--old-key-file", help="File with the current key (omit if the store is unencrypted)")]
+    = None,
+    db: DbOption = None,
+) -> None:
+    """Re-encrypt every stored event and snapshot under a new key (stop the service first)."""
+    from hgkm_workflow.adapters.cipher import rotate_key
+
+    def read(path: Path | None) -> str | None:
+        if path is None:
+            return None
+        try:
+            return path.read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            raise typer.BadParameter(f"cannot read {path}") from None
+
+    try:
+        result = rotate_key(db, read(old_key_file), read(new_key_file))
+    except HgkmError as exc:
+        _fail(exc)
+        return
+    for table, rows in result.tables.items():
+        console.print(f"re-encrypted {rows} records of {table}", highlight=False)
+    console.print("done: start the service with the new key", highlight=False)

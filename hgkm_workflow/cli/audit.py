@@ -1,0 +1,393 @@
+"""``hgkm audit …``, ``hgkm export``, ``hgkm import`` and ``hgkm scenario run``.
+
+Registered in :mod:`hgkm_workflow.cli`. Like every command they open the store named by
+``--db`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``) and call the public API only
+(:mod:`hgkm_workflow.audit`, :mod:`hgkm_workflow.audit.exchange`, :mod:`hgkm_workflow.scenario`).
+Reads state who reads and why (``--actor --organisation --role --purpose``, defaults in
+:mod:`hgkm_workflow.cli.access`); they are decided by the access policy and logged.
+Output holds pseudonymous ids and codes only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hgkm_workflow.cli.access import (
+    ActorOption,
+    OrganisationOption,
+    PurposeOption,
+    RoleOption,
+    SafetyOption,
+    reader,
+)
+from hgkm_workflow.errors import HgkmError
+
+if TYPE_CHECKING:
+    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.audit import AsOfComparison, EventExplanation
+
+console = Console()
+
+audit_app = typer.Typer(help="Audit and replay: a case's history, its state as of an instant, "
+                             "one decision explained, and a verification of the whole store.",
+                        no_args_is_help=True)
+scenario_app = typer.Typer(help="Complete case lifecycles as scenario files (docs/scenarios.md).",
+                           no_args_is_help=True)
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
+                                                         "postgresql://…); default "
+                                                         "HGKM_DATABASE_URL or sqlite:///hgkm.db")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+CaseArg = Annotated[str, typer.Argument(help="The case id.")]
+
+
+def _open(db: str | None) -> HgkmApplication:
+    from hgkm_workflow.application import HgkmApplication
+
+    return HgkmApplication(db)
+
+
+def _fail(exc: HgkmError) -> NoReturn:
+    console.print(f"[red]{exc.code}[/red]: {exc.message}"
+                  + (f" (rule: {exc.rule})" if exc.rule else ""), highlight=False)
+    raise typer.Exit(2)
+
+
+def _case_id(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise typer.BadParameter("expected a case id (a UUID)") from None
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(
+            "expected an ISO 8601 instant, e.g. 2026-04-23T23:10:00+02:00") from None
+    if value.tzinfo is None:
+        raise typer.BadParameter("the instant needs a UTC offset, e.g. +02:00 or Z")
+    return value
+
+
+def _echo_json(data: Any) -> None:
+    from hgkm_workflow.audit import jsonable
+
+    typer.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
+
+
+def _print(text: str) -> None:
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+# ---------------------------------------------------------------------------- audit
+
+
+@audit_app.command("timeline")
+def audit_timeline(case: CaseArg, db: DbOption = None, as_json: JsonOption = False,
+                   actor: ActorOption = None, organisation: OrganisationOption = None,
+                   role: RoleOption = None, purpose: PurposeOption = None,
+                   safety_reason: SafetyOption = None) -> None:
+    """The case's history, one line per event: when, who, what, why, and deadline details."""
+    from hgkm_workflow.audit import timeline
+
+    access = reader(actor, organisation, role, purpose, safety_reason)
+    application = _open(db)
+    try:
+        entries = timeline(application, _case_id(case), access=access)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    if as_json:
+        typer.echo(json.dumps([e.as_dict() for e in entries], indent=2, ensure_ascii=False))
+        return
+    for e in entries:
+        _print(f"v{e.version:<4} {e.line()}")
+
+
+@audit_app.command("as-of")
+def audit_as_of(
+    case: CaseArg,
+    at: Annotated[str, typer.Option("--at", help="ISO 8601 instant with offset")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
+    safety_reason: SafetyOption = None,
+) -> None:
+    """The case as it stood at an instant: true then (business time) and known then."""
+    from hgkm_workflow.audit import compare_as_of
+
+    instant = _instant(at)
+    access = reader(actor, organisation, role, purpose, safety_reason)
+    application = _open(db)
+    try:
+        result = compare_as_of(application, _case_id(case), instant, access=access)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    _print_as_of(result)
+
+
+_AS_OF_FIELDS = ("phase", "sub_state", "regisseur", "handover_offered_to", "mda", "plans",
+                 "open_risk_factors", "open_deadlines", "huisverboden", "meldingen", "roles",
+                 "loop_backs", "closure")
+
+
+def _show_value(key: str, value: Any) -> str:
+    from hgkm_workflow.scenario.expect import show_instant
+
+    if value is None or value in ([], {}):
+        return "-"
+    if key in ("regisseur", "handover_offered_to"):
+        return f"{value['actor_id']} ({value['organisation']})"
+    if key == "plans":
+        return ", ".join(f"{k} v{v['version']}" for k, v in value.items() if v) or "-"
+    if key == "open_deadlines":
+        return "\n".join(
+            f"{d['rule_id']}{' cp ' + str(d['checkpoint']) if d['checkpoint'] else ''} due "
+            f"{show_instant(d['due'])}{' OVERDUE' if d['overdue'] else ''}"
+            f"{' (breach recorded)' if d['breach_recorded'] else ''}" for d in value)
+    if key == "huisverboden":
+        return "\n".join(f"{str(h['huisverbod_id'])[:8]} {h['state']}"
+                         f"{' in force' if h['in_force'] else ''} until "
+                         f"{show_instant(h['ends_at'])}" for h in value)
+    if key == "roles":
+        return "\n".join(f"{str(pid)[:8]} {role}" for pid, role in value.items())
+    if key == "closure":
+        return str(value.get("reason"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def _print_as_of(result: AsOfComparison) -> None:
+    from hgkm_workflow.scenario.expect import show_instant
+
+    b, r = result.business, result.recorded
+    _print(f"Case {b.case_id} as of {show_instant(b.at)}")
+    if not b.existed and not r.existed:
+        _print("The case did not exist yet.")
+        return
+    table = Table("", "true then (business time)", "known then (recording time)")
+    changed = {d["field"] for d in result.differences}
+    for key in _AS_OF_FIELDS:
+        left = _show_value(key, b.state.get(key)) if b.existed else "(not opened yet)"
+        right = _show_value(key, r.state.get(key)) if r.existed else "(not recorded yet)"
+        label = f"[bold yellow]{key} *[/bold yellow]" if key in changed else key
+        table.add_row(label, left, right)
+    console.print(table)
+    if not result.differ:
+        _print("What was true and what was known agree at this instant.")
+    for title, entries in (("Registered later (true then, not yet known):", result.late_facts),
+                           ("Recorded then, dated later:", result.early_records)):
+        if entries:
+            _print(title)
+            for e in entries:
+                _print(f"  v{e.version} {e.line()} (recorded {show_instant(e.recorded_at)})")
+    if b.not_replayable:
+        _print(f"Not replayable on business time: versions {list(b.not_replayable)}")
+
+
+@audit_app.command("explain")
+def audit_explain(
+    case: CaseArg,
+    event: Annotated[int, typer.Option("--event", help="The event's version (see timeline)")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
+    safety_reason: SafetyOption = None,
+) -> None:
+    """One decision: rule and version, inputs, the state it was taken in, and the reasons."""
+    from hgkm_workflow.audit import explain_event
+
+    access = reader(actor, organisation, role, purpose, safety_reason)
+    application = _open(db)
+    try:
+        result = explain_event(application, _case_id(case), event, access=access)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    if as_json:
+        _echo_json(result.as_dict())
+        return
+    _print_explanation(result)
+
+
+def _print_explanation(x: EventExplanation) -> None:
+    from hgkm_workflow.audit import jsonable
+    from hgkm_workflow.scenario.expect import show_instant
+
+    _print(f"Event {x.version} of case {x.case_id}: {x.event}")
+    _print(f"  what      {x.entry.what}")
+    _print(f"  when      {show_instant(x.business_time)} (recorded "
+           f"{show_instant(x.recorded_at)})")
+    if x.actor:
+        _print(f"  who       {x.actor['actor_id']} ({x.actor['organisation']}, "
+               f"{x.actor['role']})")
+    _print(f"  why       {x.rationale or '-'}")
+    _print(f"  rule      {x.rule or '-'}"
+           + (f" (version {x.rule_version})" if x.rule_version is not None else ""))
+    if x.stored_class_version:
+        _print(f"  schema    stored as event version {x.stored_class_version}")
+    _print("  inputs    " + json.dumps(jsonable(x.inputs), ensure_ascii=False))
+    if x.state_before:
+        s = x.state_before
+        _print(f"  state     phase {s['phase']}, sub-state {s['sub_state'] or '-'}, "
+               f"regisseur {_show_value('regisseur', s['regisseur'])}, mda {s['mda']}, "
+               f"open deadlines {', '.join(d['rule_id'] for d in s['open_deadlines']) or '-'}")
+    _print("  decision  " + ", ".join(f"v{d['version']} {d['event']}" for d in x.decision))
+    for d in x.deadlines:
+        _print(f"  deadline  {d['rule_id']} {d['rule']} (rule version {d['rule_version']}, "
+               f"{d['rule_variant']}, {d['rule_type']}); calendar {d['calendar_version']}")
+        _print(f"            start {show_instant(d['start'])}, due {show_instant(d['due'])}")
+        _print(f"            {d['counting']}")
+        for s in d["skipped"]:
+            _print(f"            skipped {s['date']}: {s['reason']}")
+        check = d.get("recomputation_matches")
+        note = ("recomputed: same due instant" if check
+                else d.get("recomputation_note") or "recomputed: DIFFERENT due instant")
+        _print(f"            {note}; source: {d['legal_source']}")
+        for h in d["history"]:
+            _print(f"            v{h['version']} {h['event']}")
+
+
+@audit_app.command("verify")
+def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorOption = None,
+                 organisation: OrganisationOption = None, role: RoleOption = None,
+                 purpose: PurposeOption = None) -> None:
+    """Replay every case and rebuild every read model in a scratch database; compare."""
+    from rich.progress import Progress
+
+    from hgkm_workflow.audit import verify
+
+    access = reader(actor, organisation, role, purpose)
+    application = _open(db)
+    try:
+        if as_json:
+            report = verify(application, access=access)
+        else:
+            with Progress(console=console, transient=True) as progress:
+                tasks: dict[str, Any] = {}
+
+                def show(stage: str, done: int, total: int) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = progress.add_task(stage, total=total)
+                    progress.update(tasks[stage], completed=done, total=total)
+
+                report = verify(application, progress=show, access=access)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    if as_json:
+        _echo_json(report.as_dict())
+    else:
+        _print(f"replayed {report.aggregates} aggregates ({report.events} events); compared "
+               f"{sum(report.tables.values())} rows in {len(report.tables)} read-model tables "
+               f"up to position {report.position}")
+        for d in report.differences:
+            _print(f"DIFFERS {d.kind} {d.where}: {d.detail}")
+        _print("OK: replay and rebuild equal the live state and views" if report.ok
+               else f"{len(report.differences)} difference(s)")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------- export / import
+
+
+def export_events(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="File to write (JSON Lines)")],
+    db: DbOption = None,
+    actor: ActorOption = None, organisation: OrganisationOption = None,
+    role: RoleOption = None, purpose: PurposeOption = None,
+) -> None:
+    """Export the whole event stream, one event per line (docs/export-format.md)."""
+    from hgkm_workflow.audit.exchange import export_jsonl
+
+    access = reader(actor, organisation, role, purpose)
+    application = _open(db)
+    try:
+        result = export_jsonl(application, jsonl, access=access)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    _print(f"exported {result.events} events of {result.aggregates} cases and adviezen "
+           f"to {jsonl}" + (f"; {result.redacted} free-text value(s) redacted"
+                            if result.redacted else ""))
+
+
+def import_events(
+    jsonl: Annotated[Path, typer.Option("--jsonl", help="File to read (JSON Lines)")],
+    db: Annotated[str, typer.Option("--db", help="Store URL of an EMPTY store")],
+) -> None:
+    """Import an export into an empty store and rebuild its read models."""
+    from hgkm_workflow.audit.exchange import import_jsonl
+
+    if not jsonl.is_file():
+        raise typer.BadParameter(f"no such file: {jsonl}")
+    application = _open(db)
+    try:
+        result = import_jsonl(application, jsonl)
+    except HgkmError as exc:
+        _fail(exc)
+    finally:
+        application.close()
+    _print(f"imported {result.events} events of {result.aggregates} cases and adviezen; "
+           f"read models applied {result.read_model_events} events")
+
+
+# ---------------------------------------------------------------------------- scenarios
+
+
+@scenario_app.command("run")
+def scenario_run(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files or directories")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Run scenario files on simulated time (twice: straight, and reloaded after every step).
+
+    Without --db each scenario runs in a temporary SQLite store. Exits 1 when an expectation
+    fails and 2 when a file is not a valid scenario.
+    """
+    from hgkm_workflow.scenario import ScenarioFileError, ScenarioResult, run_files
+
+    def show(result: ScenarioResult) -> None:
+        if not as_json:
+            style = "green" if result.ok else "red"
+            head, _, rest = result.report().partition("\n")
+            console.print(f"[{style}]{head}[/{style}]", highlight=False)
+            if rest:
+                _print(rest)
+
+    try:
+        results = run_files(files, db or None, progress=show)
+    except ScenarioFileError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.message}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    failed = [r for r in results if not r.ok]
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
+    else:
+        _print(f"{len(results) - len(failed)} of {len(results)} scenario(s) passed")
+    if failed:
+        raise typer.Exit(1)
