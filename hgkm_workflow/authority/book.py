@@ -30,6 +30,7 @@ class AuthorityPolicy:
         rules: The national rules, in the order they are tried.
         overrides: Regional overrides by region code.
         tables: Region and gemeente tables.
+        role_groups: The role groups the data names rules by (for the docs).
     """
 
     version: int
@@ -37,6 +38,7 @@ class AuthorityPolicy:
     rules: tuple[Rule, ...]
     overrides: Mapping[str, RegionOverride] = field(default_factory=dict)
     tables: PolicyTables = field(default_factory=PolicyTables)
+    role_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def rules_for(self, command: str, region: str | None) -> tuple[Rule, ...]:
         """The rules that may grant ``command`` in ``region`` (national, then regional)."""

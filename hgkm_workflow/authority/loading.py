@@ -93,7 +93,8 @@ def _parse(data: dict[str, Any]) -> AuthorityPolicy:
     tables = PolicyTables(regions=regions, gemeenten=gemeenten,
                           system_organisations=frozenset(data.get("system_organisations") or ()))
     return AuthorityPolicy(version=int(data["version"]), commands=commands, rules=rules,
-                           overrides=overrides, tables=tables)
+                           overrides=overrides, tables=tables,
+                           role_groups={name: tuple(roles) for name, roles in groups.items()})
 
 
 def _rule(data: dict[str, Any], groups: dict[str, list[str]], region: str | None) -> Rule:
@@ -109,7 +110,8 @@ def _rule(data: dict[str, Any], groups: dict[str, list[str]], region: str | None
     return Rule(id=str(data["id"]), commands=frozenset(data["commands"]),
                 roles=frozenset(roles), relation=Relation(data["relation"]),
                 when=frozenset(Condition(c) for c in data.get("when") or ()),
-                why=str(data["why"]), source=str(data["source"]), region=region)
+                why=str(data["why"]), source=str(data["source"]), region=region,
+                written_roles=tuple(str(n) for n in data["roles"]))
 
 
 def _check(policy: AuthorityPolicy, data: dict[str, Any]) -> None:

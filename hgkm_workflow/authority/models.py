@@ -91,6 +91,7 @@ class Rule:
         why: What the rule says, in one line.
         source: The legal or regional source.
         region: The region whose override added it (``None``: the national policy).
+        written_roles: The roles and role groups as the data names them (for the docs).
     """
 
     id: str
@@ -101,6 +102,7 @@ class Rule:
     why: str
     source: str
     region: str | None = None
+    written_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

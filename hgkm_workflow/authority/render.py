@@ -48,7 +48,8 @@ def _cell(text: str) -> str:
 
 
 def _who(rule: Rule) -> str:
-    who = f"{RELATION_LABELS[rule.relation]} ({', '.join(sorted(rule.roles))})"
+    roles = rule.written_roles or tuple(sorted(rule.roles))
+    who = f"{RELATION_LABELS[rule.relation]} ({', '.join(roles)})"
     for condition in sorted(rule.when):
         who += f", {CONDITION_LABELS[condition]}"
     return who
@@ -63,6 +64,9 @@ def render_markdown(policy: AuthorityPolicy) -> str:
     """The authority page: kinds, every command with its rules, overrides, region tables."""
     lines = [_HEADER.format(version=policy.version).rstrip("\n")]
     lines += [f"| {k.value} | {label} |" for k, label in KIND_LABELS.items()]
+    lines += ["", "Rules name roles singly or by group:", "", "| role group | roles |",
+              "|---|---|"]
+    lines += [f"| {name} | {', '.join(roles)} |" for name, roles in policy.role_groups.items()]
     lines += ["", "## Commands", "",
               "| command | kind | rule | who may | why | source |", "|---|---|---|---|---|---|"]
     for name, command in policy.commands.items():
