@@ -36,7 +36,7 @@ from hgkm_workflow.vocabulary import ActorRole
 RESERVED_ROLES: dict[Reserved, frozenset[str]] = {
     Reserved.VEILIG_THUIS: frozenset({ActorRole.VT_MEDEWERKER, ActorRole.VT_GEDRAGSWETENSCHAPPER}),
     Reserved.BURGEMEESTER: frozenset({ActorRole.BURGEMEESTER, ActorRole.POLITIE}),
-    Reserved.SYSTEM: frozenset({ActorRole.SCHEDULER, ActorRole.SYSTEM}),
+    Reserved.SYSTEM: frozenset({ActorRole.SCHEDULER, ActorRole.SYSTEM, ActorRole.BURGEMEESTER}),
 }
 _GEMEENTE = re.compile(r"^GM\d{4}$")
 _ROLES = frozenset(r.value for r in ActorRole)

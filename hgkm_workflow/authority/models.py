@@ -34,6 +34,7 @@ class Reserved(StrEnum):
     VEILIG_THUIS = "veilig_thuis"
     BURGEMEESTER = "burgemeester"
     SYSTEM = "system"
+    """An expiry by law: the scheduler records it (or the burgemeester whose measure it was)."""
 
 
 class Relation(StrEnum):
@@ -61,7 +62,7 @@ class Condition(StrEnum):
 RESERVED_RELATIONS: dict[Reserved, frozenset[Relation]] = {
     Reserved.VEILIG_THUIS: frozenset({Relation.VEILIG_THUIS}),
     Reserved.BURGEMEESTER: frozenset({Relation.BURGEMEESTER, Relation.MANDATED}),
-    Reserved.SYSTEM: frozenset({Relation.SYSTEM}),
+    Reserved.SYSTEM: frozenset({Relation.SYSTEM, Relation.BURGEMEESTER}),
 }
 
 #: Commands that are not pydantic commands of :mod:`hgkm_workflow.commands` but need

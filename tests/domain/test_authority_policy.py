@@ -117,10 +117,10 @@ def test_a_stranger_cannot_make_itself_casusregisseur_or_close_the_case() -> Non
 
 
 def test_veilig_thuis_closes_and_plans_only_while_nobody_holds_casusregie() -> None:
-    assert _granted(VT, "CloseCase", NEW)
-    assert _granted(VT, "SetVeiligheidsplan", NEW)
-    assert not _granted(VT, "CloseCase", WITH_LT)
-    assert not _granted(VT, "SetVeiligheidsplan", WITH_LT)
+    for command in ("CloseCase", "SetVeiligheidsplan", "ConfirmAcuteUnsafetyRemoved"):
+        assert _granted(VT, command, NEW)
+        assert not _granted(VT, command, WITH_LT)
+    assert not _granted(VT, "CompleteDirecteVeiligheid", NEW)  # leaving the phase: regisseur
 
 
 def test_warm_handover_sender_offers_and_withdraws_receiver_accepts_or_declines() -> None:
@@ -153,9 +153,18 @@ def test_a_hulpofficier_imposes_only_under_a_recorded_mandate() -> None:
     assert not _granted(HOVJ, "ImposeHuisverbod", no_mandate)
 
 
-def test_expiry_is_the_scheduler_s() -> None:
+def test_expiry_is_the_scheduler_s_or_the_burgemeester_s() -> None:
     assert _granted(SCHEDULER, "ExpireHuisverbod", WITH_LT)
-    assert not _granted(BM, "ExpireHuisverbod", WITH_LT)
+    assert _granted(BM, "ExpireHuisverbod", WITH_LT)
+    assert not _granted(BM_ELSEWHERE, "ExpireHuisverbod", WITH_LT)
+    assert not _granted(VT, "ExpireHuisverbod", WITH_LT)
+
+
+def test_the_kernteam_assigns_the_first_regisseur_of_an_escalated_case() -> None:
+    escalated = case_facts(_case(mda_state="escalated"), TABLES)
+    assert _granted(MDA, "AssignCasusregisseur", escalated)
+    assert not _granted(MDA, "AssignCasusregisseur", NEW)
+    assert not _granted(MDA, "AssignCasusregisseur", MDA_HELD)  # someone holds it already
 
 
 def test_mda_return_is_the_kernteam_s_while_escalated() -> None:

@@ -139,7 +139,7 @@ def _holder_only(actor: Actor, command: str, facts: CommandFacts) -> bool:
     if holder == "burgemeester":
         return org == facts.burgemeester_organisation or (command, org) in facts.mandates
     if holder == "system":
-        return org in facts.system_organisations
+        return org in facts.system_organisations or org == facts.burgemeester_organisation
     return True
 
 
