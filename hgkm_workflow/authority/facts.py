@@ -142,7 +142,10 @@ def case_facts(case: CaseLike, tables: PolicyTables,
 
 
 def facts_without_case(tables: PolicyTables) -> CommandFacts:
-    """Facts for a command tied to no case: administrative commands, erasure of a person
-    in no case (Veilig Thuis of any region may handle it)."""
+    """Facts for a command tied to no case (administrative commands, erasure of a person).
+
+    Veilig Thuis of every listed region counts as Veilig Thuis here: the erasure request of a
+    person who is in no case may be handled by any of them.
+    """
     return CommandFacts(vt_organisations=tables.all_veilig_thuis(),
                         system_organisations=tables.system_organisations)

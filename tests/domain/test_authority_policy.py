@@ -255,3 +255,20 @@ def test_facts_from_a_real_household_case() -> None:
 def test_docs_authority_md_is_the_rendered_policy() -> None:
     committed = (ROOT / "docs" / "authority.md").read_text(encoding="utf-8")
     assert committed == render_markdown(POLICY), "regenerate docs/authority.md"
+
+
+def test_naming_oneself_in_a_command_grants_no_read() -> None:
+    from hgkm_workflow.access.models import Access
+    from hgkm_workflow.access.policy import CaseFacts as AccessFacts
+    from hgkm_workflow.access.policy import decide as decide_access
+
+    # A stranger names itself casusregisseur: refused, so the case stays as it was ...
+    assert not _granted(STRANGER, "AssignCasusregisseur", NEW)
+    assert not _granted(STRANGER, "OfferHandover", WITH_LT)
+    before = AccessFacts(region="rotterdam-rijnmond", regie_organisation="wijkteam-noord")
+    read = Access(actor=STRANGER, purpose=Purpose.CASUSREGIE)
+    assert not decide_access(read, before).allowed  # ... and it still may not read it.
+    # Only once Veilig Thuis's assignment is recorded does the named organisation read.
+    assert _granted(VT, "AssignCasusregisseur", NEW)
+    after = AccessFacts(region="rotterdam-rijnmond", regie_organisation="wijkteam-elders")
+    assert decide_access(read, after).allowed
