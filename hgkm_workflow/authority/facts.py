@@ -1,8 +1,8 @@
 """What the authority policy needs to know about a case: ids and codes only.
 
 :class:`CommandFacts` is built from a case by attribute access (:func:`case_facts`; the case
-is typed against the small :class:`CaseLike` protocol, so this module imports nothing of the
-domain and the domain nothing of it), from a command that creates a case
+is typed against the small :class:`CaseLike` protocol, so this module imports only the phase
+enums and not ``case.py``, and the domain imports nothing of it), from a command that creates a case
 (:func:`intake_facts`), or for commands tied to no case (:func:`facts_without_case`). The
 region and gemeente tables of the policy are resolved here, so :func:`~.policy.decide` reads
 nothing but the actor, the command name and these facts.
@@ -15,10 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hgkm_workflow.authority.tables import PolicyTables
-
-#: The values of the case's ``regie["state"]`` and ``mda_state`` this module reads.
-HANDOVER_OFFERED = "handover_offered"
-MDA_ESCALATED = "escalated"
+from hgkm_workflow.phases.mda import MdaState
+from hgkm_workflow.phases.regie import RegieState
 
 
 class CaseLike(Protocol):
@@ -121,9 +119,9 @@ def case_facts(case: CaseLike, tables: PolicyTables,
     base = intake_facts(case.region, case.gemeente, tables)
     regisseur = case.regie.get("regisseur") or {}
     offered = case.regie.get("offered_to") or {}
-    pending = case.regie.get("state") == HANDOVER_OFFERED
+    pending = case.regie.get("state") == RegieState.HANDOVER_OFFERED.value
     regisseur_org = regisseur.get("organisation")
-    escalated = case.mda_state == MDA_ESCALATED
+    escalated = case.mda_state == MdaState.ESCALATED.value
     involved = set(base.vt_organisations) | set(involvements)
     if regisseur_org:
         involved.add(regisseur_org)
