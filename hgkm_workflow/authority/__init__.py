@@ -29,7 +29,7 @@ from hgkm_workflow.authority.models import (
     Rule,
     StatutoryTaskOverride,
 )
-from hgkm_workflow.authority.policy import decide, related, require
+from hgkm_workflow.authority.policy import allowed_commands, decide, related, require
 from hgkm_workflow.authority.render import render_markdown
 from hgkm_workflow.authority.tables import GemeenteTable, PolicyTables, RegionTable
 
@@ -52,6 +52,7 @@ __all__ = [
     "Reserved",
     "Rule",
     "StatutoryTaskOverride",
+    "allowed_commands",
     "case_facts",
     "decide",
     "default_policy",

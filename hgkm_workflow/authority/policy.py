@@ -24,7 +24,7 @@ from hgkm_workflow.authority.models import (
 )
 from hgkm_workflow.commands import Actor
 
-__all__ = ["decide", "related", "require"]
+__all__ = ["allowed_commands", "decide", "related", "require"]
 
 
 def related(relation: Relation, organisation: str, command_name: str,
@@ -109,3 +109,13 @@ def require(actor: Actor, command_name: str, facts: CommandFacts,
         raise NotAuthorised(decision, actor.actor_id, actor.organisation, actor.role.value,
                             case_id)
     return decision
+
+
+def allowed_commands(actor: Actor, facts: CommandFacts,
+                     policy: AuthorityPolicy | None = None) -> tuple[str, ...]:
+    """The commands ``actor`` may give on the case the facts describe (for a UI or a test).
+
+    The domain may still refuse one of them in the case's current state.
+    """
+    pol = policy or default_policy()
+    return tuple(name for name in pol.commands if decide(actor, name, facts, pol).granted)

@@ -23,6 +23,7 @@ from hgkm_workflow.authority import (
     ADMINISTRATIVE_COMMANDS,
     CommandFacts,
     NotAuthorised,
+    allowed_commands,
     case_facts,
     decide,
     default_policy,
@@ -272,3 +273,11 @@ def test_naming_oneself_in_a_command_grants_no_read() -> None:
     assert _granted(VT, "AssignCasusregisseur", NEW)
     after = AccessFacts(region="rotterdam-rijnmond", regie_organisation="wijkteam-elders")
     assert decide_access(read, after).allowed
+
+
+def test_what_an_auditor_a_stranger_and_the_regisseur_may_do() -> None:
+    assert allowed_commands(AUDITOR, WITH_LT, POLICY) == ()
+    assert allowed_commands(STRANGER, WITH_LT, POLICY) == ()
+    mine = set(allowed_commands(LT, WITH_LT, POLICY))
+    assert {"OfferHandover", "CloseCase", "SetHerstelplan", "InformSchool"} <= mine
+    assert not mine & {"CompleteVeiligheidsbeoordeling", "ImposeHuisverbod", "AcceptHandover"}
