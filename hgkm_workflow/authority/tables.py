@@ -1,0 +1,70 @@
+"""Who is who in a region and a gemeente: Veilig Thuis, police, MDA++ kernteam, burgemeester.
+
+Kept as data in ``data/authority/policy.yaml`` (``regions`` and ``gemeenten``). A region that
+is not listed has, by the convention the access policy also follows, the organisation
+``vt-<region>`` as its Veilig Thuis and no police or kernteam; a gemeente that is not listed
+has no burgemeester here, so its huisverbod commands are refused until it is added.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """The organisations with a regional role in one VT region."""
+
+    veilig_thuis: frozenset[str]
+    mda_kernteam: frozenset[str] = frozenset()
+    politie: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class GemeenteTable:
+    """The burgemeester of one gemeente and the mandates recorded for that burgemeester."""
+
+    burgemeester: str
+    mandates: frozenset[tuple[str, str]] = frozenset()
+    """``(command, organisation)``: the organisation may give the command under mandate."""
+
+
+@dataclass(frozen=True)
+class PolicyTables:
+    """The region and gemeente tables, and the library's own organisations."""
+
+    regions: Mapping[str, RegionTable] = field(default_factory=dict)
+    gemeenten: Mapping[str, GemeenteTable] = field(default_factory=dict)
+    system_organisations: frozenset[str] = frozenset()
+
+    def region(self, region: str) -> RegionTable:
+        """The region's table; ``vt-<region>`` as its Veilig Thuis when it is not listed."""
+        found = self.regions.get(region)
+        return found if found is not None else RegionTable(frozenset({f"vt-{region}"}))
+
+    def veilig_thuis(self, region: str) -> frozenset[str]:
+        """Veilig Thuis of the region."""
+        return self.region(region).veilig_thuis
+
+    def politie(self, region: str) -> frozenset[str]:
+        """The police of the region."""
+        return self.region(region).politie
+
+    def mda_kernteam(self, region: str) -> frozenset[str]:
+        """The region's MDA++ kernteam."""
+        return self.region(region).mda_kernteam
+
+    def all_veilig_thuis(self) -> frozenset[str]:
+        """Every listed region's Veilig Thuis."""
+        return frozenset(org for r in self.regions.values() for org in r.veilig_thuis)
+
+    def burgemeester(self, gemeente: str) -> str | None:
+        """The burgemeester's organisation code of the gemeente (``None``: not listed)."""
+        found = self.gemeenten.get(gemeente)
+        return found.burgemeester if found is not None else None
+
+    def mandates(self, gemeente: str) -> frozenset[tuple[str, str]]:
+        """The recorded mandates of the gemeente's burgemeester."""
+        found = self.gemeenten.get(gemeente)
+        return found.mandates if found is not None else frozenset()
