@@ -12,7 +12,9 @@ messages and delivers one message at a time. The outbox keeps, in the store's ow
   ``dead``), attempts and the instant of its next attempt.
 * ``ob_attempts`` — one row per delivery attempt (outcome and a short error code).
 
-Delivery is at least once: a message is marked delivered only after its consumer returned.
+Delivery is at least once: a message is marked delivered only after its consumer returned;
+each attempt is counted before it starts, so after a crash the consumer is told (``attempts``)
+that an earlier attempt may have reached the receiver.
 A failed attempt is retried with exponential back-off (:class:`RetryPolicy`); a permanent
 failure, or too many attempts, puts the message in the consumer's dead letter. Order holds per
 case: only the oldest undelivered message of a case is tried, so a dead-lettered message holds
@@ -185,17 +187,20 @@ class Outbox:
         return result
 
     def _attempt(self, consumer: Consumer, message: Message, result: RunResult) -> None:
+        tries = message.attempts + 1
+        # Written ahead: a crash during delivery leaves the attempt counted (the consumer
+        # then knows a request may have reached the receiver) and the message leased.
+        with self.engine.begin() as conn:
+            conn.execute(messages.update().where(messages.c.key == message.key).values(
+                attempts=tries,
+                next_attempt_at=_naive(self.now() + self.policy.delay(tries))))
         try:
             consumer.deliver(message)
         except DeliveryError as error:
-            tries = message.attempts + 1
             dead = (isinstance(error, PermanentDeliveryError)
                     or tries >= self.policy.max_attempts)
-            now = self.now()
             self._record(message.key, "dead" if dead else "failed", error.code, {
-                "status": "dead" if dead else "pending", "attempts": tries,
-                "last_error": error.code,
-                "next_attempt_at": _naive(now + self.policy.delay(tries))})
+                "status": "dead" if dead else "pending", "last_error": error.code})
             result.failed += 1
             result.dead += int(dead)
             result.errors.append(error.code)
@@ -203,8 +208,7 @@ class Outbox:
                          tries, error.code, " (dead letter)" if dead else "")
             return
         self._record(message.key, "delivered", None, {
-            "status": "delivered", "attempts": message.attempts + 1, "last_error": None,
-            "delivered_at": _naive(self.now())})
+            "status": "delivered", "last_error": None, "delivered_at": _naive(self.now())})
         result.delivered += 1
 
     def _record(self, key: str, outcome: str, error: str | None,
