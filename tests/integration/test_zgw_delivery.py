@@ -7,6 +7,7 @@ process dies once between an answer and its record, and a new one takes over fro
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -157,3 +158,25 @@ def test_the_jwt_carries_the_zgw_claims_and_no_person() -> None:
     claims: dict[str, Any] = jwt.decode(token, secret, algorithms=["HS256"])
     assert claims == {"iss": "hgkm-vt-rr", "iat": 1_700_000_000, "client_id": "hgkm-vt-rr",
                       "user_id": "hgkm-outbox", "user_representation": "hgkm_workflow outbox"}
+
+
+def test_a_zaak_or_status_whose_answer_was_lost_is_found_not_made_twice(
+        sqlite_app: HgkmApplication, clock: SettableClock) -> None:
+    require_specs()
+    with FakeZgw() as server, httpx.Client(timeout=2) as client:
+        outbox, consumer = _one_case_delivery(sqlite_app, clock, server, client)
+        outbox.run_once(sqlite_app, consumer, limit=1000)  # the zaak
+        outbox.run_once(sqlite_app, consumer, limit=1000)  # its notification
+        outbox.run_once(sqlite_app, consumer, limit=1000)  # the first status
+        with sqlite_app.engine.connect() as conn:
+            rows = {r.key: r for r in conn.execute(sa.select(ob_messages)).all()}
+        first = [r for r in rows.values() if r.status == "delivered" and r.seq == 0]
+        assert len(first) == 2
+        delivery = ZgwDelivery(sqlite_app.engine, _settings(server), client=client)
+        with sqlite_app.engine.begin() as conn:  # forget the zaak URL: as if the answer was lost
+            conn.execute(sa.text("DELETE FROM ob_zgw_zaken"))
+        for row in sorted(first, key=lambda r: r.position):
+            delivery(Message(row.key, row.consumer, row.case_id, row.version, row.seq,
+                             json.loads(row.payload), attempts=1))
+        assert len(server.zaken) == 1 and len(server.statussen) == 1
+        assert set(server.effects.values()) == {1}

@@ -35,8 +35,8 @@ from hgkm_workflow.integration.outbox import (
     Outgoing,
     PermanentDeliveryError,
     RetryableDeliveryError,
-    metadata,
 )
+from hgkm_workflow.integration.tables import metadata
 from hgkm_workflow.integration.zgw.mapping import ZgwMapping, load_mapping
 from hgkm_workflow.integration.zgw.requests import (
     ZAAK_PATH,
