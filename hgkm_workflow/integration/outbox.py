@@ -14,12 +14,11 @@ messages and delivers one message at a time. The outbox keeps, in the store's ow
 
 Delivery is at least once: a message is marked delivered only after its consumer returned;
 each attempt is counted before it starts, so after a crash the consumer is told (``attempts``)
-that an earlier attempt may have reached the receiver.
-A failed attempt is retried with exponential back-off (:class:`RetryPolicy`); a permanent
-failure, or too many attempts, puts the message in the consumer's dead letter. Order holds per
-case: only the oldest undelivered message of a case is tried, so a dead-lettered message holds
-back that case's later messages while other cases go on; :meth:`Outbox.requeue` puts it back.
-
+that an earlier attempt may have reached the receiver. A failed attempt is retried with
+exponential back-off (:class:`RetryPolicy`); a permanent failure, or too many attempts, puts
+the message in the consumer's dead letter. Order holds per case: only the oldest undelivered
+message of a case is tried, so a dead-lettered message holds back that case's later messages
+while other cases go on; :meth:`Outbox.requeue` puts it back.
 Time comes from an injected ``now`` and waiting from an injected ``wait``: tests never sleep.
 """
 
@@ -103,35 +102,33 @@ class Outbox:
     def stage(self, app: Any, consumer: Consumer, limit: int = 100) -> int:
         """Hand the next ``limit`` notifications over to ``consumer``; return messages staged.
 
-        The messages and the moved checkpoint are written in one transaction.
+        Events are read and translated first; the messages and the moved checkpoint are then
+        written in one short transaction, which stages nothing if another runner moved the
+        checkpoint meanwhile.
         """
+        start = self.checkpoint(consumer.name)
+        notes = app.recorder.select_notifications(start + 1, limit)
+        if not notes:
+            return 0
         now = _naive(self.now())
+        rows = []
+        for note in notes:
+            case_id = str(note.originator_id)
+            for seq, out in enumerate(consumer.translate(app.mapper.to_domain_event(note))):
+                rows.append({
+                    "key": message_key(case_id, note.originator_version, consumer.name, seq),
+                    "consumer": consumer.name, "case_id": case_id,
+                    "version": note.originator_version, "position": note.id, "seq": seq,
+                    "payload": json.dumps(out.payload, sort_keys=True), "status": "pending",
+                    "attempts": 0, "next_attempt_at": now, "created_at": now})
+        values = {"position": int(notes[-1].id), "updated_at": now}
         with self.engine.begin() as conn:
             row = conn.execute(sa.select(checkpoints.c.position).where(
                 checkpoints.c.consumer == consumer.name).with_for_update()).scalar()
-            start = int(row or 0)
-            notes = app.recorder.select_notifications(start + 1, limit)
-            if not notes:
-                return 0
-            rows = []
-            for note in notes:
-                event = app.mapper.to_domain_event(note)
-                for seq, out in enumerate(consumer.translate(event)):
-                    case_id = str(note.originator_id)
-                    rows.append({
-                        "key": message_key(case_id, note.originator_version, consumer.name, seq),
-                        "consumer": consumer.name, "case_id": case_id,
-                        "version": note.originator_version, "position": note.id, "seq": seq,
-                        "payload": json.dumps(out.payload, sort_keys=True), "status": "pending",
-                        "attempts": 0, "next_attempt_at": now, "created_at": now})
+            if int(row or 0) != start:
+                return 0  # another runner staged these events
             if rows:
-                known = set(conn.execute(sa.select(messages.c.key).where(
-                    messages.c.key.in_([r["key"] for r in rows]))).scalars())
-                fresh = [r for r in rows if r["key"] not in known]
-                if fresh:
-                    conn.execute(messages.insert(), fresh)
-            last = int(notes[-1].id)
-            values = {"position": last, "updated_at": now}
+                conn.execute(messages.insert(), rows)
             if row is None:
                 conn.execute(checkpoints.insert().values(consumer=consumer.name, **values))
             else:
@@ -157,13 +154,24 @@ class Outbox:
             return list(conn.execute(query).all())
 
     def deliver_due(self, consumer: Consumer, limit: int = 100) -> RunResult:
-        """Try every due head-of-case message once (up to ``limit``)."""
+        """Try due head-of-case messages, at most ``limit`` attempts.
+
+        A delivered message makes the next one of its case the head: the round goes on
+        until nothing due is left or the limit is reached. A failed message waits for its
+        back-off, so it is tried once per round.
+        """
         result = RunResult()
-        for row in self._heads(consumer.name, limit):
-            message = Message(key=row.key, consumer=row.consumer, case_id=row.case_id,
-                              version=row.version, seq=row.seq,
-                              payload=json.loads(row.payload), attempts=row.attempts)
-            self._attempt(consumer, message, result)
+        tried = 0
+        while tried < limit:
+            heads = self._heads(consumer.name, limit - tried)
+            if not heads:
+                break
+            for row in heads:
+                message = Message(key=row.key, consumer=row.consumer, case_id=row.case_id,
+                                  version=row.version, seq=row.seq,
+                                  payload=json.loads(row.payload), attempts=row.attempts)
+                self._attempt(consumer, message, result)
+            tried += len(heads)
         return result
 
     def _attempt(self, consumer: Consumer, message: Message, result: RunResult) -> None:

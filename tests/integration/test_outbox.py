@@ -92,9 +92,7 @@ def test_each_event_is_handed_over_once_and_delivered_with_its_key(
     receiver = Receiver()
     consumer = phase_consumer(receiver)
     result = outbox.run_once(app, consumer, limit=1000)
-    assert result.staged == 4 and result.delivered == 2  # one head per case per round
-    while outbox.run_once(app, consumer).delivered:
-        pass
+    assert result.staged == 4 and result.delivered == 4
     assert len(receiver.delivered) == len(set(receiver.delivered)) == 4
     assert message_key(a, 3, "test", 0) in receiver.delivered
     assert outbox.checkpoint("test") == app.recorder.max_notification_id()
@@ -115,7 +113,7 @@ def test_a_failure_is_retried_with_exponential_back_off(
     assert outbox.deliver_due(consumer).failed == 0  # second wait is 4 s
     wall.advance(1)
     del receiver.fail[a]
-    assert outbox.deliver_due(consumer).delivered == 1
+    assert outbox.deliver_due(consumer).delivered == 2  # and the case's next one
     assert RetryPolicy(base=timedelta(seconds=2)).delay(3) == timedelta(seconds=8)
 
 
@@ -161,9 +159,10 @@ def test_consumers_have_their_own_checkpoints(app: HgkmApplication, clock: Setta
     _cases(app, clock, 1)
     first, second = Receiver(), Receiver()
     run_once(app, phase_consumer(first, "one"))
-    assert health(app.engine)["consumers"]["one"]["delivered"] == 1
+    assert list(health(app.engine)["consumers"]) == ["one"]
+    assert health(app.engine)["consumers"]["one"]["delivered"] == 2
     run_once(app, phase_consumer(second, "two"))
-    assert first.delivered[0].endswith(":one#0") and second.delivered[0].endswith(":two#0")
+    assert [k.replace(":one#", ":two#") for k in first.delivered] == second.delivered
 
 
 def test_the_loop_stops_when_told_and_waits_on_the_stop_event(
