@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from hgkm_workflow.adapters.cipher import generate_key
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.integration.outbox import (
@@ -184,3 +186,11 @@ def test_the_loop_stops_when_told_and_waits_on_the_stop_event(
 def test_health_of_a_store_without_an_outbox(sqlite_app: HgkmApplication) -> None:
     assert health(sqlite_app.engine) == {"consumers": {}, "pending": 0, "dead_letters": 0}
 
+
+
+def test_an_encrypted_store_is_read_through_the_mapper(
+        make_app: Callable[..., HgkmApplication], sqlite_url: str, clock: SettableClock) -> None:
+    app = make_app(sqlite_url, cipher_key=generate_key())
+    _cases(app, clock, 1)
+    receiver = Receiver()
+    assert run_once(app, phase_consumer(receiver)).delivered == 2

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openapi_core.validation.request.exceptions import RequestValidationError
 
+from hgkm_workflow.access import Access
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.errors import AccessDenied
 from hgkm_workflow.integration.zgw.mapping import (
     ZgwMapping,
     ZgwMappingError,
     load_mapping,
+    mappings_from,
     region_files,
     valid_rsin,
 )
@@ -116,3 +120,25 @@ def test_a_mapping_without_a_valid_rsin_or_final_status_is_refused() -> None:
     with pytest.raises(ValueError, match="eindstatus"):
         ZgwMapping.model_validate({**data, "statustypen": statuses})
     assert issubclass(ZgwMappingError, Exception)
+
+
+def test_the_preview_is_an_access_checked_read(sqlite_app: HgkmApplication,
+                                             clock: SettableClock) -> None:
+    case_id = short_case(sqlite_app, clock)
+    stranger = Access.model_validate({"actor": {
+        "actor_id": "vt-200", "organisation": "vt-rotterdam-rijnmond", "role": "vt_medewerker"},
+        "purpose": "case_work"})
+    with pytest.raises(AccessDenied):
+        preview(sqlite_app, case_id, access=stranger)
+
+
+def test_a_host_keeps_its_own_mapping_files(tmp_path: Path, sqlite_app: HgkmApplication,
+                                            clock: SettableClock) -> None:
+    data = load_mapping("default").model_dump(mode="json")
+    own = {**data, "region": "hollands-midden",
+           "zaaktype": "https://catalogi.gemeente.example.invalid/api/v1/zaaktypen/7"}
+    (tmp_path / "hollands-midden.yaml").write_text(json.dumps(own), encoding="utf-8")
+    case_id = short_case(sqlite_app, clock, region="hollands-midden")
+    requests = preview(sqlite_app, case_id, access=READ, mapping_for=mappings_from(tmp_path))
+    assert requests[0]["body"]["zaaktype"].endswith("/zaaktypen/7")
+    assert mappings_from(tmp_path)("rotterdam-rijnmond") == load_mapping("rotterdam-rijnmond")

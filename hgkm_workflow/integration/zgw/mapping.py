@@ -5,11 +5,13 @@ region without its own): the zaaktype URL the municipality gives, a statustype U
 ``volgnummer`` per phase (``closed`` is the final status), the
 ``vertrouwelijkheidaanduiding``, the RSINs of the ``bronorganisatie`` and the
 ``verantwoordelijkeOrganisatie``, and which deadline rules set ``uiterlijkeEinddatumAfdoening``
-and ``einddatumGepland``. A host may also pass its own files (:func:`load_mapping_file`).
+and ``einddatumGepland``. A host may keep its own files (:func:`load_mapping_file`,
+:func:`mappings_from`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -141,3 +143,21 @@ def load_mapping_file(path: str | Path) -> ZgwMapping:
     """A mapping from a file the host keeps (its own URLs and RSINs)."""
     file = Path(path)
     return _parse(yaml.safe_load(file.read_text(encoding="utf-8")), file.name)
+
+
+def mappings_from(folder: str | Path) -> Callable[[str], ZgwMapping]:
+    """A ``mapping_for`` reading ``<folder>/<region>.yaml``, else the folder's or shipped default.
+
+    For a host that keeps its municipalities' URLs and RSINs outside the package.
+    """
+    root = Path(folder)
+
+    def mapping_for(region: str) -> ZgwMapping:
+        for name in (region, "default"):
+            if (root / f"{name}.yaml").is_file():
+                mapping = load_mapping_file(root / f"{name}.yaml")
+                return mapping if name == region else mapping.model_copy(
+                    update={"region": region})
+        return load_mapping(region)
+
+    return mapping_for
