@@ -81,8 +81,11 @@ def test_a_simulated_quarter_is_delivered_exactly_once_despite_failures_and_a_re
     run_simulation(app, clock, config)
     wall = WallClock()
     policy = RetryPolicy(base=timedelta(seconds=1), max_attempts=40)
-    with FakeZgw(p_error=0.12, p_slow=0.05) as server, \
-            httpx.Client(timeout=0.3) as first_client, httpx.Client(timeout=0.3) as client:
+    # The client waits 1 s and an injected late answer comes after 1.3 s: a margin so that on a
+    # busy machine only injected answers are late (a notification whose answer is lost is sent
+    # again and would count twice: the Notificaties API cannot be asked what arrived).
+    with FakeZgw(p_error=0.12, p_slow=0.03, slow_seconds=1.3) as server, \
+            httpx.Client(timeout=1.0) as first_client, httpx.Client(timeout=1.0) as client:
         first = _dying_after(zgw_consumer(app, _settings(server), client=first_client), 40)
         outbox = Outbox(app.engine, now=wall, policy=policy)
         outbox.setup()
