@@ -16,7 +16,10 @@ over one of them —
 * :mod:`~hgkm_workflow.application.scheduler`: ``tick``, the scheduler loop, calendar changes;
 * :mod:`~hgkm_workflow.application.read_gate`: access decisions, emergency access, the log;
 * :mod:`~hgkm_workflow.application.queries` and :mod:`~hgkm_workflow.application.audit`: reads;
-* :mod:`~hgkm_workflow.application.erasure`: erasure requests.
+* :mod:`~hgkm_workflow.application.erasure`: erasure requests;
+* :mod:`~hgkm_workflow.application.command_methods` and
+  :mod:`~hgkm_workflow.application.read_methods`: the one-line case-command and read methods,
+  bases of :class:`HgkmApplication` (so this module stays a wiring page).
 
 Read models are caught up before any query answers (*read-your-writes* in the embedded
 default): a query after a command always sees that command.
