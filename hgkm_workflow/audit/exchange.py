@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -35,6 +35,13 @@ from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mappe
 from eventsourcing.utils import resolve_topic
 
 from hgkm_workflow.audit.business_time import BusinessClock
+from hgkm_workflow.audit.stored_form import (
+    ExchangeError,
+    decode_stored_state,
+    encode_state,
+    plain,
+    restore,
+)
 from hgkm_workflow.clock import as_utc
 from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import HgkmError
@@ -65,13 +72,6 @@ _SCREENED_FIELDS = frozenset({"rationale", "open_deadline_reason"})
 _TOPIC_PREFIX = "hgkm_workflow."
 _REQUIRED = ("format", "aggregate", "case_id", "version", "event_type", "topic",
              "class_version", "recorded_at", "payload")
-
-
-class ExchangeError(HgkmError):
-    """An export file cannot be imported (names the line)."""
-
-    code = "INVALID_EXPORT"
-    default_rule = "docs/export-format.md"
 
 
 class StoreNotEmpty(HgkmError):
@@ -109,95 +109,6 @@ class ImportResult:
     events: int
     aggregates: int
     read_model_events: int
-
-
-# ---------------------------------------------------------------------------- codec
-
-
-class Coded(Protocol):
-    """Anything with the store's mapper (an eventsourcing application)."""
-
-    @property
-    def mapper(self) -> Mapper[Any]:
-        """The store's mapper (transcoder, compressor, cipher)."""
-
-
-def decode_stored_state(app: Coded, state: bytes) -> dict[str, Any]:
-    """Decrypt, decompress and decode a stored event's state as the application stored it.
-
-    No upcasting happens here: an old event keeps its ``class_version`` key (absent for 1).
-    """
-    mapper = app.mapper
-    data = state
-    if mapper.cipher:
-        data = mapper.cipher.decrypt(data)
-    if mapper.compressor:
-        data = mapper.compressor.decompress(data)
-    decoded: dict[str, Any] = mapper.transcoder.decode(data)
-    return decoded
-
-
-def encode_state(app: Coded, state: dict[str, Any]) -> bytes:
-    """Encode, compress and encrypt an event state the way the application stores it."""
-    mapper = app.mapper
-    data = mapper.transcoder.encode(state)
-    if mapper.compressor:
-        data = mapper.compressor.compress(data)
-    if mapper.cipher:
-        data = mapper.cipher.encrypt(data)
-    return data
-
-
-def _pointer(path: tuple[str, ...]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _unpointer(pointer: str) -> list[str]:
-    if not pointer.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {pointer!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
-
-
-def _plain(value: Any, path: tuple[str, ...], types: dict[str, str]) -> Any:
-    """JSON-ready copy of ``value``; records non-JSON types in ``types``."""
-    if isinstance(value, datetime):
-        types[_pointer(path)] = "datetime"
-        return value.isoformat()
-    if isinstance(value, date):
-        types[_pointer(path)] = "date"
-        return value.isoformat()
-    if isinstance(value, UUID):
-        types[_pointer(path)] = "uuid"
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v, (*path, str(k)), types) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v, (*path, str(i)), types) for i, v in enumerate(value)]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise ExchangeError(f"cannot export a value of type {type(value).__name__}")
-
-
-_RESTORE: dict[str, Callable[[str], Any]] = {
-    "datetime": datetime.fromisoformat, "date": date.fromisoformat, "uuid": UUID,
-}
-
-
-def _restore(payload: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
-    for pointer, kind in types.items():
-        convert = _RESTORE.get(kind)
-        if convert is None:
-            raise ValueError(f"unknown type {kind!r}")
-        parts = _unpointer(pointer)
-        holder: Any = payload
-        for part in parts[:-1]:
-            holder = holder[int(part)] if isinstance(holder, list) else holder[part]
-        last = parts[-1]
-        if isinstance(holder, list):
-            holder[int(last)] = convert(holder[int(last)])
-        else:
-            holder[last] = convert(holder[last])
-    return payload
 
 
 def _screen(value: Any) -> tuple[Any, int]:
@@ -309,7 +220,7 @@ def _line(app: Application[Any], n: Any, clocks: dict[UUID, BusinessClock],
     domain_event = app.mapper.to_domain_event(n)
     business = clocks.setdefault(aggregate_id, BusinessClock()).business_time(domain_event)
     types: dict[str, str] = {}
-    payload, count = _screen(_plain(state, (), types))
+    payload, count = _screen(plain(state, (), types))
     qualname = n.topic.rpartition(":")[2]
     named = sorted({v for v in _strings(payload) if v in erased}) if erased else []
     extra = {"erased_persons": named} if named else {}
@@ -464,7 +375,7 @@ def _stored_event(app: ImportTarget, text: str, number: int,
     if not isinstance(types, dict):
         raise bad("types is not a JSON object")
     try:
-        state = _restore(payload, dict(types))
+        state = restore(payload, dict(types))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError):
         raise bad("types do not match the payload (a listed value is missing or "
                   "not of its type)") from None

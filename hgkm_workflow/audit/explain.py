@@ -261,7 +261,7 @@ def _stored_class_version(store: Application[UUID], case_id: UUID, version: int)
     stored = store.recorder.select_events(case_id, gt=version - 1, lte=version)
     if not stored:
         return 1
-    from hgkm_workflow.audit.exchange import decode_stored_state
+    from hgkm_workflow.audit.stored_form import decode_stored_state
 
     state = decode_stored_state(store, stored[0].state)
     return int(state.get("class_version", 1))
