@@ -12,33 +12,28 @@ the attempt). A granted request and the erasure are events of their own on a
 :class:`PersonRecord` — one small aggregate per person, keyed by an id derived from the
 pseudonymous person id (never from personal data) — so who asked, when, on what ground and
 with which outcome is part of the audit trail. The record holds no personal data.
+
+The service that decides a request (loads the record, computes the retention end, destroys
+the key) is :class:`hgkm_workflow.application.erasure.ErasureService`; this module keeps the
+aggregate, its events and its result, whose stored topics name it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID, uuid5
 
-import sqlalchemy as sa
 from eventsourcing.domain import event
-from eventsourcing.persistence import IntegrityError
 
 from hgkm_workflow.commands import RequestErasure
 from hgkm_workflow.domain.context import DecisionContext
-from hgkm_workflow.domain.recording import ClockedAggregate, recording_at
-from hgkm_workflow.errors import ConcurrentModification, ErasureRefused, RuleViolation
-from hgkm_workflow.projections._util import aware_utc
-from hgkm_workflow.projections.cases import cases
-from hgkm_workflow.projections.person_index import household_members
-from hgkm_workflow.settings import RetentionSettings
+from hgkm_workflow.domain.recording import ClockedAggregate
+from hgkm_workflow.errors import ErasureRefused, RuleViolation
+from hgkm_workflow.projections.case_queries import cases_of_person
 
-if TYPE_CHECKING:
-    from hgkm_workflow.application import HgkmApplication
-
-__all__ = ["ErasureResult", "PersonRecord", "cases_of_person", "person_record_id",
-           "request_erasure", "retention_end"]
+__all__ = ["ErasureResult", "PersonRecord", "cases_of_person", "person_record_id"]
 
 JsonDict = dict[str, Any]
 
@@ -123,71 +118,3 @@ class ErasureResult:
     basis: str
     record_version: int
     events: tuple[str, ...] = ()
-
-
-def cases_of_person(engine: sa.Engine, person_id: UUID) -> list[UUID]:
-    """The household cases a person belongs to, oldest membership first (read model)."""
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(household_members.c.case_id)
-            .where(household_members.c.person_id == str(person_id))
-            .order_by(household_members.c.since, household_members.c.case_id)).scalars()
-        return [UUID(r) for r in rows]
-
-
-def retention_end(app: HgkmApplication, person_id: UUID, now: datetime,
-                  settings: RetentionSettings) -> datetime:
-    """When the retention period of a person's details ends.
-
-    It runs from the latest of the registration and the last recorded activity on a case the
-    person belongs to (the case index's ``last_event_at``); while such a case is open it has
-    not started to run (it would end ``years`` after now).
-    """
-    start = app.persons.registered_at(person_id)
-    with app.engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(cases.c.phase, cases.c.last_event_at)
-            .join(household_members, household_members.c.case_id == cases.c.case_id)
-            .where(household_members.c.person_id == str(person_id))).all()
-    for row in rows:
-        last = now if row.phase != "closed" else aware_utc(row.last_event_at)
-        start = max(start, last)
-    return settings.ends(start)
-
-
-def request_erasure(app: HgkmApplication, cmd: RequestErasure,
-                    settings: RetentionSettings) -> ErasureResult:
-    """Decide an erasure request; when granted, record it and destroy the person's key.
-
-    Like every refusal, a refused request stores nothing (the access log has the attempt).
-
-    Raises:
-        PersonNotFound: If the register does not know the person.
-        ErasureRefused: If the retention period runs and no legal ground was given.
-        RuleViolation: ``PERSON_ALREADY_ERASED`` when the person was erased before.
-    """
-    app.catch_up()
-    person_id = cmd.person_id
-    record_id = person_record_id(person_id)
-    registered = app.persons.registered_at(person_id)
-    for attempt in range(app.max_retries + 1):
-        ctx = app._context(cmd)
-        ends = retention_end(app, person_id, ctx.at, settings)
-        found = app._find(record_id)
-        with recording_at(ctx.recorded_at):
-            record = found if isinstance(found, PersonRecord) else PersonRecord(
-                id=record_id, person_id=str(person_id), registered_at=registered)
-            if record.erased_at is not None and not app.persons.is_erased(person_id):
-                app.persons.erase(person_id)  # a crash came between the events and the key
-            basis = record.request_erasure(cmd, ctx, ends, settings.legal_source)
-        try:
-            names = app._save(record)
-        except IntegrityError:
-            if attempt == app.max_retries:
-                raise ConcurrentModification(f"person record {record_id} kept changing") from None
-            continue
-        app.persons.erase(person_id)
-        return ErasureResult(person_id=person_id, erased_at=ctx.at, retention_ends=ends,
-                             basis=basis, record_version=record.version,
-                             events=tuple(names))
-    raise ConcurrentModification(f"person record {record_id}")  # pragma: no cover

@@ -21,6 +21,7 @@ Classifications are stored when a melding is received, so after changing a setti
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -160,3 +161,15 @@ class RetentionSettings:
             return cls(years=int(text))
         except ValueError:
             raise InvalidSetting(f"{RETENTION_YEARS_ENV} must be a whole number") from None
+
+
+# ---------------------------------------------------------------------------- the environment
+
+
+def retention_from_environment() -> RetentionSettings:
+    """The retention settings of this process (``HGKM_RETENTION_YEARS``, default twenty years).
+
+    Raises:
+        InvalidSetting: If the variable is not a whole number from 0 to 100.
+    """
+    return RetentionSettings.from_env(os.environ)

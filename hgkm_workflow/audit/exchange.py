@@ -25,15 +25,23 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.application import Application
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from hgkm_workflow.audit import BusinessClock
+from hgkm_workflow.audit.business_time import BusinessClock
+from hgkm_workflow.audit.stored_form import (
+    ExchangeError,
+    decode_stored_state,
+    encode_state,
+    plain,
+    restore,
+)
 from hgkm_workflow.clock import as_utc
 from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import HgkmError
@@ -41,12 +49,12 @@ from hgkm_workflow.privacy import find_identifying_data
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
-    from hgkm_workflow.application import HgkmApplication
 
 __all__ = [
     "FORMAT",
     "ExchangeError",
     "ExportResult",
+    "Exports",
     "ImportResult",
     "StoreNotEmpty",
     "decode_stored_state",
@@ -64,13 +72,6 @@ _SCREENED_FIELDS = frozenset({"rationale", "open_deadline_reason"})
 _TOPIC_PREFIX = "hgkm_workflow."
 _REQUIRED = ("format", "aggregate", "case_id", "version", "event_type", "topic",
              "class_version", "recorded_at", "payload")
-
-
-class ExchangeError(HgkmError):
-    """An export file cannot be imported (names the line)."""
-
-    code = "INVALID_EXPORT"
-    default_rule = "docs/export-format.md"
 
 
 class StoreNotEmpty(HgkmError):
@@ -110,87 +111,6 @@ class ImportResult:
     read_model_events: int
 
 
-# ---------------------------------------------------------------------------- codec
-
-
-def decode_stored_state(app: HgkmApplication, state: bytes) -> dict[str, Any]:
-    """Decrypt, decompress and decode a stored event's state as the application stored it.
-
-    No upcasting happens here: an old event keeps its ``class_version`` key (absent for 1).
-    """
-    mapper = app.mapper
-    data = state
-    if mapper.cipher:
-        data = mapper.cipher.decrypt(data)
-    if mapper.compressor:
-        data = mapper.compressor.decompress(data)
-    decoded: dict[str, Any] = mapper.transcoder.decode(data)
-    return decoded
-
-
-def encode_state(app: HgkmApplication, state: dict[str, Any]) -> bytes:
-    """Encode, compress and encrypt an event state the way the application stores it."""
-    mapper = app.mapper
-    data = mapper.transcoder.encode(state)
-    if mapper.compressor:
-        data = mapper.compressor.compress(data)
-    if mapper.cipher:
-        data = mapper.cipher.encrypt(data)
-    return data
-
-
-def _pointer(path: tuple[str, ...]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def _unpointer(pointer: str) -> list[str]:
-    if not pointer.startswith("/"):
-        raise ValueError(f"not a JSON pointer: {pointer!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in pointer[1:].split("/")]
-
-
-def _plain(value: Any, path: tuple[str, ...], types: dict[str, str]) -> Any:
-    """JSON-ready copy of ``value``; records non-JSON types in ``types``."""
-    if isinstance(value, datetime):
-        types[_pointer(path)] = "datetime"
-        return value.isoformat()
-    if isinstance(value, date):
-        types[_pointer(path)] = "date"
-        return value.isoformat()
-    if isinstance(value, UUID):
-        types[_pointer(path)] = "uuid"
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v, (*path, str(k)), types) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v, (*path, str(i)), types) for i, v in enumerate(value)]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise ExchangeError(f"cannot export a value of type {type(value).__name__}")
-
-
-_RESTORE: dict[str, Callable[[str], Any]] = {
-    "datetime": datetime.fromisoformat, "date": date.fromisoformat, "uuid": UUID,
-}
-
-
-def _restore(payload: dict[str, Any], types: dict[str, str]) -> dict[str, Any]:
-    for pointer, kind in types.items():
-        convert = _RESTORE.get(kind)
-        if convert is None:
-            raise ValueError(f"unknown type {kind!r}")
-        parts = _unpointer(pointer)
-        holder: Any = payload
-        for part in parts[:-1]:
-            holder = holder[int(part)] if isinstance(holder, list) else holder[part]
-        last = parts[-1]
-        if isinstance(holder, list):
-            holder[int(last)] = convert(holder[int(last)])
-        else:
-            holder[last] = convert(holder[last])
-    return payload
-
-
 def _screen(value: Any) -> tuple[Any, int]:
     """Replace screened free-text fields that look like identifying data; count them."""
     if isinstance(value, dict):
@@ -222,17 +142,25 @@ def _opened(target: str | Path | IO[str], mode: str) -> Iterator[IO[str]]:
         yield target
 
 
-def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
-                 access: Access | dict[str, Any], batch_size: int = 500) -> ExportResult:
+class Exports(Protocol):
+    """Anything that exports its store access-checked (the application does)."""
+
+    def export_jsonl(self, target: str | Path | IO[str], *,
+                     access: Access | dict[str, Any]) -> ExportResult:
+        """Write the export; a store-wide read decided by the access policy and logged."""
+
+
+def export_jsonl(app: Exports, target: str | Path | IO[str], *,
+                 access: Access | dict[str, Any]) -> ExportResult:
     """Write every stored event, in notification order, one JSON object per line.
 
-    A read of the whole store: decided by the access policy (auditors) and logged.
+    A read of the whole store: decided by the access policy (auditors) and logged. Same as
+    :meth:`HgkmApplication.export_jsonl <hgkm_workflow.HgkmApplication.export_jsonl>`.
 
     Args:
         app: The application whose store is exported.
         target: A file path or an open text stream.
         access: Who exports and why.
-        batch_size: Notifications read per query.
 
     Returns:
         Counts of what was written.
@@ -240,16 +168,19 @@ def export_jsonl(app: HgkmApplication, target: str | Path | IO[str], *,
     Raises:
         AccessDenied: If the access policy refuses.
     """
-    from hgkm_workflow.access.models import Resource
-
-    app._authorized_store(access, Resource.EXPORT)
-    return write_export(app, target, batch_size=batch_size)
+    return app.export_jsonl(target, access=access)
 
 
-def write_export(app: HgkmApplication, target: str | Path | IO[str], *,
-                 batch_size: int = 500) -> ExportResult:
-    """Write the export (no access check: :func:`export_jsonl` has decided it)."""
-    erased = app.persons.erased_ids()
+def write_export(app: Application[Any], target: str | Path | IO[str], *,
+                 erased: frozenset[str] = frozenset(), batch_size: int = 500) -> ExportResult:
+    """Write the export (no access check: the caller has decided it).
+
+    Args:
+        app: The event store's application (its recorder and mapper).
+        target: A file path or an open text stream.
+        erased: Ids of persons whose details were erased (marked on the lines naming them).
+        batch_size: Notifications read per query.
+    """
     clocks: dict[UUID, BusinessClock] = {}
     written = redacted = 0
     with _opened(target, "w") as out:
@@ -280,7 +211,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock],
+def _line(app: Application[Any], n: Any, clocks: dict[UUID, BusinessClock],
           erased: frozenset[str] = frozenset()) -> tuple[dict[str, Any], int]:
     state = decode_stored_state(app, n.state)
     class_version = int(state.pop("class_version", 1))
@@ -289,7 +220,7 @@ def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock],
     domain_event = app.mapper.to_domain_event(n)
     business = clocks.setdefault(aggregate_id, BusinessClock()).business_time(domain_event)
     types: dict[str, str] = {}
-    payload, count = _screen(_plain(state, (), types))
+    payload, count = _screen(plain(state, (), types))
     qualname = n.topic.rpartition(":")[2]
     named = sorted({v for v in _strings(payload) if v in erased}) if erased else []
     extra = {"erased_persons": named} if named else {}
@@ -313,12 +244,28 @@ def _line(app: HgkmApplication, n: Any, clocks: dict[UUID, BusinessClock],
 # ---------------------------------------------------------------------------- import
 
 
-def import_jsonl(app: HgkmApplication, source: str | Path | IO[str], *,
+class ImportTarget(Protocol):
+    """What an import writes to: an event store's recorder and mapper, and its read models."""
+
+    @property
+    def recorder(self) -> ApplicationRecorder:
+        """The store's application recorder."""
+
+    @property
+    def mapper(self) -> Mapper[Any]:
+        """The store's mapper (transcoder, compressor, cipher)."""
+
+    def catch_up(self) -> int:
+        """Bring the read models up to date; return events applied."""
+
+
+def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
                  batch_size: int = 500) -> ImportResult:
     """Insert the events of an export into an empty store and catch the read models up.
 
     Args:
-        app: The application of the (empty) target store.
+        app: The (empty) target store: its recorder and mapper, and ``catch_up`` of its read
+            models (the application fits).
         source: A file path or an open text stream in the format of :func:`export_jsonl`.
         batch_size: Events inserted per transaction.
 
@@ -349,7 +296,7 @@ def import_jsonl(app: HgkmApplication, source: str | Path | IO[str], *,
     return ImportResult(events=inserted, aggregates=len(versions), read_model_events=applied)
 
 
-def _insert(app: HgkmApplication, batch: list[StoredEvent], line: int | None) -> int:
+def _insert(app: ImportTarget, batch: list[StoredEvent], line: int | None) -> int:
     if not batch:
         return 0
     try:
@@ -381,7 +328,7 @@ def _aware_instant(value: Any) -> datetime:
     return instant
 
 
-def _stored_event(app: HgkmApplication, text: str, number: int,
+def _stored_event(app: ImportTarget, text: str, number: int,
                   versions: dict[UUID, int]) -> StoredEvent:
     def bad(why: str) -> ExchangeError:
         return ExchangeError(f"line {number}: {why}")
@@ -428,7 +375,7 @@ def _stored_event(app: HgkmApplication, text: str, number: int,
     if not isinstance(types, dict):
         raise bad("types is not a JSON object")
     try:
-        state = _restore(payload, dict(types))
+        state = restore(payload, dict(types))
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError):
         raise bad("types do not match the payload (a listed value is missing or "
                   "not of its type)") from None

@@ -12,16 +12,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
+from eventsourcing.application import Application
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.projections import ProjectionRunner
 
-__all__ = ["Difference", "VerifyProgress", "VerifyReport", "run_verify", "verify"]
+__all__ = ["Difference", "Verifies", "VerifyProgress", "VerifyReport", "run_verify", "verify"]
 
 VerifyProgress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages ``"replay"`` and ``"read models"``."""
@@ -82,19 +83,28 @@ class VerifyReport:
                 "scratch": self.scratch}
 
 
-def verify(app: HgkmApplication, progress: VerifyProgress | None = None, *,
+class Verifies(Protocol):
+    """Anything that verifies its store access-checked (the application does)."""
+
+    def verify(self, progress: VerifyProgress | None = None, *,
+               access: Access | dict[str, Any]) -> VerifyReport:
+        """Verify the store; a store-wide read decided by the access policy and logged."""
+
+
+def verify(app: Verifies, progress: VerifyProgress | None = None, *,
            access: Access | dict[str, Any]) -> VerifyReport:
     """Verify the store (see :func:`run_verify`); a store-wide read: auditors only, logged."""
     return app.verify(progress, access=access)
 
 
-def run_verify(app: HgkmApplication, progress: VerifyProgress | None = None) -> VerifyReport:
+def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRunner,
+               progress: VerifyProgress | None = None) -> VerifyReport:
     """Replay every aggregate and rebuild every read model into a scratch database; compare.
 
     1. Every aggregate in the notification log is replayed from its events alone (no
-       snapshot, no cache) and compared with the state the application loads (cache and
-       snapshot included) and with a snapshot-based load that bypasses the cache.
-    2. The application's read models are caught up; then every one of its projections is
+       snapshot, no cache) and compared with the state the repository loads (snapshot
+       included) and with a snapshot-based load up to the same version.
+    2. The read models kept by ``runner`` are caught up; then every one of its projections is
        rebuilt from the same notification log into a temporary SQLite database, up to the
        same position, and each ``rm_*`` table is compared row by row (instants as UTC,
        whatever the backend). The scratch database is removed afterwards.
@@ -102,24 +112,26 @@ def run_verify(app: HgkmApplication, progress: VerifyProgress | None = None) -> 
     Run it on a quiet store: events written while it runs show up as differences.
 
     Args:
-        app: The application (SQLite or PostgreSQL store).
+        store: The event store's application (SQLite or PostgreSQL).
+        engine: The live read models' engine.
+        runner: The projections that keep those read models (rebuilt in the scratch store).
         progress: Optional ``progress(stage, done, total)`` callback.
 
     Returns:
         The report; ``report.ok`` is True when nothing differs.
     """
     report = VerifyReport()
-    ids = _aggregate_ids(app)
+    ids = _aggregate_ids(store)
     total = len(ids)
     for done, aggregate_id in enumerate(ids, start=1):
-        _verify_aggregate(app, aggregate_id, report)
+        _verify_aggregate(store, aggregate_id, report)
         if progress is not None:
             progress("replay", done, total)
-    _verify_read_models(app, report, progress)
+    _verify_read_models(store, engine, runner, report, progress)
     return report
 
 
-def _aggregate_ids(app: HgkmApplication) -> list[UUID]:
+def _aggregate_ids(app: Application[UUID]) -> list[UUID]:
     seen: dict[UUID, None] = {}
     start = 0
     while True:
@@ -141,7 +153,7 @@ def _public_state(aggregate: Any) -> dict[str, Any]:
     return state
 
 
-def _verify_aggregate(app: HgkmApplication, aggregate_id: UUID, report: VerifyReport) -> None:
+def _verify_aggregate(app: Application[UUID], aggregate_id: UUID, report: VerifyReport) -> None:
     from hgkm_workflow.adapters.loading import project_events
 
     where = str(aggregate_id)
@@ -167,7 +179,7 @@ def _verify_aggregate(app: HgkmApplication, aggregate_id: UUID, report: VerifyRe
 
 
 def _dict_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
-    from hgkm_workflow.audit import jsonable as _jsonable
+    from hgkm_workflow.audit.json_form import jsonable as _jsonable
 
     parts = []
     for key in sorted(set(expected) | set(actual)):
@@ -177,20 +189,19 @@ def _dict_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
     return "; ".join(parts)
 
 
-def _verify_read_models(app: HgkmApplication, report: VerifyReport,
-                        progress: VerifyProgress | None) -> None:
+def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: ProjectionRunner,
+                        report: VerifyReport, progress: VerifyProgress | None) -> None:
     from hgkm_workflow.adapters.store import parse_store_url
     from hgkm_workflow.projections import ProjectionRunner, make_engine
 
-    app.catch_up()
-    runner = app.projections
+    runner.catch_up()
     position = min((runner.position(p.name) for p in runner.projections), default=0)
     report.position = position
     folder = Path(tempfile.mkdtemp(prefix="hgkm-verify-"))
     report.scratch = str(folder / "scratch.db")
     engine = make_engine(parse_store_url(f"sqlite:///{folder / 'scratch.db'}"))
     try:
-        scratch = ProjectionRunner(app, engine, runner.projections)
+        scratch = ProjectionRunner(store, engine, runner.projections)
 
         def step(done: int, total: int) -> None:
             if progress is not None:
@@ -199,7 +210,7 @@ def _verify_read_models(app: HgkmApplication, report: VerifyReport,
         scratch.rebuild(progress=step)
         for projection in runner.projections:
             for table in projection.tables():
-                _compare_table(app.engine, engine, table, report)
+                _compare_table(live, engine, table, report)
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)

@@ -140,14 +140,14 @@ def test_a_case_closed_after_the_lookup_is_not_reopened_by_a_melding_without_cas
     app: HgkmApplication, clock: SettableClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Another process closed the household's case between the index lookup and the load."""
-    from hgkm_workflow import application
+    from hgkm_workflow.application import intake
 
     h = Household(app, clock)
     h.melding()
     h.assess("no_further_action")
     closed = h.case_id
     assert app.get_case(closed, access=READ).phase is CasePhase.CLOSED
-    monkeypatch.setattr(application, "open_case_for_persons",
+    monkeypatch.setattr(intake, "open_case_for_persons",
                         lambda engine, persons, at=None: closed)
     h.advance(days=2)
     data = {"actor": VT, "rationale": "police report", "region": h.region,

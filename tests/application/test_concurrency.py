@@ -36,8 +36,8 @@ def names(app: HgkmApplication, case_id: UUID | None) -> list[str]:
 def stale_first_load(app: HgkmApplication, monkeypatch: pytest.MonkeyPatch,
                      stale: HouseholdCase, before_return: Callable[[], None] | None = None
                      ) -> list[int]:
-    """Make ``app._load`` hand out ``stale`` on its first call, then load normally."""
-    real_load = app._load
+    """Make ``app.work.load`` hand out ``stale`` on its first call, then load normally."""
+    real_load = app.work.load
     calls: list[int] = []
 
     def load(aggregate_id: UUID, kind: type[Any]) -> Any:
@@ -48,7 +48,7 @@ def stale_first_load(app: HgkmApplication, monkeypatch: pytest.MonkeyPatch,
             return stale
         return real_load(aggregate_id, kind)
 
-    monkeypatch.setattr(app, "_load", load)
+    monkeypatch.setattr(app.work, "load", load)
     return calls
 
 
@@ -74,7 +74,7 @@ def test_interleaved_saves_the_second_loses_and_stores_nothing(
     plan = c.SetVeiligheidsplan.model_validate(
         h.cmd(actor=LT, voorwaarden=["geen_geweld", "veilige_opvang"]))
     crisis = c.TakeCrisisMeasure.model_validate(h.cmd(actor=LT, measure="crisisopvang"))
-    ctx_a, ctx_b = first._context(plan), second._context(crisis)
+    ctx_a, ctx_b = first.work.context(plan), second.work.context(crisis)
     with recording_at(ctx_a.recorded_at):
         a.set_veiligheidsplan(plan, ctx_a)
     with recording_at(ctx_b.recorded_at):
@@ -100,7 +100,7 @@ def test_the_loser_retries_on_a_fresh_load_and_both_effects_are_kept(
     h = Household(first, clock)
     h.to_directe_veiligheid()
     h.advance(hours=1)
-    stale = second._load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
+    stale = second.work.load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
     start_version = stale.version
     first.set_veiligheidsplan(h.cmd(actor=LT, voorwaarden=["geen_geweld", "veilige_opvang"]))
     calls = stale_first_load(second, monkeypatch, stale)
@@ -126,7 +126,7 @@ def test_without_retries_the_loser_gets_concurrent_modification(
     second = make_app(store_url, max_retries=0)
     h = Household(first, clock)
     h.to_directe_veiligheid()
-    stale = second._load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
+    stale = second.work.load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
     first.set_veiligheidsplan(h.cmd(actor=LT, voorwaarden=["geen_geweld"]))
     first.catch_up()
     rows = stored_event_rows(first)
@@ -152,7 +152,7 @@ def test_a_retry_decides_again_and_may_refuse(
     first, second = two_apps
     h = Household(first, clock)
     h.melding()
-    stale = second._load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
+    stale = second.work.load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
     first.complete_veiligheidsbeoordeling(h.cmd(melding_id=str(h.melding_id),
                                                 outcome="handover_local_team",
                                                 veiligheidsvoorwaarden=["geen_geweld"],
@@ -222,7 +222,7 @@ def test_a_tick_that_loses_the_race_records_nothing_twice(
     first, second = two_apps
     h = _household_with_due_deadlines(first, clock)
     at = clock.now() + timedelta(days=10)
-    stale = second._load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
+    stale = second.work.load(h.case_id, HouseholdCase)  # type: ignore[arg-type]
     first_records: list[Any] = []
     calls = stale_first_load(second, monkeypatch, stale,
                              before_return=lambda: first_records.extend(first.tick(at)))
@@ -247,7 +247,7 @@ def test_concurrent_ticks_in_threads_record_each_breach_once(
     barrier = threading.Barrier(2, timeout=20)
     loads: list[UUID] = []
     for app in (first, second):
-        real_load = app._load
+        real_load = app.work.load
         waited: list[UUID] = []
 
         def load(aggregate_id: UUID, kind: type[Any], real_load: Any = real_load,
@@ -259,7 +259,7 @@ def test_concurrent_ticks_in_threads_record_each_breach_once(
                 barrier.wait()
             return loaded
 
-        monkeypatch.setattr(app, "_load", load)
+        monkeypatch.setattr(app.work, "load", load)
     results: dict[str, list[Any]] = {}
     errors: list[BaseException] = []
 

@@ -104,7 +104,7 @@ def check_store(url: str, acked: set[UUID], lost: set[UUID]) -> set[UUID]:
         with app.engine.connect() as conn:
             rows = conn.execute(sa.select(sa.func.count()).select_from(meldingen)).scalar_one()
         assert rows == len(in_store), "the melding facts are not one row per melding"
-        report = run_verify(app)
+        report = run_verify(app, app.engine, app.projections)
         assert report.ok, [d.as_dict() for d in report.differences[:5]]
         return in_store
     finally:

@@ -98,7 +98,7 @@ class Driver:
         self.clock = clock
         self.app = HgkmApplication(url, clock=clock, snapshot_interval=snapshot_interval)
         self.saved: list[dict[str, Any]] = []
-        real_save = self.app._save
+        real_save = self.app.work.save
 
         def save(*aggregates: Any) -> list[str]:
             result = real_save(*aggregates)
@@ -107,7 +107,7 @@ class Driver:
                     self.saved.append(copy.deepcopy(aggregate.state_dict()))
             return result
 
-        self.app._save = save  # type: ignore[method-assign]
+        self.app.work.save = save  # type: ignore[method-assign]
         self.case_id: UUID | None = None
         self.persons: list[UUID] = [uuid4(), uuid4(), uuid4()]
         self.meldingen: list[UUID] = []
@@ -133,7 +133,7 @@ class Driver:
     def current(self) -> HouseholdCase:
         """The case as the application decides on it (snapshot, cache), without an access log."""
         assert self.case_id is not None
-        return self.app._load(self.case_id, HouseholdCase)
+        return self.app.work.load(self.case_id, HouseholdCase)
 
     def cmd(self, p: Params, actor: dict[str, str] | None = None, **fields: Any) -> dict[str, Any]:
         data: dict[str, Any] = {"actor": actor or ACTORS[p.get("actor", 0) % len(ACTORS)],

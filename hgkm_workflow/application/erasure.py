@@ -1,0 +1,101 @@
+"""Erasure requests: decide with retention, record on the person's record, destroy the key.
+
+The :class:`~hgkm_workflow.erasure.PersonRecord` aggregate and its events stay in
+:mod:`hgkm_workflow.erasure` (their stored topics name that module); this is the service that
+loads it, decides through the unit of work and crypto-shreds the person's register entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from eventsourcing.domain import Aggregate
+
+from hgkm_workflow.access.models import Access, Purpose, Resource
+from hgkm_workflow.adapters.persons import PersonRegister
+from hgkm_workflow.application.read_gate import ReadGate
+from hgkm_workflow.application.unit_of_work import UnitOfWork
+from hgkm_workflow.commands import RequestErasure, validate_command
+from hgkm_workflow.domain.recording import recording_at
+from hgkm_workflow.erasure import ErasureResult, PersonRecord, person_record_id
+from hgkm_workflow.projections.case_queries import case_activity_of_person
+from hgkm_workflow.settings import RetentionSettings
+
+__all__ = ["ErasureService", "retention_end"]
+
+
+def retention_end(engine: sa.Engine, persons: PersonRegister, person_id: UUID, now: datetime,
+                  settings: RetentionSettings) -> datetime:
+    """When the retention period of a person's details ends.
+
+    It runs from the latest of the registration and the last recorded activity on a case the
+    person belongs to (the case index's ``last_event_at``); while such a case is open it has
+    not started to run (it would end ``years`` after now).
+
+    Raises:
+        PersonNotFound: If the register does not know the person.
+    """
+    start = persons.registered_at(person_id)
+    for phase, last_event_at in case_activity_of_person(engine, person_id):
+        start = max(start, now if phase != "closed" else last_event_at)
+    return settings.ends(start)
+
+
+class ErasureService:
+    """Decides erasure requests and crypto-shreds the person's details when granted."""
+
+    def __init__(self, work: UnitOfWork, gate: ReadGate, persons: PersonRegister,
+                 engine: sa.Engine, retention: RetentionSettings,
+                 catch_up: Callable[[], int]) -> None:
+        """Record through ``work``; decide access at ``gate``; erase in ``persons``."""
+        self.work = work
+        self.gate = gate
+        self.persons = persons
+        self.engine = engine
+        self.retention = retention
+        self.catch_up = catch_up
+
+    def request(self, command: RequestErasure | dict[str, Any]) -> ErasureResult:
+        """Decide an erasure request; when granted, record it and destroy the person's key.
+
+        The request is first decided like a read of the person with purpose
+        ``erasure_request`` (logged). Like every refusal, a refused request stores nothing.
+
+        Raises:
+            InvalidCommand: The request does not validate.
+            AccessDenied: The actor may not ask for this person's erasure.
+            PersonNotFound: If the register does not know the person.
+            ErasureRefused: If the retention period runs and no legal ground was given.
+            RuleViolation: ``PERSON_ALREADY_ERASED`` when the person was erased before.
+            ConcurrentModification: The person's record kept changing.
+        """
+        cmd = validate_command(RequestErasure, command)
+        self.gate.person(cmd.person_id, Access(actor=cmd.actor, purpose=Purpose.ERASURE_REQUEST),
+                         Resource.PERSON_REGISTER)
+        self.catch_up()
+        person_id = cmd.person_id
+        record_id = person_record_id(person_id)
+        registered = self.persons.registered_at(person_id)
+
+        def attempt() -> tuple[tuple[PersonRecord, str, datetime, datetime],
+                               Sequence[Aggregate]]:
+            ctx = self.work.context(cmd)
+            ends = retention_end(self.engine, self.persons, person_id, ctx.at, self.retention)
+            found = self.work.find(record_id)
+            with recording_at(ctx.recorded_at):
+                record = found if isinstance(found, PersonRecord) else PersonRecord(
+                    id=record_id, person_id=str(person_id), registered_at=registered)
+                if record.erased_at is not None and not self.persons.is_erased(person_id):
+                    self.persons.erase(person_id)  # a crash came between the events and the key
+                basis = record.request_erasure(cmd, ctx, ends, self.retention.legal_source)
+            return (record, basis, ctx.at, ends), (record,)
+
+        (record, basis, at, ends), names = self.work.retrying(f"person record {record_id}",
+                                                              attempt)
+        self.persons.erase(person_id)
+        return ErasureResult(person_id=person_id, erased_at=at, retention_ends=ends,
+                             basis=basis, record_version=record.version, events=tuple(names))

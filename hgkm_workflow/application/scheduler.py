@@ -1,0 +1,123 @@
+"""The statutory clock: tick (record what came due), the scheduler loop, calendar changes.
+
+The host calls :meth:`Scheduler.tick` (a service loop, the CLI, a test); nothing here runs on
+its own timer. Due deadlines are found through the deadline index
+(:func:`~hgkm_workflow.projections.deadline_queries.due_deadlines`), so the cost follows the
+number due, not the number open; each case is decided through the unit of work, so a breach
+is recorded exactly once even with several schedulers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from hgkm_workflow.application.results import TickRecord
+from hgkm_workflow.application.unit_of_work import UnitOfWork
+from hgkm_workflow.case import HouseholdCase
+from hgkm_workflow.clock import as_utc
+from hgkm_workflow.domain import case_deadlines as dl
+from hgkm_workflow.domain.calendar import WorkingDayCalendar
+from hgkm_workflow.domain.context import DecisionContext
+from hgkm_workflow.errors import ConcurrentModification
+from hgkm_workflow.projections.deadline_queries import cases_off_calendar, due_deadlines
+
+__all__ = ["Scheduler", "TickCase"]
+
+_log = logging.getLogger(__name__)
+
+TickCase = Callable[[UUID, list[str], datetime], list[TickRecord]]
+"""``tick_case(case_id, deadline_ids, at)``: record what came due on one case."""
+
+
+class Scheduler:
+    """Records breaches and huisverbod expiries; moves deadlines onto a new calendar."""
+
+    def __init__(self, work: UnitOfWork, engine: sa.Engine, catch_up: Callable[[], int]) -> None:
+        """Decide through ``work``; find what is due in the read models behind ``engine``."""
+        self.work = work
+        self.engine = engine
+        self.catch_up = catch_up
+
+    def tick(self, now: datetime | None = None, *,
+             tick_case: TickCase | None = None) -> list[TickRecord]:
+        """Record every deadline that has come due: breaches (once) and huisverbod expiries.
+
+        Args:
+            now: The instant to tick at (default: the clock's now).
+            tick_case: Decides one case (default :meth:`tick_case`).
+
+        Returns:
+            What was recorded, so the host can notify people. A case that kept changing is
+            left for the next tick (nothing of it was saved); the others are still returned.
+        """
+        at = as_utc(now) if now is not None else self.work.now()
+        per_case = tick_case or self.tick_case
+        self.catch_up()
+        records: list[TickRecord] = []
+        for case_id, ids in due_deadlines(self.engine, at).items():
+            try:
+                records.extend(per_case(case_id, ids, at))
+            except ConcurrentModification:
+                _log.warning("tick deferred case %s: it kept changing", case_id)
+        if records:
+            self.catch_up()
+        return records
+
+    def tick_case(self, case_id: UUID, deadline_ids: list[str], at: datetime
+                  ) -> list[TickRecord]:
+        """Record what came due by ``at`` among ``deadline_ids`` of one case.
+
+        Raises:
+            ConcurrentModification: The case kept changing (nothing of it was saved).
+        """
+        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[dict[str, Any]]:
+            done: list[dict[str, Any]] = []
+            for deadline_id in deadline_ids:
+                done.extend(dl.process_due(case, ctx, deadline_id))
+            return done
+
+        done, _ = self.work.on_case(case_id, None, decide, now=at)
+        return [
+            TickRecord(case_id=case_id, kind=d["kind"], deadline_id=d["deadline_id"],
+                       rule_id=d["rule_id"], due=d.get("due") or d.get("at"), detail=d)
+            for d in done
+        ]
+
+    def run(self, tick: Callable[[], list[TickRecord]], interval: timedelta,
+            stop: Callable[[], bool],
+            on_records: Callable[[list[TickRecord]], None] | None = None,
+            sleep: Callable[[float], None] | None = None) -> int:
+        """Call ``tick`` every ``interval`` until ``stop()`` is true; return ticks run."""
+        pause = sleep or time.sleep
+        ticks = 0
+        while not stop():
+            records = tick()
+            ticks += 1
+            if on_records is not None and records:
+                on_records(records)
+            pause(interval.total_seconds())
+        return ticks
+
+    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str) -> list[dict[str, Any]]:
+        """Move open deadlines onto a new calendar version; then decide with that calendar.
+
+        Returns:
+            One entry per deadline that moved (``case_id`` plus the old and new due instants).
+        """
+        self.catch_up()
+        moved: list[dict[str, Any]] = []
+        for case_id in cases_off_calendar(self.engine, calendar.version):
+            result, _ = self.work.on_case(
+                case_id, None,
+                lambda case, ctx: dl.reschedule(case, calendar, self.work.rules, decree))
+            moved.extend({"case_id": str(case_id), **m} for m in result)
+        self.work.calendar = calendar
+        self.catch_up()
+        return moved
