@@ -44,10 +44,10 @@ from hgkm_workflow.adapters.store import StoreConfig, parse_store_url
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import Clock, SystemClock, as_utc
-from hgkm_workflow.domain import case_deadlines as dl
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadlines import RuleBook, default_rulebook
+from hgkm_workflow.domain.outcomes import TickOutcome
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.erasure import ErasureResult, PersonRecord, cases_of_person
 from hgkm_workflow.errors import (
@@ -694,17 +694,17 @@ class HgkmApplication(Application[UUID]):
         return records
 
     def _tick_case(self, case_id: UUID, deadline_ids: list[str], at: datetime) -> list[TickRecord]:
-        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[dict[str, Any]]:
-            done: list[dict[str, Any]] = []
+        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[TickOutcome]:
+            done: list[TickOutcome] = []
             for deadline_id in deadline_ids:
-                done.extend(dl.process_due(case, ctx, deadline_id))
+                done.extend(case.process_due(ctx, deadline_id))
             return done
 
         done, _ = self._on_case(case_id, None, decide, now=at)
         return [
-            TickRecord(case_id=case_id, kind=d["kind"], deadline_id=d["deadline_id"],
-                       rule_id=d["rule_id"], due=d.get("due") or d.get("at"), detail=d)
-            for d in done
+            TickRecord(case_id=case_id, kind=o.kind.value, deadline_id=o.deadline_id,
+                       rule_id=o.rule_id, due=o.due, detail=o.detail())
+            for o in done
         ]
 
     def run_scheduler(self, interval: timedelta, stop: Callable[[], bool],
@@ -743,8 +743,8 @@ class HgkmApplication(Application[UUID]):
         for case_id in case_ids:
             result, _ = self._on_case(
                 UUID(case_id), None,
-                lambda case, ctx: dl.reschedule(case, calendar, self.rules, decree))
-            moved.extend({"case_id": case_id, **m} for m in result)
+                lambda case, ctx: case.reschedule(calendar, self.rules, decree))
+            moved.extend({"case_id": case_id, **m.detail()} for m in result)
         self.calendar = calendar
         self.catch_up()
         return moved
