@@ -39,7 +39,8 @@ from hgkm_workflow.domain.deadline_records import (
     open_deadlines,
     satisfied_by_event,
 )
-from hgkm_workflow.domain.deadlines import BreachEffect, checkpoint_dues, compute_due
+from hgkm_workflow.domain.deadline_rules import BreachEffect
+from hgkm_workflow.domain.due import checkpoint_dues, compute_due
 from hgkm_workflow.domain.outcomes import (
     BreachRecorded,
     DeadlineMoved,
@@ -49,7 +50,7 @@ from hgkm_workflow.domain.outcomes import (
 from hgkm_workflow.errors import RuleViolation
 
 if TYPE_CHECKING:
-    from hgkm_workflow.domain.deadlines import RuleBook
+    from hgkm_workflow.domain.rulebook import RuleBook
     from hgkm_workflow.domain.state import CaseState
 
     _Case = CaseState

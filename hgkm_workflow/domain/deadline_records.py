@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from hgkm_workflow.domain.deadlines import DeadlineRule, DueComputation, RuleType
+from hgkm_workflow.domain.deadline_rules import DeadlineRule, RuleType
+from hgkm_workflow.domain.due import DueComputation
 from hgkm_workflow.domain.state import CaseState
 from hgkm_workflow.phases.huisverbod import ACTIVE_STATES
 

@@ -13,7 +13,7 @@ from uuid import UUID
 from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadline_records import ACTIVE_HUISVERBOD, LAPSE_WHEN_HUISVERBOD_ENDS
-from hgkm_workflow.domain.deadlines import compute_due
+from hgkm_workflow.domain.due import compute_due
 from hgkm_workflow.domain.guards import RULE_HUISVERBOD, CaseGuards
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.huisverbod import HUISVERBOD, HuisverbodState
