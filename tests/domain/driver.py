@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from eventsourcing.domain import DomainEventProtocol
 
 from hgkm_workflow import commands as c
@@ -26,6 +27,7 @@ from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadlines import RuleBook, default_rulebook
 from hgkm_workflow.domain.outcomes import TickOutcome
 from hgkm_workflow.domain.recording import recording_at
+from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.views import CaseView
 
 VT = {"actor_id": "vt-017", "organisation": "vt-rotterdam-rijnmond", "role": "vt_medewerker"}
@@ -106,6 +108,18 @@ class Tick:
     def rule_id(self) -> str:
         return self.outcome.rule_id
 
+    @property
+    def deadline_id(self) -> str:
+        return self.outcome.deadline_id
+
+    @property
+    def due(self) -> datetime:
+        return self.outcome.due
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        return self.outcome.detail()
+
 
 class DomainCases:
     """Household cases held in memory; every decision is the aggregate's own."""
@@ -184,6 +198,22 @@ class DomainCases:
             ticks.extend(Tick(case.id, o) for o in outcomes)
         return ticks
 
+    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str) -> list[dict[str, Any]]:
+        """Move every case's open deadlines onto ``calendar`` (the application's shape)."""
+        moved: list[dict[str, Any]] = []
+        ctx = self.context()
+        for case in self.cases.values():
+            result, _ = self._decide(case, ctx, lambda k: k.reschedule(calendar, self.rules,
+                                                                       decree))
+            moved.extend({"case_id": str(case.id), **m.detail()} for m in result)
+        self.calendar = calendar
+        return moved
+
+    def open_deadlines(self, *, case_id: UUID, access: Any = None) -> list[Any]:
+        """The case's open deadlines as views, by due instant."""
+        return sorted((d for d in self.view(case_id).deadlines if d.status == "open"),
+                      key=lambda d: d.due)
+
     def view(self, case_id: UUID) -> CaseView:
         return CaseView.of(self.cases[case_id])
 
@@ -193,6 +223,13 @@ class DomainCases:
 
     def load_case(self, case_id: UUID, *, access: Any = None) -> HouseholdCase:
         return self.cases[case_id]
+
+    def case_events(self, case_id: UUID, *, access: Any = None) -> list[Any]:
+        """Every event the case has triggered, in order."""
+        return list(self.history[case_id])
+
+    def catch_up(self) -> None:
+        """Nothing to catch up: there are no read models here."""
 
     def event_names(self, case_id: UUID) -> list[str]:
         return [type(e).__name__ for e in self.history[case_id]]
@@ -206,11 +243,23 @@ class DomainCases:
         return case
 
 
+def refused(cases: DomainCases, call: Callable[[], Any],
+            kind: type[HgkmError] = HgkmError) -> HgkmError:
+    """Run ``call``, expect a refusal of ``kind``, and check that no case changed at all."""
+    before = {cid: (case.version, case.state_dict()) for cid, case in cases.cases.items()}
+    with pytest.raises(kind) as info:
+        call()
+    assert {cid: (case.version, case.state_dict()) for cid, case in cases.cases.items()} == before
+    assert all(case.collect_events() == [] for case in cases.cases.values())
+    return info.value
+
+
 class Household:
     """Drives one household case at the aggregate, with readable defaults."""
 
-    def __init__(self, cases: DomainCases, *, region: str = "rotterdam-rijnmond",
-                 gemeente: str = "GM0599") -> None:
+    def __init__(self, cases: DomainCases, clock: SettableClock | None = None, *,
+                 region: str = "rotterdam-rijnmond", gemeente: str = "GM0599") -> None:
+        assert clock is None or clock is cases.clock
         self.app = cases
         self.clock = cases.clock
         self.region = region
