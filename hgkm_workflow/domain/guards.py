@@ -63,8 +63,8 @@ class CaseGuards(DeadlineDecisions):
         if self.case_phase not in OPEN_PHASES:
             raise TransitionNotAllowed("lifecycle", what, self.phase)
 
-    def _in_phase(self, phase: CasePhase, trigger: str) -> None:
-        if self.case_phase is not phase:
+    def _in_phase(self, phase: CasePhase | tuple[CasePhase, ...], trigger: str) -> None:
+        if self.case_phase not in (phase if isinstance(phase, tuple) else (phase,)):
             raise TransitionNotAllowed("lifecycle", trigger, self.phase)
 
     def _require_person(self, person_id: UUID) -> None:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.guards import RULE_INFORM_SUBJECTS, CaseGuards
-from hgkm_workflow.errors import RuleViolation, TransitionNotAllowed
+from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.lifecycle import CasePhase
 
 if TYPE_CHECKING:
@@ -28,8 +28,7 @@ class HouseholdDecisions(CaseGuards):
 
     def take_crisis_measure(self, cmd: TakeCrisisMeasure, ctx: DecisionContext) -> None:
         """Record a crisis measure (only in directe veiligheid or triage)."""
-        if self.case_phase not in (CasePhase.TRIAGE, CasePhase.DIRECTE_VEILIGHEID):
-            raise TransitionNotAllowed("lifecycle", "take_crisis_measure", self.phase)
+        self._in_phase((CasePhase.TRIAGE, CasePhase.DIRECTE_VEILIGHEID), "take_crisis_measure")
         self._crisis_measure(**ctx.provenance(cmd, rule="crisis (001)"),
                              measure=cmd.measure.value)
         self._satisfy_deadlines(ctx, "CrisisMeasureTaken", None)
