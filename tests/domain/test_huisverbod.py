@@ -34,8 +34,6 @@ def app(clock: SettableClock) -> DomainCases:
     return DomainCases(clock)
 
 
-sqlite_app = app
-
 
 def refused(app: DomainCases, call: Callable[[], Any], code: str | None = None,
             kind: type[HgkmError] = RuleViolation) -> HgkmError:
@@ -131,10 +129,9 @@ def test_only_the_burgemeester_imposes(app: DomainCases, clock: SettableClock) -
     ids=["spring-forward", "fall-back", "summer-saturday"],
 )
 def test_huisverbod_lasts_ten_days_to_the_same_amsterdam_wall_clock_time(
-    sqlite_app: DomainCases, clock: SettableClock, imposed_local: datetime,
+    app: DomainCases, clock: SettableClock, imposed_local: datetime,
     end_local: datetime, utc_length: timedelta,
 ) -> None:
-    app = sqlite_app
     h = household_in_directe_veiligheid(app, clock, at=imposed_local)
     impose(app, h)
     view = huisverbod(app, h)
@@ -362,10 +359,9 @@ def test_a_late_tick_records_the_expiry_at_the_end_not_at_the_tick(
                           (timedelta(hours=24), "met", None),
                           (timedelta(hours=25, minutes=30), "met_late", 5400.0)])
 def test_contact_address_within_24_hours(
-    sqlite_app: DomainCases, clock: SettableClock, after: timedelta, status: str,
+    app: DomainCases, clock: SettableClock, after: timedelta, status: str,
     late_seconds: float | None,
 ) -> None:
-    app = sqlite_app
     h = household_in_directe_veiligheid(app, clock)
     impose(app, h)
     imposed_at = huisverbod(app, h).imposed_at
