@@ -42,24 +42,24 @@ class RegieDecisions(CaseGuards):
                                 code="HANDOVER_TO_SELF", rule=RULE_WARM_HANDOVER)
         self._handover_offered(**ctx.provenance(cmd, rule=RULE_WARM_HANDOVER), to=to)
 
-    def accept_handover(self, cmd: AcceptHandover, ctx: DecisionContext) -> None:
-        """The receiver accepts; only now does responsibility pass."""
-        REGIE.next_state(RegieState(self.regie["state"]), "accept_handover")
+    def _require_handover_receiver(self, cmd: AcceptHandover | DeclineHandover,
+                                   verb: str) -> None:
         offered = self.regie["offered_to"] or {}
         if (cmd.actor.actor_id, cmd.actor.organisation) != (offered.get("actor_id"),
                                                             offered.get("organisation")):
-            raise RuleViolation("only the party the case was offered to can accept",
+            raise RuleViolation(f"only the party the case was offered to can {verb}",
                                 code="NOT_HANDOVER_RECEIVER", rule=RULE_WARM_HANDOVER)
+
+    def accept_handover(self, cmd: AcceptHandover, ctx: DecisionContext) -> None:
+        """The receiver accepts; only now does responsibility pass."""
+        REGIE.next_state(RegieState(self.regie["state"]), "accept_handover")
+        self._require_handover_receiver(cmd, "accept")
         self._handover_accepted(**ctx.provenance(cmd, rule=RULE_WARM_HANDOVER))
 
     def decline_handover(self, cmd: DeclineHandover, ctx: DecisionContext) -> None:
         """The receiver declines; the sender keeps casusregie."""
         REGIE.next_state(RegieState(self.regie["state"]), "decline_handover")
-        offered = self.regie["offered_to"] or {}
-        if (cmd.actor.actor_id, cmd.actor.organisation) != (offered.get("actor_id"),
-                                                            offered.get("organisation")):
-            raise RuleViolation("only the party the case was offered to can decline",
-                                code="NOT_HANDOVER_RECEIVER", rule=RULE_WARM_HANDOVER)
+        self._require_handover_receiver(cmd, "decline")
         self._handover_ended(**ctx.provenance(cmd, rule=RULE_WARM_HANDOVER), how="declined")
 
     def withdraw_handover(self, cmd: WithdrawHandover, ctx: DecisionContext) -> None:
