@@ -22,9 +22,9 @@ from hgkm_workflow.application.results import TickRecord
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import as_utc
-from hgkm_workflow.domain import case_deadlines as dl
 from hgkm_workflow.domain.calendar import WorkingDayCalendar
 from hgkm_workflow.domain.context import DecisionContext
+from hgkm_workflow.domain.outcomes import TickOutcome
 from hgkm_workflow.errors import ConcurrentModification
 from hgkm_workflow.projections.deadline_queries import cases_off_calendar, due_deadlines
 
@@ -77,17 +77,17 @@ class Scheduler:
         Raises:
             ConcurrentModification: The case kept changing (nothing of it was saved).
         """
-        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[dict[str, Any]]:
-            done: list[dict[str, Any]] = []
+        def decide(case: HouseholdCase, ctx: DecisionContext) -> list[TickOutcome]:
+            done: list[TickOutcome] = []
             for deadline_id in deadline_ids:
-                done.extend(dl.process_due(case, ctx, deadline_id))
+                done.extend(case.process_due(ctx, deadline_id))
             return done
 
         done, _ = self.work.on_case(case_id, None, decide, now=at)
         return [
-            TickRecord(case_id=case_id, kind=d["kind"], deadline_id=d["deadline_id"],
-                       rule_id=d["rule_id"], due=d.get("due") or d.get("at"), detail=d)
-            for d in done
+            TickRecord(case_id=case_id, kind=o.kind.value, deadline_id=o.deadline_id,
+                       rule_id=o.rule_id, due=o.due, detail=o.detail())
+            for o in done
         ]
 
     def run(self, tick: Callable[[], list[TickRecord]], interval: timedelta,
@@ -116,8 +116,8 @@ class Scheduler:
         for case_id in cases_off_calendar(self.engine, calendar.version):
             result, _ = self.work.on_case(
                 case_id, None,
-                lambda case, ctx: dl.reschedule(case, calendar, self.work.rules, decree))
-            moved.extend({"case_id": str(case_id), **m} for m in result)
+                lambda case, ctx: case.reschedule(calendar, self.work.rules, decree))
+            moved.extend({"case_id": str(case_id), **m.detail()} for m in result)
         self.work.calendar = calendar
         self.catch_up()
         return moved

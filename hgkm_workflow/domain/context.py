@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from hgkm_workflow.commands import Command
     from hgkm_workflow.domain.calendar import WorkingDayCalendar
-    from hgkm_workflow.domain.deadlines import RuleBook
+    from hgkm_workflow.domain.rulebook import RuleBook
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,166 @@
+"""Reading a case's deadlines: which subject an event is about, the record a start creates.
+
+Pure functions over :class:`~hgkm_workflow.domain.state.CaseState`; they trigger nothing.
+:mod:`hgkm_workflow.domain.case_deadlines` uses them to decide which deadline events to
+trigger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid5
+
+from hgkm_workflow.domain.deadline_rules import DeadlineRule, RuleType
+from hgkm_workflow.domain.due import DueComputation
+from hgkm_workflow.domain.state import CaseState
+from hgkm_workflow.phases.huisverbod import ACTIVE_STATES
+
+JsonDict = dict[str, Any]
+
+#: The kind of subject each start or satisfying event is about.
+SUBJECT_KIND = {
+    "MeldingReceived": "melding",
+    "VeiligheidsbeoordelingCompleted": "melding",
+    "MelderInformed": "melding",
+    "SchoolInformed": "melding",
+    "VtServiceStarted": "service",
+    "VtServiceCompleted": "service",
+    "VtMonitoringStarted": "monitoring",
+    "VtMonitoringEnded": "monitoring",
+    "HuisverbodImposed": "huisverbod",
+    "HuisverbodExtended": "huisverbod",
+    "HuisverbodRevoked": "huisverbod",
+    "HuisverbodExpired": "huisverbod",
+    "HuisverbodContactAddressGiven": "huisverbod",
+    "CrisisMeasureTaken": "case",
+}
+
+#: Conditions under which a rule applies, keyed by rule id (plain text is on the rule).
+APPLIES: dict[str, Callable[[JsonDict], bool]] = {
+    "T2": lambda facts: bool(facts.get("acute")),
+    "T10": lambda facts: bool(facts.get("has_child")) and facts.get("melder_type") == "politie",
+    # an anonymous melder left no way to be reached: no feedback is owed
+    "T5": lambda facts: facts.get("melder_type") != "anoniem",
+    "T5b": lambda facts: facts.get("melder_type") != "anoniem",
+}
+
+#: Rules whose duty outlives the case: the melder is still owed feedback after closure.
+SURVIVES_CLOSURE = frozenset({"T5", "T5b"})
+
+#: Rules whose due instant ends a huisverbod rather than marking a breach.
+HUISVERBOD_END_RULES = frozenset({"T6", "T7"})
+
+#: Duties that exist only while a huisverbod is in force and lapse when it ends, by revocation
+#: or expiry (closed unmet, not breached): a contact address (T8), help offered during it (T9).
+LAPSE_WHEN_HUISVERBOD_ENDS = frozenset({"T8", "T9"})
+
+#: States of a huisverbod that is (or was until its end instant) in force.
+ACTIVE_HUISVERBOD = frozenset(s.value for s in ACTIVE_STATES)
+
+#: Namespace of the ids a case derives for its own sub-records (deadlines, services, monitoring).
+ID_NAMESPACE = UUID("6f1d3c52-2b8e-5d0a-9c41-7a2f0e9b8d15")
+
+
+def derived_id(case: CaseState, kind: str) -> str:
+    """An id for a record the case creates in its next event, derived from (case id, version).
+
+    Deterministic, so the same commands give the same events (replays, the seeded simulation);
+    unique, because every event of a case has its own version. Never derived from personal data.
+    """
+    return str(uuid5(ID_NAMESPACE, f"{case.id}:{case.version + 1}:{kind}"))
+
+
+def deadline_record(case: CaseState, comp: DueComputation, rule: DeadlineRule,
+                    subject_kind: str, subject_id: str, melding_id: str | None,
+                    due: datetime | None = None, counting: str | None = None) -> JsonDict:
+    """The record a ``DeadlineStarted`` event carries: rule, subject, due and how it counted."""
+    return {
+        "deadline_id": derived_id(case, f"deadline:{rule.id}:{comp.checkpoint}"),
+        "rule_id": rule.id,
+        "rule_name": rule.name,
+        "rule_version": rule.version,
+        "rule_variant": rule.variant,
+        "rule_type": rule.rule_type.value,
+        "breach_effect": rule.breach_effect.value,
+        "legal_source": rule.legal_source,
+        "satisfied_by": list(rule.satisfied_by),
+        "subject_kind": subject_kind,
+        "subject_id": subject_id,
+        "melding_id": melding_id,
+        "checkpoint": comp.checkpoint,
+        "start": comp.start,
+        "due": due if due is not None else comp.due,
+        "computed_due": comp.due,
+        "counting": counting if counting is not None else comp.counting,
+        "calendar_version": comp.calendar_version,
+        "skipped": [{"date": s.date.isoformat(), "reason": s.reason} for s in comp.skipped],
+    }
+
+
+def count_start(case: CaseState, rule: DeadlineRule, at: datetime, subject_id: str,
+                melding_id: str | None) -> datetime:
+    """The instant a rule counts from: its start event's, or the one a region chose instead.
+
+    A region may count from another event (``counts_from``): the huisverbod's imposition, or
+    the melding's receipt.
+    """
+    if rule.count_start_event == rule.starts_on:
+        return at
+    if rule.count_start_event == "HuisverbodImposed":
+        imposed: datetime = case.huisverboden[subject_id]["imposed_at"]
+        return imposed
+    if rule.count_start_event == "MeldingReceived" and melding_id in case.meldingen:
+        received: datetime = case.meldingen[melding_id]["received_at"]
+        return received
+    raise ValueError(f"rule {rule.id} counts from {rule.count_start_event}, "
+                     f"which has no instant for this {rule.starts_on}")
+
+
+def melding_of(case: CaseState, kind: str, subject_id: str) -> str | None:
+    """The melding a subject belongs to, if any (a melding itself, or the service of one)."""
+    if kind == "melding":
+        return subject_id
+    if kind == "service":
+        svc = case.vt_service
+        if svc.get("service_id") == subject_id:
+            melding: str | None = svc.get("melding_id")
+            return melding
+    return None
+
+
+def open_deadlines(case: CaseState) -> list[JsonDict]:
+    """The case's deadlines that are neither met nor closed, by due instant."""
+    return sorted((d for d in case.deadlines.values() if d["status"] == "open"),
+                  key=lambda d: d["due"])
+
+
+def satisfied_by_event(d: JsonDict, event_name: str, kind: str, subject_id: str | None) -> bool:
+    """Whether the event ``event_name`` about ``subject_id`` meets the open deadline ``d``."""
+    if d["status"] != "open" or event_name not in d["satisfied_by"] or d["checkpoint"] is not None:
+        return False
+    if subject_id is None or kind == "case":
+        return True
+    if kind == d["subject_kind"]:
+        return bool(d["subject_id"] == subject_id)
+    if kind == "melding":
+        # e.g. feedback to the melder after an onderzoek (T5b) that followed this melding
+        return bool(d["melding_id"] == subject_id)
+    return True
+
+
+def late_seconds(due: datetime, at: datetime) -> float | None:
+    """How late ``at`` is after ``due`` in seconds, or None when on time."""
+    return None if at <= due else (at - due) / timedelta(seconds=1)
+
+
+def is_statutory(d: JsonDict) -> bool:
+    """Whether a deadline is a statutory one."""
+    return bool(d["rule_type"] == RuleType.STATUTORY.value)
+
+
+def huisverbod_in_force(case: CaseState, at: datetime) -> bool:
+    """Whether a huisverbod of the case is active and has not reached its end instant."""
+    return any(h["state"] in ACTIVE_HUISVERBOD and at < h["ends_at"]
+               for h in case.huisverboden.values())
