@@ -9,22 +9,43 @@ reveals a removed last entry. :meth:`AccessLog.verify` walks the chain.
 
 Appends are serialised (``BEGIN IMMEDIATE`` on SQLite, an advisory transaction lock on
 PostgreSQL) so two processes never fork the chain.
+
+Against someone who can write the database (a DBA, a stolen backup restored and edited), two
+things outside it close the gap (docs/security.md, *The access log*):
+
+* a **chain key** (``HGKM_ACCESS_LOG_KEY`` / ``_FILE``, or ``chain_key=``): every entry's hash
+  is an HMAC-SHA256 under it, so the chain cannot be recomputed without the key;
+* an **anchor** (``HGKM_ACCESS_LOG_ANCHOR``, a file, or a host's :class:`AnchorSink`): the head
+  (entry count and last hash) is witnessed outside the database every ``anchor_every``
+  appends and on :meth:`AccessLog.close`; :meth:`AccessLog.verify` compares the log with it,
+  so deleting the last entries, truncating or wiping the log is found.
+
+Values that do not fit their column (an id longer than 64 characters, a NUL character) are
+replaced by a digest (``#`` and hex) before the insert, so a read is never left unlogged
+because its id was odd.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
 from hgkm_workflow.access.models import Access, AccessDecision, Resource
+from hgkm_workflow.adapters.files import write_private_text
+from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.projections._util import aware_utc, naive_utc
 from hgkm_workflow.projections.engine import write_connection
+from hgkm_workflow.settings import SecuritySettings
 
 metadata = sa.MetaData()
 
@@ -97,13 +118,130 @@ class AccessLogEntry:
                 "entry_hash": self.entry_hash}
 
 
-def entry_hash(values: dict[str, Any]) -> str:
-    """The SHA-256 of an entry's fields (including the previous hash), canonically encoded."""
+#: Column widths of the text fields; a longer value is stored as its digest.
+_WIDTHS = {"actor_id": 64, "organisation": 64, "role": 32, "case_id": 36, "resource": 32,
+           "purpose": 32, "verdict": 16, "rule": 200, "safety_reason": 500}
+
+
+class AccessLogConfigurationError(HgkmError):
+    """The access log's chain key or anchor is unusable (a key is never echoed)."""
+
+    code = "STORE_CONFIGURATION"
+    default_rule = "access log chain key and anchor"
+
+
+def entry_hash(values: dict[str, Any], key: bytes | None = None) -> str:
+    """The hash of an entry's fields (including the previous hash), canonically encoded.
+
+    SHA-256 without a chain key; HMAC-SHA256 under ``key`` with one.
+    """
     canonical = {f: values[f] for f in _FIELDS}
     at = canonical["at"]
     canonical["at"] = naive_utc(at).isoformat() if isinstance(at, datetime) else at
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    if key is not None:
+        return hmac.new(key, blob.encode(), hashlib.sha256).hexdigest()
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def fit(value: str | None, width: int) -> str | None:
+    """``value`` if it fits a column of ``width`` characters, else ``#`` and its digest.
+
+    Also for values with control characters (PostgreSQL refuses NUL in text).
+    """
+    if value is None:
+        return None
+    if len(value) <= width and value.isprintable():
+        return value
+    return "#" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:width - 1]
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The log's head as witnessed outside the database."""
+
+    entries: int
+    last_hash: str
+    at: str
+    mac: str = ""
+
+    def body(self) -> bytes:
+        """The canonical bytes the ``mac`` covers."""
+        return f"{self.entries}:{self.last_hash}:{self.at}".encode()
+
+
+@runtime_checkable
+class AnchorSink(Protocol):
+    """Where the head is witnessed: a file, write-once storage, a log shipper, a notary."""
+
+    def write(self, anchor: Anchor) -> None:
+        """Record ``anchor`` (the newest head)."""
+        ...
+
+    def read(self) -> Anchor | None:
+        """The newest recorded head, or ``None`` if none was recorded yet."""
+        ...
+
+
+class FileAnchor:
+    """An :class:`AnchorSink` in a file (JSON, replaced atomically, mode 0600).
+
+    Put it where the database's users cannot write: another volume, another host's mount.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        """Witness the head in the file at ``path``."""
+        self.path = Path(path)
+
+    def write(self, anchor: Anchor) -> None:
+        """Replace the file with ``anchor``."""
+        write_private_text(self.path, json.dumps(
+            {"entries": anchor.entries, "last_hash": anchor.last_hash, "at": anchor.at,
+             "mac": anchor.mac}, sort_keys=True) + "\n")
+
+    def read(self) -> Anchor | None:
+        """The anchor in the file (``None`` if there is no file).
+
+        Raises:
+            AccessLogConfigurationError: If the file exists but is not an anchor.
+        """
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return Anchor(entries=int(data["entries"]), last_hash=str(data["last_hash"]),
+                          at=str(data["at"]), mac=str(data.get("mac", "")))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            raise AccessLogConfigurationError("the access-log anchor file is unreadable"
+                                              ) from None
+
+
+def chain_key_from_settings(settings: SecuritySettings | None = None) -> bytes | None:
+    """The chain key from ``HGKM_ACCESS_LOG_KEY`` or ``HGKM_ACCESS_LOG_KEY_FILE`` (or None)."""
+    s = settings if settings is not None else SecuritySettings.from_env()
+    text = s.access_log_key
+    if text is None and s.access_log_key_file:
+        try:
+            text = Path(s.access_log_key_file).read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError):
+            raise AccessLogConfigurationError(
+                "cannot read the file named by HGKM_ACCESS_LOG_KEY_FILE") from None
+    if text is None:
+        return None
+    try:
+        key = base64.b64decode(text.strip().encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        key = b""
+    if len(key) < 16:
+        raise AccessLogConfigurationError("the access-log chain key is not base64 of at least "
+                                          "16 bytes")
+    return key
+
+
+def anchor_from_settings(settings: SecuritySettings | None = None) -> AnchorSink | None:
+    """A :class:`FileAnchor` at ``HGKM_ACCESS_LOG_ANCHOR`` (or None)."""
+    s = settings if settings is not None else SecuritySettings.from_env()
+    return FileAnchor(s.access_log_anchor) if s.access_log_anchor else None
 
 
 @dataclass(frozen=True)
@@ -115,13 +253,40 @@ class VerifyResult:
     problems: tuple[str, ...]
     last_hash: str = GENESIS
     """The hash of the last entry: copy it outside the database to anchor the chain."""
+    keyed: bool = False
+    """Whether the chain was checked under a chain key (HMAC), not plain SHA-256."""
+    anchored_entries: int | None = None
+    """The entry count the anchor witnessed (``None``: no anchor configured or written)."""
 
 
 class AccessLog:
     """Append, query and verify the access log in the store's database."""
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, chain_key: bytes | None = None,
+                 anchor: AnchorSink | None = None, anchor_every: int = 1,
+                 settings: SecuritySettings | None = None) -> None:
+        """Use the log in the store's database.
+
+        Args:
+            engine: The store's SQLAlchemy engine.
+            chain_key: Key of the HMAC chain; default from the settings
+                (``HGKM_ACCESS_LOG_KEY``/``_FILE``), else unkeyed SHA-256.
+            anchor: Where the head is witnessed; default the file named by
+                ``HGKM_ACCESS_LOG_ANCHOR``, else none.
+            anchor_every: Witness the head after every this many appends (and on
+                :meth:`close`); entries appended since the last anchor can be removed
+                unnoticed, so keep it small.
+            settings: Settings to read instead of the environment.
+        """
         self._engine = engine
+        if chain_key is None or anchor is None:
+            s = settings if settings is not None else SecuritySettings.from_env()
+            chain_key = chain_key if chain_key is not None else chain_key_from_settings(s)
+            anchor = anchor if anchor is not None else anchor_from_settings(s)
+        self._key = chain_key
+        self._anchor = anchor
+        self._anchor_every = max(1, anchor_every)
+        self._since_anchor = 0
 
     def setup(self) -> None:
         """Create the log tables if missing."""
@@ -156,14 +321,44 @@ class AccessLog:
                 "safety_reason": note,
                 "prev_hash": prev,
             }
-            values["entry_hash"] = entry_hash(values)
+            for name, width in _WIDTHS.items():
+                values[name] = fit(values[name], width)
+            values["entry_hash"] = entry_hash(values, self._key)
             conn.execute(_INSERT_ENTRY, values)
             if head is None:
                 conn.execute(_INSERT_HEAD, {"id": 1, "entry_count": 1,
                                             "last_hash": values["entry_hash"]})
             else:
                 conn.execute(_UPDATE_HEAD, {"n": count + 1, "h": values["entry_hash"]})
+        self._since_anchor += 1
+        if self._anchor is not None and self._since_anchor >= self._anchor_every:
+            self._witness(count + 1, values["entry_hash"])
         return _entry(values)
+
+    def anchor_now(self) -> Anchor | None:
+        """Witness the current head in the anchor now (``None`` without an anchor)."""
+        if self._anchor is None:
+            return None
+        with self._engine.connect() as conn:
+            head = conn.execute(_SELECT_HEAD).first()
+        count, last = (head.entry_count, head.last_hash) if head is not None else (0, GENESIS)
+        return self._witness(int(count), str(last))
+
+    def close(self) -> None:
+        """Witness the head one last time (call when the application stops)."""
+        if self._anchor is not None and self._since_anchor:
+            self.anchor_now()
+
+    def _witness(self, count: int, last_hash: str) -> Anchor:
+        assert self._anchor is not None
+        at = datetime.now(UTC).isoformat()
+        anchor = Anchor(entries=count, last_hash=last_hash, at=at)
+        if self._key is not None:
+            anchor = Anchor(entries=count, last_hash=last_hash, at=at, mac=hmac.new(
+                self._key, anchor.body(), hashlib.sha256).hexdigest())
+        self._anchor.write(anchor)
+        self._since_anchor = 0
+        return anchor
 
     def entries(self, *, case_id: str | None = None, actor_id: str | None = None,
                 limit: int | None = None) -> list[AccessLogEntry]:
@@ -189,15 +384,17 @@ class AccessLog:
         prev = GENESIS
         expected_seq = 1
         count = 0
+        hashes: dict[int, str] = {}
         for values in self._walk():
             count += 1
             if values["seq"] != expected_seq:
                 problems.append(f"entry {expected_seq} is missing (next is {values['seq']})")
             if values["prev_hash"] != prev:
                 problems.append(f"entry {values['seq']} does not follow its predecessor")
-            if entry_hash(values) != values["entry_hash"]:
+            if entry_hash(values, self._key) != values["entry_hash"]:
                 problems.append(f"entry {values['seq']} was changed")
             prev = values["entry_hash"]
+            hashes[count] = prev
             expected_seq = values["seq"] + 1
         with self._engine.connect() as conn:
             head = conn.execute(sa.select(access_log_head)
@@ -207,8 +404,30 @@ class AccessLog:
                             "(entries at the end were removed or added outside the log)")
         if head is None and count:
             problems.append("the log head is missing")
+        anchored = self._check_anchor(count, hashes, problems)
         return VerifyResult(ok=not problems, entries=count, problems=tuple(problems),
-                            last_hash=prev)
+                            last_hash=prev, keyed=self._key is not None,
+                            anchored_entries=anchored)
+
+    def _check_anchor(self, count: int, hashes: dict[int, str], problems: list[str]
+                      ) -> int | None:
+        if self._anchor is None:
+            return None
+        anchor = self._anchor.read()
+        if anchor is None:
+            if count:
+                problems.append("no anchor witnessed this log (the anchor is missing)")
+            return None
+        if self._key is not None and not hmac.compare_digest(
+                anchor.mac, hmac.new(self._key, anchor.body(), hashlib.sha256).hexdigest()):
+            problems.append("the anchor is not signed with the chain key (forged or foreign)")
+        if anchor.entries > count:
+            problems.append(f"the anchor witnessed {anchor.entries} entries; the log holds "
+                            f"{count} (entries were removed, or the log truncated or wiped)")
+        elif anchor.entries and hashes.get(anchor.entries) != anchor.last_hash:
+            problems.append(f"entry {anchor.entries} differs from the anchored head "
+                            "(the chain was rewritten)")
+        return anchor.entries
 
 
 def _entry(values: dict[str, Any]) -> AccessLogEntry:
