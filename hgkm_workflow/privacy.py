@@ -46,10 +46,10 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.IGNORECASE)),
     ("phone number", re.compile(r"(?:\+31|0031|\b0)[\s-]?(?:\d[\s-]?){8,9}\b")),
     ("postcode", re.compile(r"\b[1-9]\d{3}\s?(?!SA|SD|SS)[A-Za-z]{2}\b")),
-    ("street address", re.compile(rf"\b\w+(?:{_STREET_SUFFIXES})\s+\d+", re.IGNORECASE)),
     ("date", re.compile(r"\b\d{1,2}[-/.]\d{1,2}[-/.](?:\d{2}|\d{4})\b|\b\d{4}-\d{2}-\d{2}\b")),
 )
 
+_STREET_ADDRESS = re.compile(rf"\b(\w+(?:{_STREET_SUFFIXES}))\s+\d+", re.IGNORECASE)
 _STREET_WORD = re.compile(rf"\b(\w{{2,}}(?:{_STREET_SUFFIXES}))\b", re.IGNORECASE)
 
 _MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktober|november|"
@@ -62,7 +62,9 @@ _MONTHS = ("januari|februari|maart|april|mei|juni|juli|augustus|september|oktobe
 # of years ("2025-2026") or a list of counts is not mistaken for one.
 _SPREAD_BSN = re.compile(r"(?<!\d)\d{9}(?!\d)")
 _SPREAD_PHONE = re.compile(r"(?:\+31|0031|(?<!\d)0)\d{9}(?!\d)")
-_IBAN_START = re.compile(r"(?=([A-Z]{2}\d{2}[A-Z0-9]{11,30}))")
+#: An IBAN as written (groups of four, spaces optional), and a Dutch one with any separators.
+_IBAN_WRITTEN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
+_IBAN_NL = re.compile(r"NL\d{2}[A-Z]{4}\d{10}")
 
 _ORDINAL = r"(?:st|nd|rd|th|e|ste|de)?"
 _WRITTEN_DATE = re.compile(
@@ -96,6 +98,8 @@ def find_identifying_data(text: str) -> list[str]:
     """
     text = _ascii_digits(normalise(text))
     found = [kind for kind, pattern in _PATTERNS if pattern.search(text)]
+    if any(m.group(1).lower() not in _NOT_STREETS for m in _STREET_ADDRESS.finditer(text)):
+        found.append("street address")
     joined = _DIGIT_SEPARATORS.sub("", text)
     if "bsn-like number" not in found and any(
             elfproef(m.group()) for m in _SPREAD_BSN.finditer(joined)):
@@ -105,7 +109,7 @@ def find_identifying_data(text: str) -> list[str]:
     if "street address" not in found and any(
             m.group(1).lower() not in _NOT_STREETS for m in _STREET_WORD.finditer(text)):
         found.append("street name")
-    if _has_iban(_IBAN_SEPARATORS.sub("", text.upper())):
+    if _has_iban(text.upper()):
         found.append("iban")
     if "date" not in found and _WRITTEN_DATE.search(text):
         found.append("date")
@@ -113,12 +117,10 @@ def find_identifying_data(text: str) -> list[str]:
 
 
 def _has_iban(text: str) -> bool:
-    """Whether an IBAN (15 to 34 characters, mod-97) starts anywhere in ``text``."""
-    for match in _IBAN_START.finditer(text):
-        run = match.group(1)
-        if any(_iban_ok(run[:n]) for n in range(15, min(len(run), 34) + 1)):
-            return True
-    return False
+    """Whether ``text`` (upper case) holds an IBAN that passes the mod-97 check."""
+    written = (m.group().replace(" ", "") for m in _IBAN_WRITTEN.finditer(text))
+    dutch = (m.group() for m in _IBAN_NL.finditer(_IBAN_SEPARATORS.sub("", text)))
+    return any(15 <= len(c) <= 34 and _iban_ok(c) for c in (*written, *dutch))
 
 
 def _iban_ok(candidate: str) -> bool:
