@@ -344,6 +344,40 @@ class AccessLog:
         count, last = (head.entry_count, head.last_hash) if head is not None else (0, GENESIS)
         return self._witness(int(count), str(last))
 
+    def rekey(self, old_key: bytes | None) -> VerifyResult:
+        """Recompute the chain under this log's chain key, in one transaction, then anchor.
+
+        For a log started without a chain key (``old_key`` ``None``) or with another one.
+        Every entry must verify under ``old_key`` first; otherwise nothing changes. Run it
+        with the application stopped.
+
+        Raises:
+            AccessLogConfigurationError: If the log does not verify under ``old_key``.
+        """
+        with write_connection(self._engine) as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
+            rows = [dict(r._mapping) for r in
+                    conn.execute(sa.select(access_log).order_by(access_log.c.seq))]
+            prev = GENESIS
+            for values in rows:
+                if (values["prev_hash"] != prev
+                        or entry_hash(values, old_key) != values["entry_hash"]):
+                    raise AccessLogConfigurationError(
+                        f"entry {values['seq']} does not verify under the old key; "
+                        "nothing was changed")
+                prev = values["entry_hash"]
+            prev = GENESIS
+            for values in rows:
+                values["prev_hash"] = prev
+                prev = entry_hash(values, self._key)
+                conn.execute(access_log.update().where(access_log.c.seq == values["seq"])
+                             .values(prev_hash=values["prev_hash"], entry_hash=prev))
+            if rows:
+                conn.execute(_UPDATE_HEAD, {"n": len(rows), "h": prev})
+        self.anchor_now()
+        return self.verify()
+
     def close(self) -> None:
         """Witness the head one last time (call when the application stops)."""
         if self._anchor is not None and self._since_anchor:

@@ -161,3 +161,28 @@ def test_the_chain_key_and_anchor_come_from_settings(tmp_path: Path) -> None:
         {"HGKM_ACCESS_LOG_ANCHOR": str(tmp_path / "a.json")}))
     assert isinstance(sink, FileAnchor) and sink.read() is None
     assert chain_key_from_settings(SecuritySettings.from_env({})) is None
+
+
+def test_an_unkeyed_log_is_rekeyed_in_one_go(store_url: str, tmp_path: Path) -> None:
+    import pytest
+
+    from hgkm_workflow.access.log import AccessLogConfigurationError
+
+    anchor = tmp_path / "anchor.json"
+    engine, plain = _log(store_url, anchor, key=None)
+    try:
+        _fill(plain)
+        assert plain.verify().ok and not plain.verify().keyed
+    finally:
+        engine.dispose()
+    assert any("was changed" in p for p in _problems(store_url, anchor))  # not under the key
+    engine, keyed = _log(store_url, anchor)
+    try:
+        with pytest.raises(AccessLogConfigurationError):
+            keyed.rekey(b"not-the-old-key-at-all-0123456789")
+        result = keyed.rekey(None)
+        assert result.ok and result.keyed and result.entries == 5
+        _fill(keyed, 2)
+        assert keyed.verify().ok
+    finally:
+        engine.dispose()
