@@ -62,7 +62,8 @@ WORDS = ["risico", "veiligheid", "afspraken", "gesprek", "melding", "besproken",
          "huisverbod", "verlengd", "evaluatie", "signalen", "herhaald", "school", "kinderen",
          "ouders", "weg", "straat", "op", "in", "na", "met", "de", "het", "een", "en", "niet",
          "week", "maandag", "dagen", "twee", "drie", "kernteam", "casusregie", "overgedragen",
-         "veiligheidsplan", "uitweg", "snelweg", "risicotaxatie", "acuut", "dreiging"]
+         "veiligheidsplan", "uitweg", "snelweg", "achterweg", "communicatiekanaal", "zorgpad",
+         "gerechtshof", "arbeidsmarkt", "risicotaxatie", "acuut", "dreiging"]
 #: Numbers in prose come with what they count ("3 dagen"); a bare run of nine digits spread
 #: over five numbers may pass the eleven-test and is (rightly) refused.
 numbers = st.tuples(st.integers(1, 28), st.sampled_from(["dagen", "weken", "meldingen"])).map(
