@@ -99,6 +99,11 @@ class ErasedPerson(BaseModel):
     erased: bool = True
 
 
+#: Whether the current role may VACUUM a table (owner, member of the owner role, superuser).
+_OWNS = sa.text("SELECT pg_catalog.pg_has_role(current_user, c.relowner, 'USAGE') "
+                "FROM pg_catalog.pg_class c WHERE c.oid = CAST(:t AS regclass)")
+
+
 @dataclass(frozen=True)
 class DestroyOutcome:
     """What :meth:`PersonRegister.destroy_key` did.
@@ -235,7 +240,8 @@ class PersonRegister:
         """Remove deleted register rows from the live database files; ``True`` when done.
 
         SQLite: checkpoint and truncate the write-ahead log (retried while readers hold old
-        pages). PostgreSQL: ``VACUUM FULL`` of the register tables (needs table ownership).
+        pages). PostgreSQL: ``VACUUM FULL`` of the register tables; ``False`` when the
+        database role does not own them (run :meth:`purge` as the owner then).
         """
         if self._engine.dialect.name == "sqlite":
             for attempt in range(attempts):
@@ -247,10 +253,13 @@ class PersonRegister:
                 time.sleep(0.05 * (attempt + 1))
             return False
         if self._engine.dialect.name == "postgresql":
+            tables = (wrapped_keys.name, legacy_keys.name, person_details.name)
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-                c.exec_driver_sql(f"VACUUM FULL {wrapped_keys.name}")
-                c.exec_driver_sql(f"VACUUM FULL {legacy_keys.name}")
-                c.exec_driver_sql(f"VACUUM FULL {person_details.name}")
+                owned = all(c.execute(_OWNS, {"t": t}).scalar() for t in tables)
+                if not owned:  # VACUUM would only warn and skip: say it did not purge
+                    return False
+                for table in tables:
+                    c.exec_driver_sql(f"VACUUM FULL {table}")
             return True
         return False
 
