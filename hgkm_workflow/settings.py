@@ -173,3 +173,83 @@ def retention_from_environment() -> RetentionSettings:
         InvalidSetting: If the variable is not a whole number from 0 to 100.
     """
     return RetentionSettings.from_env(os.environ)
+
+
+# ---------------------------------------------------------------------------- security
+
+REGISTER_KEK_ENV = "HGKM_REGISTER_KEK"
+REGISTER_KEK_FILE_ENV = "HGKM_REGISTER_KEK_FILE"
+INSECURE_DEV_REGISTER_ENV = "HGKM_INSECURE_DEV_REGISTER"
+ACCESS_LOG_KEY_ENV = "HGKM_ACCESS_LOG_KEY"
+ACCESS_LOG_KEY_FILE_ENV = "HGKM_ACCESS_LOG_KEY_FILE"
+ACCESS_LOG_ANCHOR_ENV = "HGKM_ACCESS_LOG_ANCHOR"
+CIPHER_KEY_ENV = "HGKM_CIPHER_KEY"
+CIPHER_KEY_FILE_ENV = "HGKM_CIPHER_KEY_FILE"
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    """Where the secrets kept outside the database come from (docs/security.md).
+
+    Values are taken as given (key text or a file name); :mod:`hgkm_workflow.adapters.keys`
+    checks and loads them, and never echoes a key.
+
+    Attributes:
+        register_kek: The person register's key-encryption key (base64 of 32 bytes).
+        register_kek_file: A file holding that key (e.g. a mounted secret).
+        insecure_dev_register: ``HGKM_INSECURE_DEV_REGISTER=1``: allow a register without
+            a key-encryption key, wrapping keys with a fixed, public development key (no
+            protection at all; for demos and local experiments only).
+        cipher_key: ``HGKM_CIPHER_KEY``; the register derives its key-encryption key from it
+            when no register key is given.
+        cipher_key_file: ``HGKM_CIPHER_KEY_FILE``.
+        access_log_key: The access log's chain key (base64 of at least 16 bytes).
+        access_log_key_file: A file holding that key.
+        access_log_anchor: A file outside the database that witnesses the log's head.
+    """
+
+    register_kek: str | None = None
+    register_kek_file: str | None = None
+    insecure_dev_register: bool = False
+    cipher_key: str | None = None
+    cipher_key_file: str | None = None
+    access_log_key: str | None = None
+    access_log_key_file: str | None = None
+    access_log_anchor: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SecuritySettings:
+        """The settings from the environment (``os.environ`` when ``env`` is ``None``).
+
+        Raises:
+            InvalidSetting: If ``HGKM_INSECURE_DEV_REGISTER`` is neither ``0`` nor ``1``.
+        """
+        import os
+
+        source = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = source.get(name, "").strip()
+            return value or None
+
+        flag = (get(INSECURE_DEV_REGISTER_ENV) or "0").lower()
+        if flag not in ("0", "1", "true", "false", "yes", "no"):
+            raise InvalidSetting(f"{INSECURE_DEV_REGISTER_ENV} must be 0 or 1")
+        return cls(register_kek=get(REGISTER_KEK_ENV),
+                   register_kek_file=get(REGISTER_KEK_FILE_ENV),
+                   insecure_dev_register=flag in ("1", "true", "yes"),
+                   cipher_key=get(CIPHER_KEY_ENV), cipher_key_file=get(CIPHER_KEY_FILE_ENV),
+                   access_log_key=get(ACCESS_LOG_KEY_ENV),
+                   access_log_key_file=get(ACCESS_LOG_KEY_FILE_ENV),
+                   access_log_anchor=get(ACCESS_LOG_ANCHOR_ENV))
+
+
+DATABASE_URL_ENV = "HGKM_DATABASE_URL"
+
+
+def database_url_from_env(env: Mapping[str, str] | None = None) -> str | None:
+    """The store URL from ``HGKM_DATABASE_URL`` (``None`` when unset or empty)."""
+    import os
+
+    source = os.environ if env is None else env
+    return source.get(DATABASE_URL_ENV) or None

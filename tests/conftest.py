@@ -20,6 +20,11 @@ from tests.support import fresh_pg_database, pg_available
 
 _PG: bool | None = None
 
+#: The person register is locked without a key-encryption key (docs/security.md). Tests (and
+#: the CLI processes they start) use this fixed, obviously fake key; tests/security set their
+#: own keys explicitly.
+os.environ.setdefault("HGKM_REGISTER_KEK", "aGdrbS10ZXN0LXJlZ2lzdGVyLWtlay1ub3QtcmVhbCE=")
+
 
 def _pg_ok() -> bool:
     global _PG  # noqa: PLW0603 - cached probe

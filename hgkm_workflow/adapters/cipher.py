@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from hgkm_workflow.errors import StoreConfigurationError
+from hgkm_workflow.settings import SecuritySettings
 
 KEY_ENV = "HGKM_CIPHER_KEY"
 KEY_FILE_ENV = "HGKM_CIPHER_KEY_FILE"
@@ -66,10 +67,10 @@ def resolve_cipher_key(explicit: str | None = None,
     """
     if explicit:
         return _checked(explicit, "the cipher_key argument")
-    env = os.environ if environ is None else environ
-    if env.get(KEY_ENV):
-        return _checked(env[KEY_ENV], KEY_ENV)
-    path = env.get(KEY_FILE_ENV)
+    settings = SecuritySettings.from_env(environ)
+    if settings.cipher_key:
+        return _checked(settings.cipher_key, KEY_ENV)
+    path = settings.cipher_key_file
     if path:
         try:
             text = Path(path).read_text(encoding="ascii")

@@ -4,6 +4,11 @@ A store URL names where the events and the read models live:
 
 * ``sqlite:///hgkm.db`` or a bare file path — the embedded default (SQLite file);
 * ``postgresql://user:password@host:5432/dbname`` — PostgreSQL, the production store.
+  Query parameters are libpq connection parameters and are kept: ``?sslmode=verify-full&
+  sslrootcert=/etc/ca.pem&connect_timeout=5`` reach both psycopg connection pools (the event
+  store's, through :class:`~hgkm_workflow.adapters.pgfactory.HgkmPostgresFactory`, and the
+  read models' SQLAlchemy engine). Without ``connect_timeout`` a short default
+  (:data:`DEFAULT_CONNECT_TIMEOUT` seconds) applies, so a dead server fails fast.
 
 From the URL this module derives the environment for eventsourcing's persistence module
 and the SQLAlchemy URL that the read models use in the same database. Nothing here runs at
@@ -12,16 +17,31 @@ import time.
 
 from __future__ import annotations
 
-import os
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from hgkm_workflow.errors import StoreConfigurationError
+from hgkm_workflow.settings import database_url_from_env
 
 DEFAULT_SQLITE_FILE = "hgkm.db"
 ENV_VAR = "HGKM_DATABASE_URL"
+#: Seconds libpq waits for a PostgreSQL connection unless the URL says ``connect_timeout``.
+DEFAULT_CONNECT_TIMEOUT = 5
+#: The eventsourcing setting that carries the URL's libpq parameters (JSON) to the factory.
+POSTGRES_PARAMS_ENV = "HGKM_POSTGRES_PARAMS"
+POSTGRES_FACTORY_TOPIC = "hgkm_workflow.adapters.pgfactory:HgkmPostgresFactory"
+#: libpq parameters a store URL may carry (anything else is refused, never silently dropped).
+LIBPQ_PARAMETERS = frozenset({
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "sslpassword", "sslcrl", "sslcrldir",
+    "sslsni", "sslnegotiation", "sslcompression", "ssl_min_protocol_version",
+    "ssl_max_protocol_version", "requirepeer", "channel_binding", "gssencmode", "krbsrvname",
+    "gsslib", "connect_timeout", "application_name", "target_session_attrs", "options",
+    "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+    "tcp_user_timeout", "load_balance_hosts", "hostaddr", "passfile", "service",
+})
 
 
 class StoreKind(StrEnum):
@@ -52,7 +72,7 @@ class StoreConfig:
 
 def default_url() -> str:
     """The store URL from ``HGKM_DATABASE_URL``, else the SQLite file ``hgkm.db`` here."""
-    return os.environ.get(ENV_VAR) or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+    return database_url_from_env() or f"sqlite:///{DEFAULT_SQLITE_FILE}"
 
 
 def parse_store_url(url: str | None = None) -> StoreConfig:
@@ -96,8 +116,8 @@ def _parse_postgres(raw: str) -> StoreConfig:
     port = str(parts.port or 5432)
     user = unquote(parts.username or "postgres")
     password = unquote(parts.password or "")
+    params = _libpq_params(parts.query)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": dbname,
         "POSTGRES_HOST": host,
         "POSTGRES_PORT": port,
@@ -106,12 +126,40 @@ def _parse_postgres(raw: str) -> StoreConfig:
         "POSTGRES_POOL_SIZE": "5",
         "POSTGRES_MAX_OVERFLOW": "10",
         "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_CONNECT_TIMEOUT": params["connect_timeout"],
+        POSTGRES_PARAMS_ENV: json.dumps(params, sort_keys=True),
+        "PERSISTENCE_MODULE": POSTGRES_FACTORY_TOPIC,
     }
     auth = user if not password else f"{user}:{parts.password}"
-    sa_url = f"postgresql+psycopg://{auth}@{host}:{port}/{parts.path.lstrip('/')}"
+    query = urlencode(sorted(params.items()), quote_via=quote)
+    sa_url = f"postgresql+psycopg://{auth}@{host}:{port}/{parts.path.lstrip('/')}?{query}"
     return StoreConfig(
         kind=StoreKind.POSTGRES,
         url=raw,
         eventsourcing_env=env,
         sqlalchemy_url=sa_url,
     )
+
+
+def _libpq_params(query: str) -> dict[str, str]:
+    """The URL's libpq parameters, with a short default ``connect_timeout``.
+
+    Raises:
+        StoreConfigurationError: For an unknown parameter, a repeated one, or a
+            ``connect_timeout`` that is not a whole number of seconds from 1 to 300.
+    """
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, strict_parsing=False):
+        if name not in LIBPQ_PARAMETERS:
+            raise StoreConfigurationError(
+                "unknown PostgreSQL URL parameter (allowed: libpq connection parameters "
+                "such as sslmode, sslrootcert, connect_timeout)", rule="store URL")
+        if name in params:
+            raise StoreConfigurationError("a PostgreSQL URL parameter is repeated",
+                                          rule="store URL")
+        params[name] = value
+    timeout = params.setdefault("connect_timeout", str(DEFAULT_CONNECT_TIMEOUT))
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 300:
+        raise StoreConfigurationError("connect_timeout must be whole seconds from 1 to 300",
+                                      rule="store URL")
+    return params

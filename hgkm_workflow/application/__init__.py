@@ -41,6 +41,7 @@ from hgkm_workflow import commands as c
 from hgkm_workflow.access.guard import AccessGuard
 from hgkm_workflow.access.policy import AccessPolicy
 from hgkm_workflow.adapters.cipher import cipher_env, resolve_cipher_key
+from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
 from hgkm_workflow.adapters.store import StoreConfig, parse_store_url
@@ -97,6 +98,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         policy: AccessPolicy | None = None,
         retention: RetentionSettings | None = None,
         cipher_key: str | None = None,
+        register_keys: KeyStore | None = None,
     ) -> None:
         """Open the store.
 
@@ -121,6 +123,11 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
             cipher_key: Encrypt event payloads at rest with this key (base64 AES key); default
                 ``HGKM_CIPHER_KEY`` or the file named by ``HGKM_CIPHER_KEY_FILE``; without
                 any of them payloads are stored in clear (:mod:`hgkm_workflow.adapters.cipher`).
+            register_keys: Where the person register's key-encryption key comes from (a KMS
+                or Vault behind :class:`~hgkm_workflow.adapters.keys.KeyStore`); default
+                from the settings (``HGKM_REGISTER_KEK``, its file, the cipher key, or the
+                explicit insecure development key), else the register is locked
+                (docs/security.md).
         """
         self.config: StoreConfig = parse_store_url(store_url)
         self.snapshotting_intervals = (  # type: ignore[misc]
@@ -140,7 +147,9 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                                cache=AggregateCache(cache_size) if cache_size > 0 else None)
         self.retention = retention or retention_from_environment()
         self.engine = engine_for(self.config)
-        self.persons = PersonRegister(self.engine, now=self.work.now)
+        self.persons = PersonRegister(
+            self.engine, now=self.work.now,
+            keys=register_keys or key_store_from_settings(cipher_key=key))
         self.persons.setup()
         self.guard = AccessGuard(self.engine, policy)
         self.guard.setup()
@@ -169,7 +178,8 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         return transcoder
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Witness the access log's head outside the database; release the connections."""
+        self.guard.log.close()
         super().close()
 
     @property

@@ -34,6 +34,7 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from hgkm_workflow.adapters.files import open_private
 from hgkm_workflow.audit.business_time import BusinessClock
 from hgkm_workflow.audit.stored_form import (
     ExchangeError,
@@ -136,8 +137,12 @@ def _screen(value: Any) -> tuple[Any, int]:
 @contextmanager
 def _opened(target: str | Path | IO[str], mode: str) -> Iterator[IO[str]]:
     if isinstance(target, str | Path):
-        with Path(target).open(mode, encoding="utf-8") as handle:
-            yield handle
+        if mode in ("w", "a"):  # an export is readable by its owner alone (0600)
+            with open_private(Path(target), mode) as handle:
+                yield handle
+        else:
+            with Path(target).open(mode, encoding="utf-8") as handle:
+                yield handle
     else:
         yield target
 

@@ -1,6 +1,8 @@
 """SQLAlchemy engines for the read models, in the same database as the events.
 
-SQLite: WAL journal, a 30 s busy timeout, and transactions that SQLAlchemy (not pysqlite)
+SQLite: WAL journal, ``secure_delete`` (deleted rows are overwritten with zeros, so an
+erased person's wrapped key does not linger in free pages), the database file and its side
+files mode 0600, a 30 s busy timeout, and transactions that SQLAlchemy (not pysqlite)
 begins, so DDL is transactional and a writer can ask for ``BEGIN IMMEDIATE`` (see
 :func:`write_connection`). PostgreSQL: psycopg 3 (``postgresql+psycopg://``).
 
@@ -13,12 +15,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from hgkm_workflow.adapters.files import create_private, restrict_sqlite_files
 from hgkm_workflow.adapters.store import StoreConfig, StoreKind
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -40,7 +44,9 @@ def make_engine(config: StoreConfig) -> sa.Engine:
         A new SQLAlchemy engine on the same database as the events.
     """
     if config.kind is StoreKind.SQLITE:
-        return _make_sqlite_engine(config.sqlalchemy_url)
+        if config.sqlite_path is not None:
+            create_private(config.sqlite_path)
+        return _make_sqlite_engine(config.sqlalchemy_url, config.sqlite_path)
     return sa.create_engine(config.sqlalchemy_url, pool_pre_ping=True)
 
 
@@ -92,7 +98,7 @@ def write_connection(engine: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
-def _make_sqlite_engine(url: str) -> sa.Engine:
+def _make_sqlite_engine(url: str, path: Path | None = None) -> sa.Engine:
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -105,8 +111,11 @@ def _make_sqlite_engine(url: str) -> sa.Engine:
         try:
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA secure_delete = ON")
         finally:
             cursor.close()
+        if path is not None:
+            restrict_sqlite_files(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

@@ -1,0 +1,1 @@
+"""Security tests: keys outside the data, erasure, the access log, files, URLs, screens."""
