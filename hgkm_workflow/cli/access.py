@@ -50,18 +50,18 @@ def reader(actor: str | None = None, organisation: str | None = None, role: str 
         typer.BadParameter: If the identity is malformed (the message names the field only).
     """
     from hgkm_workflow.access.guard import as_access
+    from hgkm_workflow.settings import cli_reader_defaults
 
-    env = os.environ
+    env = cli_reader_defaults()
     data: dict[str, Any] = {
         "actor": {
-            "actor_id": actor or env.get("HGKM_ACTOR") or LOCAL_OPERATOR["actor_id"],
-            "organisation": (organisation or env.get("HGKM_ORGANISATION")
-                             or LOCAL_OPERATOR["organisation"]),
-            "role": role or env.get("HGKM_ROLE") or LOCAL_OPERATOR["role"],
+            "actor_id": actor or env.actor_id or LOCAL_OPERATOR["actor_id"],
+            "organisation": organisation or env.organisation or LOCAL_OPERATOR["organisation"],
+            "role": role or env.role or LOCAL_OPERATOR["role"],
         },
-        "purpose": purpose or env.get("HGKM_PURPOSE") or LOCAL_PURPOSE,
+        "purpose": purpose or env.purpose or LOCAL_PURPOSE,
     }
-    reason = safety_reason or env.get("HGKM_SAFETY_REASON")
+    reason = safety_reason or env.safety_reason
     if reason:
         data["safety_reason"] = reason
     try:

@@ -10,7 +10,6 @@ fewer than ``--min-cell`` meldingen, cases or stays are suppressed in every outp
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -103,10 +102,11 @@ def monitor(
     if as_json and html is not None:
         raise typer.BadParameter("choose one of --json and --html")
     from hgkm_workflow.monitor import min_cell_from_env
+    from hgkm_workflow.settings import process_environment
 
     application = HgkmApplication(db)
     try:
-        threshold = min_cell if min_cell is not None else min_cell_from_env(os.environ)
+        threshold = min_cell if min_cell is not None else min_cell_from_env(process_environment())
         report = application.monitor(region=region, gemeente=gemeente, period=period)
         report = report.suppress_small_cells(threshold)
     except HgkmError as exc:

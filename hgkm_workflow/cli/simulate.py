@@ -203,13 +203,13 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
     next seed that has not run on the store yet, so the demo can be run again and adds new
     households rather than failing.
     """
-    import os
     from pathlib import Path
 
     from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.clock import SettableClock
     from hgkm_workflow.monitor import Period, min_cell_from_env
     from hgkm_workflow.monitor.html import write_html
+    from hgkm_workflow.settings import process_environment
     from hgkm_workflow.simulation.driver import Simulation
 
     period = Period.parse(DEMO_PERIOD)
@@ -229,7 +229,7 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
         result, rows = run_with_progress(app, clock, config)
         print_summary(result, rows, app.config.redacted())
         report = app.monitor(region=config.region, period=DEMO_PERIOD).suppress_small_cells(
-            min_cell_from_env(os.environ))
+            min_cell_from_env(process_environment()))
         _print_headlines(report)
         case_ids = _interesting_cases(app, result, timelines)
         for title, case_id in case_ids:
