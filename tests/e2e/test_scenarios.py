@@ -278,17 +278,17 @@ def test_an_unexpected_refusal_stops_the_run_and_is_reported(tmp_path: Path) -> 
 
 
 def test_the_two_runs_must_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hgkm_workflow import scenario as module
+    from hgkm_workflow.scenario import runner as module
 
-    original = module._Run._states
+    original = module.Run._states
 
-    def drifting(self: module._Run) -> object:
+    def drifting(self: module.Run) -> object:
         states = original(self)
         if self.reload and len(self.records) == 0:
             return [("gezin", {"phase": "drifted"})]
         return states
 
-    monkeypatch.setattr(module._Run, "_states", drifting)
+    monkeypatch.setattr(module.Run, "_states", drifting)
     path = tmp_path / "drift.yaml"
     path.write_text(GOOD, encoding="utf-8")
     result = run_scenario(path)
