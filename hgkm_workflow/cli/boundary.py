@@ -300,8 +300,24 @@ def open_application(db: str | None, *, create: bool = False,
 # ---------------------------------------------------------------------------- the group
 
 
+def _usage_line(exc: click_exceptions.UsageError) -> None:
+    hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+    sys.stderr.write(" ".join(f"BAD_INPUT: {exc.format_message()}{hint}".split()) + "\n")
+
+
 class BoundaryGroup(TyperGroup):
     """The ``hgkm`` group: translates every error of a command into one line and an exit code."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None,
+                     **extra: Any) -> Any:
+        """Parse the top-level options; a usage error is one line on stderr (exit 2)."""
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click_exceptions.NoArgsIsHelpError:
+            raise
+        except click_exceptions.UsageError as exc:
+            _usage_line(exc)
+            raise typer.Exit(ExitCode.BAD_INPUT) from None
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; print any error as one line on stderr and exit with its code."""
@@ -310,8 +326,7 @@ class BoundaryGroup(TyperGroup):
         except (typer.Exit, typer.Abort, click_exceptions.NoArgsIsHelpError):
             raise
         except click_exceptions.UsageError as exc:
-            hint = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
-            sys.stderr.write(" ".join(f"BAD_INPUT: {exc.format_message()}{hint}".split()) + "\n")
+            _usage_line(exc)
             raise typer.Exit(ExitCode.BAD_INPUT) from None
         except click_exceptions.ClickException as exc:
             sys.stderr.write(" ".join(f"BAD_INPUT: {exc.format_message()}".split()) + "\n")

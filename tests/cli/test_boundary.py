@@ -224,3 +224,40 @@ def test_the_demo_try_block_never_shows_a_password() -> None:
     assert "HGKM_DATABASE_URL" in text
     plain = try_block("sqlite:///demo.db", "rotterdam-rijnmond", "c-1")
     assert "--db sqlite:///demo.db" in plain and "hidden" not in plain
+
+
+# ---------------------------------------------------------------------------- validation
+
+BAD_ENUM = """\
+scenario: bad enum
+start: 2026-03-02T09:00:00+01:00
+actors:
+  vt: {actor_id: vt-1, organisation: vt-rotterdam-rijnmond, role: vt_medewerker}
+persons: [kind]
+steps:
+  - do: receive_melding
+    as: vt
+    with: {melding: m1, melder_type: buurman, persons: {kind: child}}
+"""
+
+
+def test_a_validation_error_lists_the_allowed_values(tmp_path: Path, columns: str) -> None:
+    from hgkm_workflow.vocabulary import MelderType
+
+    path = tmp_path / "enum.yaml"
+    path.write_text(BAD_ENUM, encoding="utf-8")
+    result = run(["scenario", "run", str(path)], columns)
+    assert result.exit_code == 2
+    line = one_error_line(result, "INVALID_SCENARIO")
+    assert "enum.yaml:9" in line and "melder_type" in line
+    assert all(f"'{m.value}'" in line for m in MelderType)
+    assert "buurman" not in line  # the value given is never repeated
+
+
+@pytest.mark.parametrize("args", [["--bogus"], ["nope"], ["cases", "list", "--bogus"],
+                                  ["deadlines", "explain", "T1", "--start", "yesterday"]])
+def test_a_usage_error_is_one_line(args: list[str], columns: str) -> None:
+    result = run(args, columns)
+    assert result.exit_code == 2
+    one_error_line(result, "BAD_INPUT")
+    assert "╭" not in result.output  # no rich panel, which wraps at the terminal's width
