@@ -100,6 +100,3 @@ def main() -> None:  # pragma: no cover - console entry point
     """Console entry point."""
     app()
 
-
-if __name__ == "__main__":  # pragma: no cover - python -m hgkm_workflow.cli
-    main()

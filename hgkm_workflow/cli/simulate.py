@@ -208,6 +208,7 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
     from hgkm_workflow.monitor.html import write_html
     from hgkm_workflow.settings import process_environment
     from hgkm_workflow.simulation.driver import Simulation
+    from hgkm_workflow.simulation.showcase import interesting_cases
 
     period = Period.parse(DEMO_PERIOD)
     first, until = period.first_day, period.end_day
@@ -228,7 +229,7 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
         report = app.monitor(region=config.region, period=DEMO_PERIOD).suppress_small_cells(
             min_cell_from_env(process_environment()))
         _print_headlines(report)
-        case_ids = _interesting_cases(app, result, timelines)
+        case_ids = interesting_cases(app.engine, result.case_ids, timelines)
         for title, case_id in case_ids:
             _print_timeline(app, title, case_id)
         path = write_html(report, report_file or Path(REPORT_FILE))
@@ -295,32 +296,6 @@ def _print_headlines(report: Any) -> None:
         den = "" if f.denominator is None else f"{f.denominator:,.0f}"
         table.add_row(f"{label} ({name})", value, f"{f.numerator:,.0f}", den)
     console.print(table)
-
-
-def _interesting_cases(app: Any, result: Any, limit: int) -> list[tuple[str, Any]]:
-    """A few cases of this run worth reading: a hermelding, a huisverbod, an onderzoek."""
-    import sqlalchemy as sa
-
-    from hgkm_workflow.projections.monitor_tables import huisverboden, meldingen
-    from hgkm_workflow.projections.person_index import melding_classification as mc
-
-    ours = {str(case_id): case_id for case_id in result.case_ids}
-    queries = [
-        ("a huisverbod, extended", sa.select(huisverboden.c.case_id)
-         .where(huisverboden.c.extended_at.is_not(None))),
-        ("a hermelding: the household was known at VT before", sa.select(mc.c.case_id)
-         .where(mc.c.classification == "hermelding")),
-        ("an onderzoek by Veilig Thuis", sa.select(meldingen.c.case_id)
-         .where(meldingen.c.outcome == "onderzoek")),
-    ]
-    chosen: list[tuple[str, Any]] = []
-    with app.engine.connect() as conn:
-        for title, query in queries:
-            for (case_id,) in conn.execute(query):
-                if case_id in ours and all(c != ours[case_id] for _, c in chosen):
-                    chosen.append((title, ours[case_id]))
-                    break
-    return chosen[:limit]
 
 
 def _print_timeline(app: Any, title: str, case_id: Any, max_lines: int = 22) -> None:

@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,12 @@ LIBRARY = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
 runner = CliRunner()
 
 _RESULTS: dict[str, dict[str, ScenarioResult]] = {"sqlite": {}, "postgres": {}}
+
+
+@pytest.fixture(autouse=True)
+def _scratch_under_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scenario run without a store URL makes a temporary store: under tmp_path here."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
