@@ -267,14 +267,19 @@ def _postgres_tables(config: StoreConfig) -> set[str]:
         engine.dispose()
 
 
-def require_store(db: str | None) -> None:
-    """Check that there is a reachable store at ``db`` (for commands that open it themselves).
+def require_store(db: str | None, *, create: bool = False) -> None:
+    """Check the store at ``db`` for a command that opens it itself (see :func:`check_store`).
+
+    Args:
+        db: The ``--db`` value.
+        create: True when the command may create the store.
 
     Raises:
-        NoStore: If there is none.
+        NoStore: If ``create`` is False and there is none.
+        StoreConfigurationError: If the URL or the SQLite file's folder is unusable.
         StoreUnreachable: If PostgreSQL does not answer.
     """
-    check_store(_config(db), create=False)
+    check_store(_config(db), create=create)
 
 
 def open_application(db: str | None, *, create: bool = False,

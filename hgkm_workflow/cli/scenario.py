@@ -37,6 +37,10 @@ def scenario_run(
             if rest:
                 say(rest)
 
+    if db:
+        from hgkm_workflow.cli.boundary import require_store
+
+        require_store(db, create=True)
     results = run_files(files, db or None, progress=show)
     failed = [r for r in results if not r.ok]
     if as_json:

@@ -261,3 +261,13 @@ def test_a_usage_error_is_one_line(args: list[str], columns: str) -> None:
     assert result.exit_code == 2
     one_error_line(result, "BAD_INPUT")
     assert "╭" not in result.output  # no rich panel, which wraps at the terminal's width
+
+
+def test_scenario_run_names_a_store_in_a_missing_folder(tmp_path: Path, columns: str) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(BAD_ENUM.replace("melder_type: buurman", "melder_type: politie"),
+                    encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'missing' / 's.db'}"
+    result = run(["scenario", "run", str(path), "--db", url], columns)
+    assert result.exit_code == 2
+    assert "missing" in one_error_line(result, "STORE_CONFIGURATION")
