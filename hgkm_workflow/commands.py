@@ -501,7 +501,9 @@ def invalid_from(exc: ValidationError) -> InvalidCommand:
         inner = ctx.get("error")
         if isinstance(inner, PersonalDataSuspected):
             raise PersonalDataSuspected(inner.message, fields=[loc]) from None
-        problems.append(f"{loc}: {err['type']}")
+        allowed = f" (allowed: {ctx['expected']})" if err["type"] == "enum" and "expected" in ctx \
+            else ""  # the allowed values come from the enum, never from the input
+        problems.append(f"{loc}: {err['type']}{allowed}")
     return InvalidCommand(
         f"{exc.title} is invalid: " + "; ".join(problems), fields=fields
     )

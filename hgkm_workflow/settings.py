@@ -253,3 +253,68 @@ def database_url_from_env(env: Mapping[str, str] | None = None) -> str | None:
 
     source = os.environ if env is None else env
     return source.get(DATABASE_URL_ENV) or None
+
+
+# ---------------------------------------------------------------------------- command line
+
+#: Environment variables that give the CLI's reader (``--actor`` …) when an option is left out.
+CLI_ACTOR_ENV = "HGKM_ACTOR"
+CLI_ORGANISATION_ENV = "HGKM_ORGANISATION"
+CLI_ROLE_ENV = "HGKM_ROLE"
+CLI_PURPOSE_ENV = "HGKM_PURPOSE"
+CLI_SAFETY_REASON_ENV = "HGKM_SAFETY_REASON"
+
+
+@dataclass(frozen=True)
+class CliReaderDefaults:
+    """Who reads through the CLI when the options are left out (from the environment).
+
+    Attributes:
+        actor_id: ``HGKM_ACTOR``, or None when unset or blank.
+        organisation: ``HGKM_ORGANISATION``, or None.
+        role: ``HGKM_ROLE``, or None.
+        purpose: ``HGKM_PURPOSE``, or None.
+        safety_reason: ``HGKM_SAFETY_REASON``, or None.
+    """
+
+    actor_id: str | None = None
+    organisation: str | None = None
+    role: str | None = None
+    purpose: str | None = None
+    safety_reason: str | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CliReaderDefaults:
+        """The defaults from an environment mapping (blank values count as unset).
+
+        Args:
+            env: The environment, e.g. ``os.environ``.
+
+        Returns:
+            The defaults.
+        """
+
+        def get(name: str) -> str | None:
+            return env.get(name, "").strip() or None
+
+        return cls(actor_id=get(CLI_ACTOR_ENV), organisation=get(CLI_ORGANISATION_ENV),
+                   role=get(CLI_ROLE_ENV), purpose=get(CLI_PURPOSE_ENV),
+                   safety_reason=get(CLI_SAFETY_REASON_ENV))
+
+
+def cli_reader_defaults() -> CliReaderDefaults:
+    """The CLI reader's defaults from this process's environment (read when called)."""
+    import os
+
+    return CliReaderDefaults.from_env(os.environ)
+
+
+def process_environment() -> Mapping[str, str]:
+    """This process's environment, for the tools' ``from_env`` readers (e.g. ``HGKM_MIN_CELL``).
+
+    The tools call this rather than ``os.environ`` so that this module stays the one that
+    reads the environment.
+    """
+    import os
+
+    return os.environ

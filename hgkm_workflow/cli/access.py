@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from hgkm_workflow.access.models import Access
+from hgkm_workflow.cli.common import DbOption
 from hgkm_workflow.errors import HgkmError
 
 console = Console()
@@ -50,18 +51,18 @@ def reader(actor: str | None = None, organisation: str | None = None, role: str 
         typer.BadParameter: If the identity is malformed (the message names the field only).
     """
     from hgkm_workflow.access.guard import as_access
+    from hgkm_workflow.settings import cli_reader_defaults
 
-    env = os.environ
+    env = cli_reader_defaults()
     data: dict[str, Any] = {
         "actor": {
-            "actor_id": actor or env.get("HGKM_ACTOR") or LOCAL_OPERATOR["actor_id"],
-            "organisation": (organisation or env.get("HGKM_ORGANISATION")
-                             or LOCAL_OPERATOR["organisation"]),
-            "role": role or env.get("HGKM_ROLE") or LOCAL_OPERATOR["role"],
+            "actor_id": actor or env.actor_id or LOCAL_OPERATOR["actor_id"],
+            "organisation": organisation or env.organisation or LOCAL_OPERATOR["organisation"],
+            "role": role or env.role or LOCAL_OPERATOR["role"],
         },
-        "purpose": purpose or env.get("HGKM_PURPOSE") or LOCAL_PURPOSE,
+        "purpose": purpose or env.purpose or LOCAL_PURPOSE,
     }
-    reason = safety_reason or env.get("HGKM_SAFETY_REASON")
+    reason = safety_reason or env.safety_reason
     if reason:
         data["safety_reason"] = reason
     try:
@@ -70,19 +71,9 @@ def reader(actor: str | None = None, organisation: str | None = None, role: str 
         raise typer.BadParameter(f"the reader's identity is invalid: {exc.message}") from None
 
 
-def _fail(exc: HgkmError) -> None:
-    console.print(f"[red]{exc.code}[/red]: {exc.message}"
-                  + (f" (rule: {exc.rule})" if exc.rule else ""), highlight=False)
-    raise typer.Exit(2)
-
-
 access_log_app = typer.Typer(
     help="The access log: every read and every refusal, hash-chained (tamper-evident).",
     invoke_without_command=True)
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
-                                                         "postgresql://…); default "
-                                                         "HGKM_DATABASE_URL or sqlite:///hgkm.db")]
 
 
 @access_log_app.callback()
@@ -104,19 +95,16 @@ def access_log_show(
         return
     from uuid import UUID
 
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.cli.boundary import open_application
 
     try:
         case_id = UUID(case) if case else None
     except ValueError:
         raise typer.BadParameter("expected a case id (a UUID)", param_hint="--case") from None
     access = reader(reader_id, organisation, role, purpose)
-    application = HgkmApplication(db)
+    application = open_application(db)
     try:
         entries = application.access_log(access=access, case_id=case_id, actor_id=actor)
-    except HgkmError as exc:
-        _fail(exc)
-        return
     finally:
         application.close()
     if as_json:
@@ -142,15 +130,12 @@ def access_log_verify(
     purpose: PurposeOption = None,
 ) -> None:
     """Walk the hash chain: exit 1 when an entry was changed, removed or reordered."""
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.cli.boundary import open_application
 
     access = reader(reader_id, organisation, role, purpose)
-    application = HgkmApplication(db)
+    application = open_application(db)
     try:
         result = application.verify_access_log(access=access)
-    except HgkmError as exc:
-        _fail(exc)
-        return
     finally:
         application.close()
     if as_json:
@@ -176,11 +161,7 @@ def keygen(
     """Make a new cipher key for encryption at rest (set HGKM_CIPHER_KEY or _KEY_FILE)."""
     from hgkm_workflow.adapters.cipher import generate_key
 
-    try:
-        key = generate_key(size)
-    except HgkmError as exc:
-        _fail(exc)
-        return
+    key = generate_key(size)
     if out is None:
         typer.echo(key)
         return
@@ -211,11 +192,10 @@ def rotate_key_command(
         except (OSError, UnicodeDecodeError):
             raise typer.BadParameter(f"cannot read {path}") from None
 
-    try:
-        result = rotate_key(db, read(old_key_file), read(new_key_file))
-    except HgkmError as exc:
-        _fail(exc)
-        return
+    from hgkm_workflow.cli.boundary import require_store
+
+    require_store(db)
+    result = rotate_key(db, read(old_key_file), read(new_key_file))
     for table, rows in result.tables.items():
         console.print(f"re-encrypted {rows} records of {table}", highlight=False)
     console.print("done: start the service with the new key", highlight=False)

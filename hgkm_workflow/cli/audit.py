@@ -1,23 +1,19 @@
-"""``hgkm audit …``, ``hgkm export``, ``hgkm import`` and ``hgkm scenario run``.
+"""``hgkm audit …``: a case's history, its state as of an instant, one decision explained, and a
+verification of the whole store.
 
 Registered in :mod:`hgkm_workflow.cli`. Like every command they open the store named by
 ``--db`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``) and call the public API only
-(:mod:`hgkm_workflow.audit`, :mod:`hgkm_workflow.audit.exchange`, :mod:`hgkm_workflow.scenario`).
-Reads state who reads and why (``--actor --organisation --role --purpose``, defaults in
-:mod:`hgkm_workflow.cli.access`); they are decided by the access policy and logged.
-Output holds pseudonymous ids and codes only.
+(:mod:`hgkm_workflow.audit`). Reads state who reads and why (``--actor --organisation --role
+--purpose``, defaults in :mod:`hgkm_workflow.cli.access`); they are decided by the access
+policy and logged. Output holds pseudonymous ids and codes only.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
-from uuid import UUID
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from hgkm_workflow.cli.access import (
@@ -28,65 +24,26 @@ from hgkm_workflow.cli.access import (
     SafetyOption,
     reader,
 )
-from hgkm_workflow.errors import HgkmError
+from hgkm_workflow.cli.boundary import open_application
+from hgkm_workflow.cli.common import (
+    CaseArg,
+    DbOption,
+    JsonOption,
+    case_id,
+    console,
+    echo_json,
+    instant,
+    say,
+)
 
 if TYPE_CHECKING:
-    from hgkm_workflow.application import HgkmApplication
     from hgkm_workflow.audit import AsOfComparison, EventExplanation
 
-console = Console()
+__all__ = ["audit_app"]
 
 audit_app = typer.Typer(help="Audit and replay: a case's history, its state as of an instant, "
                              "one decision explained, and a verification of the whole store.",
                         no_args_is_help=True)
-scenario_app = typer.Typer(help="Complete case lifecycles as scenario files (docs/scenarios.md).",
-                           no_args_is_help=True)
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Store URL (sqlite:///… or "
-                                                         "postgresql://…); default "
-                                                         "HGKM_DATABASE_URL or sqlite:///hgkm.db")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
-CaseArg = Annotated[str, typer.Argument(help="The case id.")]
-
-
-def _open(db: str | None) -> HgkmApplication:
-    from hgkm_workflow.application import HgkmApplication
-
-    return HgkmApplication(db)
-
-
-def _fail(exc: HgkmError) -> NoReturn:
-    console.print(f"[red]{exc.code}[/red]: {exc.message}"
-                  + (f" (rule: {exc.rule})" if exc.rule else ""), highlight=False)
-    raise typer.Exit(2)
-
-
-def _case_id(text: str) -> UUID:
-    try:
-        return UUID(text)
-    except ValueError:
-        raise typer.BadParameter("expected a case id (a UUID)") from None
-
-
-def _instant(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(
-            "expected an ISO 8601 instant, e.g. 2026-04-23T23:10:00+02:00") from None
-    if value.tzinfo is None:
-        raise typer.BadParameter("the instant needs a UTC offset, e.g. +02:00 or Z")
-    return value
-
-
-def _echo_json(data: Any) -> None:
-    from hgkm_workflow.audit import jsonable
-
-    typer.echo(json.dumps(jsonable(data), indent=2, ensure_ascii=False))
-
-
-def _print(text: str) -> None:
-    console.print(text, highlight=False, markup=False, soft_wrap=True)
 
 
 # ---------------------------------------------------------------------------- audit
@@ -101,18 +58,16 @@ def audit_timeline(case: CaseArg, db: DbOption = None, as_json: JsonOption = Fal
     from hgkm_workflow.audit import timeline
 
     access = reader(actor, organisation, role, purpose, safety_reason)
-    application = _open(db)
+    application = open_application(db)
     try:
-        entries = timeline(application, _case_id(case), access=access)
-    except HgkmError as exc:
-        _fail(exc)
+        entries = timeline(application, case_id(case), access=access)
     finally:
         application.close()
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in entries], indent=2, ensure_ascii=False))
         return
     for e in entries:
-        _print(f"v{e.version:<4} {e.line()}")
+        say(f"v{e.version:<4} {e.line()}")
 
 
 @audit_app.command("as-of")
@@ -128,17 +83,15 @@ def audit_as_of(
     """The case as it stood at an instant: true then (business time) and known then."""
     from hgkm_workflow.audit import compare_as_of
 
-    instant = _instant(at)
+    when = instant(at)
     access = reader(actor, organisation, role, purpose, safety_reason)
-    application = _open(db)
+    application = open_application(db)
     try:
-        result = compare_as_of(application, _case_id(case), instant, access=access)
-    except HgkmError as exc:
-        _fail(exc)
+        result = compare_as_of(application, case_id(case), when, access=access)
     finally:
         application.close()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
         return
     _print_as_of(result)
 
@@ -179,9 +132,9 @@ def _print_as_of(result: AsOfComparison) -> None:
     from hgkm_workflow.scenario.expect import show_instant
 
     b, r = result.business, result.recorded
-    _print(f"Case {b.case_id} as of {show_instant(b.at)}")
+    say(f"Case {b.case_id} as of {show_instant(b.at)}")
     if not b.existed and not r.existed:
-        _print("The case did not exist yet.")
+        say("The case did not exist yet.")
         return
     table = Table("", "true then (business time)", "known then (recording time)")
     changed = {d["field"] for d in result.differences}
@@ -192,15 +145,15 @@ def _print_as_of(result: AsOfComparison) -> None:
         table.add_row(label, left, right)
     console.print(table)
     if not result.differ:
-        _print("What was true and what was known agree at this instant.")
+        say("What was true and what was known agree at this instant.")
     for title, entries in (("Registered later (true then, not yet known):", result.late_facts),
                            ("Recorded then, dated later:", result.early_records)):
         if entries:
-            _print(title)
+            say(title)
             for e in entries:
-                _print(f"  v{e.version} {e.line()} (recorded {show_instant(e.recorded_at)})")
+                say(f"  v{e.version} {e.line()} (recorded {show_instant(e.recorded_at)})")
     if b.not_replayable:
-        _print(f"Not replayable on business time: versions {list(b.not_replayable)}")
+        say(f"Not replayable on business time: versions {list(b.not_replayable)}")
 
 
 @audit_app.command("explain")
@@ -217,15 +170,13 @@ def audit_explain(
     from hgkm_workflow.audit import explain_event
 
     access = reader(actor, organisation, role, purpose, safety_reason)
-    application = _open(db)
+    application = open_application(db)
     try:
-        result = explain_event(application, _case_id(case), event, access=access)
-    except HgkmError as exc:
-        _fail(exc)
+        result = explain_event(application, case_id(case), event, access=access)
     finally:
         application.close()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
         return
     _print_explanation(result)
 
@@ -234,38 +185,38 @@ def _print_explanation(x: EventExplanation) -> None:
     from hgkm_workflow.audit import jsonable
     from hgkm_workflow.scenario.expect import show_instant
 
-    _print(f"Event {x.version} of case {x.case_id}: {x.event}")
-    _print(f"  what      {x.entry.what}")
-    _print(f"  when      {show_instant(x.business_time)} (recorded "
+    say(f"Event {x.version} of case {x.case_id}: {x.event}")
+    say(f"  what      {x.entry.what}")
+    say(f"  when      {show_instant(x.business_time)} (recorded "
            f"{show_instant(x.recorded_at)})")
     if x.actor:
-        _print(f"  who       {x.actor['actor_id']} ({x.actor['organisation']}, "
+        say(f"  who       {x.actor['actor_id']} ({x.actor['organisation']}, "
                f"{x.actor['role']})")
-    _print(f"  why       {x.rationale or '-'}")
-    _print(f"  rule      {x.rule or '-'}"
+    say(f"  why       {x.rationale or '-'}")
+    say(f"  rule      {x.rule or '-'}"
            + (f" (version {x.rule_version})" if x.rule_version is not None else ""))
     if x.stored_class_version:
-        _print(f"  schema    stored as event version {x.stored_class_version}")
-    _print("  inputs    " + json.dumps(jsonable(x.inputs), ensure_ascii=False))
+        say(f"  schema    stored as event version {x.stored_class_version}")
+    say("  inputs    " + json.dumps(jsonable(x.inputs), ensure_ascii=False))
     if x.state_before:
         s = x.state_before
-        _print(f"  state     phase {s['phase']}, sub-state {s['sub_state'] or '-'}, "
+        say(f"  state     phase {s['phase']}, sub-state {s['sub_state'] or '-'}, "
                f"regisseur {_show_value('regisseur', s['regisseur'])}, mda {s['mda']}, "
                f"open deadlines {', '.join(d['rule_id'] for d in s['open_deadlines']) or '-'}")
-    _print("  decision  " + ", ".join(f"v{d['version']} {d['event']}" for d in x.decision))
+    say("  decision  " + ", ".join(f"v{d['version']} {d['event']}" for d in x.decision))
     for d in x.deadlines:
-        _print(f"  deadline  {d['rule_id']} {d['rule']} (rule version {d['rule_version']}, "
+        say(f"  deadline  {d['rule_id']} {d['rule']} (rule version {d['rule_version']}, "
                f"{d['rule_variant']}, {d['rule_type']}); calendar {d['calendar_version']}")
-        _print(f"            start {show_instant(d['start'])}, due {show_instant(d['due'])}")
-        _print(f"            {d['counting']}")
+        say(f"            start {show_instant(d['start'])}, due {show_instant(d['due'])}")
+        say(f"            {d['counting']}")
         for s in d["skipped"]:
-            _print(f"            skipped {s['date']}: {s['reason']}")
+            say(f"            skipped {s['date']}: {s['reason']}")
         check = d.get("recomputation_matches")
         note = ("recomputed: same due instant" if check
                 else d.get("recomputation_note") or "recomputed: DIFFERENT due instant")
-        _print(f"            {note}; source: {d['legal_source']}")
+        say(f"            {note}; source: {d['legal_source']}")
         for h in d["history"]:
-            _print(f"            v{h['version']} {h['event']}")
+            say(f"            v{h['version']} {h['event']}")
 
 
 @audit_app.command("verify")
@@ -278,7 +229,7 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorO
     from hgkm_workflow.audit import verify
 
     access = reader(actor, organisation, role, purpose)
-    application = _open(db)
+    application = open_application(db)
     try:
         if as_json:
             report = verify(application, access=access)
@@ -292,102 +243,19 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorO
                     progress.update(tasks[stage], completed=done, total=total)
 
                 report = verify(application, progress=show, access=access)
-    except HgkmError as exc:
-        _fail(exc)
     finally:
         application.close()
     if as_json:
-        _echo_json(report.as_dict())
+        echo_json(report.as_dict())
     else:
-        _print(f"replayed {report.aggregates} aggregates ({report.events} events); compared "
+        say(f"replayed {report.aggregates} aggregates ({report.events} events); compared "
                f"{sum(report.tables.values())} rows in {len(report.tables)} read-model tables "
                f"up to position {report.position}")
         for d in report.differences:
-            _print(f"DIFFERS {d.kind} {d.where}: {d.detail}")
-        _print("OK: replay and rebuild equal the live state and views" if report.ok
+            say(f"DIFFERS {d.kind} {d.where}: {d.detail}")
+        say("OK: replay and rebuild equal the live state and views" if report.ok
                else f"{len(report.differences)} difference(s)")
     if not report.ok:
         raise typer.Exit(1)
 
 
-# ---------------------------------------------------------------------------- export / import
-
-
-def export_events(
-    jsonl: Annotated[Path, typer.Option("--jsonl", help="File to write (JSON Lines)")],
-    db: DbOption = None,
-    actor: ActorOption = None, organisation: OrganisationOption = None,
-    role: RoleOption = None, purpose: PurposeOption = None,
-) -> None:
-    """Export the whole event stream, one event per line (docs/export-format.md)."""
-    from hgkm_workflow.audit.exchange import export_jsonl
-
-    access = reader(actor, organisation, role, purpose)
-    application = _open(db)
-    try:
-        result = export_jsonl(application, jsonl, access=access)
-    except HgkmError as exc:
-        _fail(exc)
-    finally:
-        application.close()
-    _print(f"exported {result.events} events of {result.aggregates} cases and adviezen "
-           f"to {jsonl}" + (f"; {result.redacted} free-text value(s) redacted"
-                            if result.redacted else ""))
-
-
-def import_events(
-    jsonl: Annotated[Path, typer.Option("--jsonl", help="File to read (JSON Lines)")],
-    db: Annotated[str, typer.Option("--db", help="Store URL of an EMPTY store")],
-) -> None:
-    """Import an export into an empty store and rebuild its read models."""
-    from hgkm_workflow.audit.exchange import import_jsonl
-
-    if not jsonl.is_file():
-        raise typer.BadParameter(f"no such file: {jsonl}")
-    application = _open(db)
-    try:
-        result = import_jsonl(application, jsonl)
-    except HgkmError as exc:
-        _fail(exc)
-    finally:
-        application.close()
-    _print(f"imported {result.events} events of {result.aggregates} cases and adviezen; "
-           f"read models applied {result.read_model_events} events")
-
-
-# ---------------------------------------------------------------------------- scenarios
-
-
-@scenario_app.command("run")
-def scenario_run(
-    files: Annotated[list[Path], typer.Argument(help="Scenario files or directories")],
-    db: DbOption = None,
-    as_json: JsonOption = False,
-) -> None:
-    """Run scenario files on simulated time (twice: straight, and reloaded after every step).
-
-    Without --db each scenario runs in a temporary SQLite store. Exits 1 when an expectation
-    fails and 2 when a file is not a valid scenario.
-    """
-    from hgkm_workflow.scenario import ScenarioFileError, ScenarioResult, run_files
-
-    def show(result: ScenarioResult) -> None:
-        if not as_json:
-            style = "green" if result.ok else "red"
-            head, _, rest = result.report().partition("\n")
-            console.print(f"[{style}]{head}[/{style}]", highlight=False)
-            if rest:
-                _print(rest)
-
-    try:
-        results = run_files(files, db or None, progress=show)
-    except ScenarioFileError as exc:
-        console.print(f"[red]{exc.code}[/red]: {exc.message}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    failed = [r for r in results if not r.ok]
-    if as_json:
-        typer.echo(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
-    else:
-        _print(f"{len(results) - len(failed)} of {len(results)} scenario(s) passed")
-    if failed:
-        raise typer.Exit(1)

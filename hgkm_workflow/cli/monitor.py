@@ -10,15 +10,12 @@ fewer than ``--min-cell`` meldingen, cases or stays are suppressed in every outp
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
-
-from hgkm_workflow.errors import HgkmError
 
 if TYPE_CHECKING:
     from hgkm_workflow.monitor import Figure, MonitorReport
@@ -98,20 +95,18 @@ def monitor(
     = None,
 ) -> None:
     """Monitor figures per region, gemeente and period (CBS classification, timeliness, flow)."""
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.cli.boundary import open_application
 
     if as_json and html is not None:
         raise typer.BadParameter("choose one of --json and --html")
     from hgkm_workflow.monitor import min_cell_from_env
+    from hgkm_workflow.settings import process_environment
 
-    application = HgkmApplication(db)
+    threshold = min_cell if min_cell is not None else min_cell_from_env(process_environment())
+    application = open_application(db)
     try:
-        threshold = min_cell if min_cell is not None else min_cell_from_env(os.environ)
         report = application.monitor(region=region, gemeente=gemeente, period=period)
         report = report.suppress_small_cells(threshold)
-    except HgkmError as exc:
-        console.print(f"[red]{exc.code}[/red]: {exc.message}")
-        raise typer.Exit(2) from None
     finally:
         application.close()
     if as_json:
@@ -120,6 +115,6 @@ def monitor(
         from hgkm_workflow.monitor.html import write_html
 
         write_html(report, html)
-        console.print(f"wrote {html}")
+        console.print(f"wrote {html}", highlight=False, soft_wrap=True)
     else:
         _print(report)

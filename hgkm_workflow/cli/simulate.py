@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from hgkm_workflow.cli.boundary import hide_password
 
 console = Console()
 
@@ -62,7 +65,7 @@ def simulate(
     ticking every simulated morning. Then brings the read models up to
     date and prints target versus simulated figures (docs/simulation.md).
     """
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.cli.boundary import open_application
     from hgkm_workflow.clock import SettableClock
     from hgkm_workflow.errors import HgkmError
     from hgkm_workflow.simulation import SimulationConfig, load_profile
@@ -71,28 +74,23 @@ def simulate(
     first, last = _day(start), _day(until)
     if last <= first:
         raise typer.BadParameter("--until must be after --from")
-    try:
-        load_profile(region)
-    except HgkmError as exc:
-        console.print(f"[red]{exc.code}[/red]: {exc.message}")
-        raise typer.Exit(2) from None
+    load_profile(region)
     config = SimulationConfig(region=region, start=first, until=last, scale=scale, seed=seed,
                               history=history)
     clock = SettableClock(datetime(first.year, first.month, first.day, tzinfo=UTC))
-    app = HgkmApplication(db, clock=clock)
+    app = open_application(db, create=True, clock=clock)
     try:
         sim = Simulation(app, clock, config)
         if sim.first_id() in app.repository:
-            console.print(f"[red]SEED_ALREADY_RUN[/red]: seed {seed} already ran on this store; "
-                          "choose another --seed or a fresh --db")
-            raise typer.Exit(2)
+            raise HgkmError(f"seed {seed} already ran on this store; choose another --seed or "
+                            "a fresh --db", code="SEED_ALREADY_RUN", rule="one run per seed")
         result, rows = run_with_progress(app, clock, config, quiet=as_json)
     finally:
         app.close()
     if as_json:
         typer.echo(json.dumps(summary(result, rows), indent=2, default=str))
         return
-    print_summary(result, rows, app.config.redacted())
+    print_summary(result, rows, hide_password(app.config.url))
 
 
 def run_with_progress(app: Any, clock: Any, config: Any, quiet: bool = False) -> tuple[Any, Any]:
@@ -196,26 +194,26 @@ _BOOKKEEPING = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineClosedUnmet
 
 
 def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCALE,
-             timelines: int = 3) -> None:
+             timelines: int = 3, report_file: Path | None = None) -> None:
     """``hgkm demo``: simulate a quarter of a region, then show monitor, timelines and report.
 
     Runs on the store ``db`` (default: ``hgkm.db`` in the working directory). Each run uses the
     next seed that has not run on the store yet, so the demo can be run again and adds new
-    households rather than failing.
+    households rather than failing. The report goes to ``report_file`` (default
+    ``hgkm-report.html`` in the working directory). The "Try:" block never shows a password.
     """
-    import os
-    from pathlib import Path
-
-    from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.cli.boundary import open_application
     from hgkm_workflow.clock import SettableClock
     from hgkm_workflow.monitor import Period, min_cell_from_env
     from hgkm_workflow.monitor.html import write_html
+    from hgkm_workflow.settings import process_environment
     from hgkm_workflow.simulation.driver import Simulation
+    from hgkm_workflow.simulation.showcase import interesting_cases
 
     period = Period.parse(DEMO_PERIOD)
     first, until = period.first_day, period.end_day
     clock = SettableClock(datetime(first.year, first.month, first.day, tzinfo=UTC))
-    app = HgkmApplication(db, clock=clock)
+    app = open_application(db, create=True, clock=clock)
     try:
         seed = 1
         while Simulation(app, clock, _demo_config(region, first, until, scale, seed)) \
@@ -227,29 +225,48 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
         console.print("Synthetic households (random ids, no personal data) go through the real "
                       "engine in simulated time; the scheduler ticks every simulated morning.")
         result, rows = run_with_progress(app, clock, config)
-        print_summary(result, rows, app.config.redacted())
+        print_summary(result, rows, hide_password(app.config.url))
         report = app.monitor(region=config.region, period=DEMO_PERIOD).suppress_small_cells(
-            min_cell_from_env(os.environ))
+            min_cell_from_env(process_environment()))
         _print_headlines(report)
-        case_ids = _interesting_cases(app, result, timelines)
+        case_ids = interesting_cases(app.engine, result.case_ids, timelines)
         for title, case_id in case_ids:
             _print_timeline(app, title, case_id)
-        path = write_html(report, Path(REPORT_FILE))
-        store = app.config.redacted()
+        path = write_html(report, report_file or Path(REPORT_FILE))
+        store = hide_password(app.config.url)
     finally:
         app.close()
     console.rule("[bold]Next")
-    db_arg = f" --db {db}" if db else ""
     example = case_ids[0][1] if case_ids else "<case id>"
     console.print(f"Open [bold]{path.resolve()}[/bold] in a browser: the monitor as charts and "
-                  f"tables. Events and read models are in {store}.")
-    console.print(f"Try: hgkm monitor --region {config.region} --period {DEMO_PERIOD}{db_arg}\n"
-                  f"     hgkm cases list --region {config.region}{db_arg}\n"
-                  f"     hgkm audit timeline {example}{db_arg}\n"
-                  f"     hgkm deadlines due{db_arg}\n"
-                  f"     hgkm simulate --region hollands-midden --from 2025-01-01 --until "
-                  f"2025-07-01 --scale 0.2{db_arg}   (see hgkm simulate --help)",
-                  highlight=False)
+                  f"tables. Events and read models are in {store}.", soft_wrap=True)
+    console.print(try_block(db, config.region, str(example)), highlight=False, markup=False,
+                  soft_wrap=True)
+
+
+def try_block(db: str | None, region: str, example: str) -> str:
+    """The demo's "Try:" commands, with ``--db`` when one was given — never its password.
+
+    Args:
+        db: The ``--db`` of the demo, if any.
+        region: The simulated region.
+        example: A case id to show the timeline of.
+
+    Returns:
+        The lines to print.
+    """
+    db_arg = f" --db {hide_password(db)}" if db else ""
+    hidden = bool(db) and db_arg != f" --db {db}"
+    lines = [f"Try: hgkm monitor --region {region} --period {DEMO_PERIOD}{db_arg}",
+             f"     hgkm cases list --region {region}{db_arg}",
+             f"     hgkm audit timeline {example}{db_arg}",
+             f"     hgkm deadlines due{db_arg}",
+             f"     hgkm simulate --region hollands-midden --from 2025-01-01 --until 2025-07-01 "
+             f"--scale 0.2{db_arg}   (see hgkm simulate --help)"]
+    if hidden:
+        lines.append("(the password is hidden: set the store URL in HGKM_DATABASE_URL and leave "
+                     "out --db)")
+    return "\n".join(lines)
 
 
 def _demo_config(region: str, start: date, until: date, scale: float, seed: int) -> Any:
@@ -279,32 +296,6 @@ def _print_headlines(report: Any) -> None:
         den = "" if f.denominator is None else f"{f.denominator:,.0f}"
         table.add_row(f"{label} ({name})", value, f"{f.numerator:,.0f}", den)
     console.print(table)
-
-
-def _interesting_cases(app: Any, result: Any, limit: int) -> list[tuple[str, Any]]:
-    """A few cases of this run worth reading: a hermelding, a huisverbod, an onderzoek."""
-    import sqlalchemy as sa
-
-    from hgkm_workflow.projections.monitor_tables import huisverboden, meldingen
-    from hgkm_workflow.projections.person_index import melding_classification as mc
-
-    ours = {str(case_id): case_id for case_id in result.case_ids}
-    queries = [
-        ("a huisverbod, extended", sa.select(huisverboden.c.case_id)
-         .where(huisverboden.c.extended_at.is_not(None))),
-        ("a hermelding: the household was known at VT before", sa.select(mc.c.case_id)
-         .where(mc.c.classification == "hermelding")),
-        ("an onderzoek by Veilig Thuis", sa.select(meldingen.c.case_id)
-         .where(meldingen.c.outcome == "onderzoek")),
-    ]
-    chosen: list[tuple[str, Any]] = []
-    with app.engine.connect() as conn:
-        for title, query in queries:
-            for (case_id,) in conn.execute(query):
-                if case_id in ours and all(c != ours[case_id] for _, c in chosen):
-                    chosen.append((title, ours[case_id]))
-                    break
-    return chosen[:limit]
 
 
 def _print_timeline(app: Any, title: str, case_id: Any, max_lines: int = 22) -> None:

@@ -194,7 +194,7 @@ if __name__ == "__main__":  # pragma: no cover - a maintenance helper
     import sys
     from pathlib import Path
 
-    from hgkm_workflow.scenario.file import COMMANDS
+    from hgkm_workflow.scenario.commands import COMMANDS
 
     for name in sys.argv[1:]:
         page = Path(name)

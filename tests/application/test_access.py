@@ -208,7 +208,7 @@ def test_cli_reads_state_who_reads_and_the_access_log_command(
     denied = runner.invoke(cli, ["audit", "timeline", str(h.case_id), "--db", store_url,
                                  "--actor", "pol-881", "--organisation", "politie-rotterdam",
                                  "--role", "politie", "--purpose", "case_work"])
-    assert denied.exit_code == 2 and "ACCESS_DENIED" in denied.output
+    assert denied.exit_code == 1 and "ACCESS_DENIED" in denied.output
     monkeypatch.setenv("HGKM_ACTOR", "vt-017")
     monkeypatch.setenv("HGKM_ORGANISATION", "vt-rotterdam-rijnmond")
     monkeypatch.setenv("HGKM_ROLE", "vt_medewerker")

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hgkm_workflow import HgkmApplication, SettableClock
@@ -87,12 +88,17 @@ def test_tick_command_records_breach_once(tmp_path: Path) -> None:
     assert json.loads(second.output) == []
 
 
-def test_demo_runs_twice_in_the_same_directory(tmp_path: Path) -> None:
+def test_demo_runs_twice_in_the_same_directory(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the report goes to the working directory by default
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    for _ in range(2):
-        result = runner.invoke(cli, ["demo", "--db", url, "--scale", "0.05"])
+    elsewhere = tmp_path / "out" / "report.html"
+    elsewhere.parent.mkdir()
+    for extra in ([], ["--report", str(elsewhere)]):
+        result = runner.invoke(cli, ["demo", "--db", url, "--scale", "0.05", *extra])
         assert result.exit_code == 0, result.output
         assert "waakvlam" in result.output and "huisverbod" in result.output
+    assert (tmp_path / "hgkm-report.html").is_file() and elsewhere.is_file()
 
 
 def test_init_creates_the_schema_once_and_keeps_what_is_there(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import inspect
 import json
 import os
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,12 @@ LIBRARY = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
 runner = CliRunner()
 
 _RESULTS: dict[str, dict[str, ScenarioResult]] = {"sqlite": {}, "postgres": {}}
+
+
+@pytest.fixture(autouse=True)
+def _scratch_under_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scenario run without a store URL makes a temporary store: under tmp_path here."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -279,17 +286,17 @@ def test_an_unexpected_refusal_stops_the_run_and_is_reported(tmp_path: Path) -> 
 
 
 def test_the_two_runs_must_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hgkm_workflow import scenario as module
+    from hgkm_workflow.scenario import runner as module
 
-    original = module._Run._states
+    original = module.Run._states
 
-    def drifting(self: module._Run) -> object:
+    def drifting(self: module.Run) -> object:
         states = original(self)
         if self.reload and len(self.records) == 0:
             return [("gezin", {"phase": "drifted"})]
         return states
 
-    monkeypatch.setattr(module._Run, "_states", drifting)
+    monkeypatch.setattr(module.Run, "_states", drifting)
     path = tmp_path / "drift.yaml"
     path.write_text(GOOD, encoding="utf-8")
     result = run_scenario(path)

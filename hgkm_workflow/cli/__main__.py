@@ -1,0 +1,5 @@
+"""``python -m hgkm_workflow.cli``: the ``hgkm`` command."""
+
+from hgkm_workflow.cli import main
+
+main()

@@ -1,0 +1,52 @@
+"""``hgkm init`` and ``hgkm projections …``: create the store, rebuild its read models."""
+
+from __future__ import annotations
+
+import typer
+
+from hgkm_workflow.cli.boundary import hide_password, open_application
+from hgkm_workflow.cli.common import DbOption, console, say
+
+__all__ = ["init", "projections_app"]
+
+projections_app = typer.Typer(help="Read models.", no_args_is_help=True)
+
+
+def init(db: DbOption = None) -> None:
+    """Create the store's tables once, before several processes start (docs/scaling.md).
+
+    The only command that creates a store where there is none (besides demo, simulate and
+    import, which fill one): the events, snapshots, person register, access log, read models
+    and their tracking. Safe to run again: existing tables and their rows are left as they are.
+    """
+    import sqlalchemy as sa
+
+    application = open_application(db, create=True)
+    try:
+        with application.engine.connect() as conn:
+            tables = sorted(sa.inspect(conn).get_table_names())
+        lag = application.projections.lag()
+        store = hide_password(application.config.url)
+    finally:
+        application.close()
+    say(f"{len(tables)} tables ready in {store}: " + ", ".join(tables))
+    say(f"read models behind the event store by {lag} notification(s)")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild(db: DbOption = None) -> None:
+    """Rebuild every read model from the event store, with a progress bar."""
+    from rich.progress import Progress
+
+    application = open_application(db)
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("rebuilding read models", total=None)
+
+            def report(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            count = application.projections.rebuild(progress=report)
+    finally:
+        application.close()
+    say(f"applied {count} events")
