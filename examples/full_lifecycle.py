@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from hgkm_workflow import HgkmApplication, SettableClock
+from hgkm_workflow.adapters.keys import LocalKeyStore, generate_kek, kek_from_text
 from hgkm_workflow.simulation.scripted_household import drive_household, start_instant
 
 
@@ -21,7 +22,11 @@ def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else \
         f"sqlite:///{Path(tempfile.mkdtemp()) / 'lifecycle.db'}"
     clock = SettableClock(start_instant())
-    app = HgkmApplication(url, clock=clock)
+    # The person register's keys are wrapped by a key-encryption key that never lives in the
+    # database. A host passes its KMS or Vault here (or sets HGKM_REGISTER_KEK); this
+    # throw-away store gets a key of its own that dies with the process.
+    keys = LocalKeyStore(kek_from_text(generate_kek()))
+    app = HgkmApplication(url, clock=clock, register_keys=keys)
     case_id = drive_household(app, clock, say=lambda step: print(f"• {step}"))
     print()
     # every read states who reads and why; here an auditor reviewing the case (logged)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from hgkm_workflow.adapters.keys import KeyStore, LocalKeyStore, generate_kek, kek_from_text
 from hgkm_workflow.scenario.commands import COMMANDS, CommandSpec
 from hgkm_workflow.scenario.file import load_scenario, parse_scenario, schema
 from hgkm_workflow.scenario.model import Scenario, ScenarioFileError, Step
@@ -83,22 +84,26 @@ def run_scenario(scenario: Scenario | str | Path, store_url: str | None = None, 
     spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     started = time.perf_counter()
     result = ScenarioResult(spec.name, spec.source, len(spec.steps))
+    # A temporary store gets a key-encryption key of its own that dies with it; a store the
+    # caller names is opened with the host's key (docs/security.md).
+    keys = None if store_url else LocalKeyStore(kek_from_text(generate_kek()))
     with _store(store_url) as url:
-        straight = _execute(spec, url, reload=False, run="straight")
+        straight = _execute(spec, url, reload=False, run="straight", keys=keys)
         result.failures.extend(f for r in straight.records for f in r.failures)
         result.coverage = straight.coverage()
         result.case_ids = dict(straight.cases)
         straight.close()
         if reload_run and not straight.aborted:
-            again = _execute(spec, url, reload=True, run="reload")
+            again = _execute(spec, url, reload=True, run="reload", keys=keys)
             again.close()
             result.failures.extend(_compare(spec, straight, again))
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _execute(spec: Scenario, url: str, *, reload: bool, run: str) -> Run:
-    runner = Run(spec, url, reload=reload, run=run)
+def _execute(spec: Scenario, url: str, *, reload: bool, run: str,
+             keys: KeyStore | None) -> Run:
+    runner = Run(spec, url, reload=reload, run=run, register_keys=keys)
     for step in spec.steps:
         runner.execute(step)
         if runner.aborted:

@@ -20,6 +20,7 @@ from hgkm_workflow.scenario.ticking import tick_cases
 from hgkm_workflow.scenario.translate import command_data, read_data
 
 if TYPE_CHECKING:
+    from hgkm_workflow.adapters.keys import KeyStore
     from hgkm_workflow.application import HgkmApplication
 
 __all__ = ["Run", "StepRecord"]
@@ -37,8 +38,10 @@ class StepRecord:
 class Run:
     """One run of a scenario on a store (``reload``: reopen the application before each step)."""
 
-    def __init__(self, scenario: Scenario, url: str, *, reload: bool, run: str) -> None:
+    def __init__(self, scenario: Scenario, url: str, *, reload: bool, run: str,
+                 register_keys: KeyStore | None = None) -> None:
         self.scenario = scenario
+        self.register_keys = register_keys
         self.url = url
         self.reload = reload
         self.run = run
@@ -61,8 +64,9 @@ class Run:
         from hgkm_workflow.application import HgkmApplication
 
         if self.reload:
-            return HgkmApplication(self.url, clock=self.clock, snapshot_interval=1, cache_size=0)
-        return HgkmApplication(self.url, clock=self.clock)
+            return HgkmApplication(self.url, clock=self.clock, snapshot_interval=1, cache_size=0,
+                                   register_keys=self.register_keys)
+        return HgkmApplication(self.url, clock=self.clock, register_keys=self.register_keys)
 
     def _register_persons(self) -> None:
         from hgkm_workflow.adapters.persons import PersonDetails
