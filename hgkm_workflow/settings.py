@@ -21,6 +21,7 @@ Classifications are stored when a melding is received, so after changing a setti
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,6 +104,15 @@ class ClassificationSettings:
                     f"{ROLES_ENV} must list roles among: "
                     + ", ".join(r.value for r in PersonRole)) from None
         return cls(lookback_years=years, counted_roles=roles)
+
+    @classmethod
+    def from_environment(cls) -> ClassificationSettings:
+        """Settings from this process's environment (see :meth:`from_env`).
+
+        Raises:
+            InvalidSetting: If a variable is set to an unusable value.
+        """
+        return cls.from_env(os.environ)
 
 
 # ---------------------------------------------------------------------------- retention
