@@ -97,20 +97,24 @@ class FigureBuilder:
 
     def add(self, name: str, num: float, den: float | None, definition: str,
             unit: str = "share") -> Figure:
+        """Add a figure (missing numbers count as 0) and return it."""
         f = Figure(name, float(num or 0), None if den is None else float(den or 0), definition,
                    unit)
         self.figures.append(f)
         return f
 
     def one(self, query: Any) -> Any:
+        """The single row of an aggregate query."""
         return self.conn.execute(query).one()
 
     def counts(self, query: Any) -> dict[str, int]:
+        """A ``key, count`` query as a mapping."""
         return {str(k): int(v) for k, v in self.conn.execute(query)}
 
     # -- volume, classification, melder types, outcomes
 
     def volume(self) -> None:
+        """Meldingen, adviezen, melder types and gemeenten of the period."""
         s, m, a = self.s, meldingen, adviezen
         r = self.one(sa.select(sa.func.count(), _n(m.c.acute), _n(m.c.from_advies),
                                _n(m.c.crisis)).where(s.within(m.c.received_at), *s.own(m)))
@@ -150,6 +154,8 @@ class FigureBuilder:
 
     def classification(self, start: datetime | None = None, end: datetime | None = None,
                        suffix: str = "") -> None:
+        """The classification shares of the meldingen received in the period (or in
+        ``start``..``end``, with ``suffix`` on the names)."""
         s = self.s
         r = self.one(sa.select(
             sa.func.count(), _n(mc.c.classification == "nieuw"),
@@ -174,6 +180,7 @@ class FigureBuilder:
                  "38%.")
 
     def outcomes(self) -> None:
+        """Assessment outcomes and VT services started in the period."""
         s, m = self.s, meldingen
         rows = self.counts(
             sa.select(m.c.outcome, sa.func.count()).where(s.within(m.c.assessed_at), *s.own(m))
@@ -198,6 +205,8 @@ class FigureBuilder:
     def timeliness(self, rule: str, start: datetime | None = None,
                    end: datetime | None = None, suffix: str = "",
                    headline_only: bool = False) -> None:
+        """Timeliness of a deadline rule (T1, T3, T8, T9) in the period (or in
+        ``start``..``end``, with ``suffix`` on the names; ``headline_only``: on time only)."""
         s, d = self.s, deadlines
         concluded = s.within(d.c.met_at, start, end)
         late = d.c.status == "met_late"
@@ -234,6 +243,11 @@ class FigureBuilder:
     # -- phases
 
     def phases(self) -> list[Flow]:
+        """Occupancy, time in phase, returns, the funnel and the flows between phases.
+
+        Returns:
+            The phase transitions of the period.
+        """
         s, p = self.s, phase_stays
         scope = s.cases(p.c.case_id)
         covering = sa.and_(p.c.entered_at <= s.as_of,
@@ -296,6 +310,8 @@ class FigureBuilder:
             .distinct().subquery())
 
     def cases(self) -> None:
+        """Case-level measures of the period's active cases (MDA++, crisis, emergency
+        access, ervaringsdeskundige, plegeraanbod)."""
         s, cm = self.s, case_moments
         active = self._active()
         n_active = self.conn.execute(sa.select(sa.func.count()).select_from(active)).scalar_one()
@@ -338,6 +354,7 @@ class FigureBuilder:
                  "in the period that were accepted by the report instant.")
 
     def huisverboden(self) -> None:
+        """Huisverboden imposed in the period, and the shares extended and revoked."""
         s, h = self.s, huisverboden
         r = self.one(sa.select(
             sa.func.count(),
