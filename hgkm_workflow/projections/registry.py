@@ -17,8 +17,8 @@ def default_projections(
 
     Args:
         classification: The person index's classification settings; ``None`` takes them
-            from the environment (:meth:`~hgkm_workflow.settings.ClassificationSettings.
-            from_environment`, CBS defaults when unset).
+            from the environment (``ClassificationSettings.from_environment()`` in
+            :mod:`hgkm_workflow.settings`, CBS defaults when unset).
     """
     return [
         CaseIndexProjection(),
