@@ -48,6 +48,9 @@ def hermelding_chart(report: MonitorReport) -> str:
         state = mk.state(f, period, report.as_of, early)
         body += _stack(centre, bottom + 15, nl.axis_label(label), "tick")
         tip = f"{nl.period_name(period)}: "
+        if state == mk.NOT_STARTED:
+            body += _stack(centre, bottom - 30, ("nog", "niet"))
+            continue
         if state == mk.TOO_FEW:
             body += _stack(centre, bottom - 30, ("te weinig", "meldingen"))
             continue
@@ -114,6 +117,11 @@ def timeliness_chart(report: MonitorReport) -> str:
         period = Period.parse(month)
         centre = left + i * step + step / 2
         body += _stack(centre, bottom + 15, nl.axis_label(month), "tick")
+        if mk.not_started(period, report.as_of):
+            body.append(s.hatched(cid, centre - bar - 4, top, 2 * bar + 10, bottom - top,
+                                  f"{nl.period_name(period)}: nog niet begonnen"))
+            body.append(s.text(centre + 4, bottom - 4, "nog niet", "start", "note", rotate=True))
+            continue
         if mk.running(period, report.as_of):
             body.append(s.hatched(cid, centre - bar - 4, top, 2 * bar + 10, bottom - top,
                                   f"{nl.period_name(period)} loopt nog"))

@@ -8,6 +8,7 @@
   seeded history, whose meldingen are all nieuw by construction) none can be found, so a
   0 there says the history is incomplete, not that nobody returned. Shown hatched with its
   count, never as ``0,0%``.
+* **nog niet** — the period begins after the report instant: nothing can have happened yet.
 * **leeg** — no meldingen at all in the period (before the store's first melding).
 * **te weinig** — suppressed (a small cell): no bar at all.
 """
@@ -22,6 +23,7 @@ from hgkm_workflow.monitor.figures import Figure
 from hgkm_workflow.monitor.periods import Period
 
 RUNNING, BUILDING_UP, EMPTY, TOO_FEW, VALUE = "lopend", "opbouw", "leeg", "te weinig", "waarde"
+NOT_STARTED = "nog niet"
 
 
 def last_day_counted(as_of: datetime) -> date:
@@ -34,6 +36,11 @@ def last_day_counted(as_of: datetime) -> date:
 def running(period: Period, as_of: datetime) -> bool:
     """Whether the period had not ended at the report instant."""
     return as_of < period.end
+
+
+def not_started(period: Period, as_of: datetime) -> bool:
+    """Whether the period begins after the report instant."""
+    return as_of < period.start
 
 
 def building_up(series: Sequence[Figure]) -> set[str]:
@@ -56,6 +63,8 @@ def state(f: Figure, period: Period, as_of: datetime, early: set[str]) -> str:
 
     A running period wins over the others only when a value is shown.
     """
+    if not_started(period, as_of):
+        return NOT_STARTED
     if f.suppressed:
         return TOO_FEW
     if f.value is None:
