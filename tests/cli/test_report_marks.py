@@ -9,17 +9,15 @@ and gemeente codes. The Chromium part is skipped only when Chromium is missing a
 from __future__ import annotations
 
 import re
-import struct
-import subprocess
-import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from hgkm_workflow.monitor import FUNNEL_PHASES, Figure, Flow, MonitorReport, Period
+from hgkm_workflow.monitor.format_nl import percent
 from hgkm_workflow.monitor.html import render_html, write_html
-from tests.cli.test_report_html import chromium
+from tests.cli.test_report_html import layout_at, png_not_blank, run_chromium
 
 AS_OF = datetime(2025, 3, 15, 12, tzinfo=UTC)
 
@@ -110,51 +108,6 @@ def test_flow_arcs_have_direction() -> None:
     assert flow.count("url(#chart-flow-arrow-back)") == 1  # gesloten → triage
 
 
-def _png_not_blank(path: Path) -> bool:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat = 8, b""
-    while pos < len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
-        pos += 12 + length
-    raw = zlib.decompress(idat)
-    return len(set(raw)) > 40 and raw.count(255) < 0.995 * len(raw)
-
-
-HARNESS = """<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{src}"
-style="width:{width}px;height:2400px;border:0"></iframe><script>
-document.getElementById('f').addEventListener('load',function(){{
-var d=this.contentDocument,b=d.body,out=document.createElement('pre');out.id='out';
-for(var i=0;i<b.attributes.length;i++){{out.setAttribute(b.attributes[i].name,
-b.attributes[i].value);}}d.querySelectorAll('svg.chart').forEach(function(svg){{
-out.setAttribute('data-'+svg.id,svg.getAttribute('data-width'));}});
-document.body.appendChild(out);}});</script></body></html>"""
-
-
-def _chromium(page: Path, profile: Path, width: int, *extra: str) -> subprocess.CompletedProcess[
-        str]:
-    return subprocess.run(
-        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--hide-scrollbars", "--allow-file-access-from-files",
-         f"--window-size={width},2400", f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=90, check=False)
-
-
-def layout_at(page: Path, width: int, profile: Path) -> dict[str, str]:
-    """The page's own layout check, run in an iframe of ``width`` px (headless Chromium
-    lays out a top-level page at no less than 500 px)."""
-    harness = page.with_name(f"harness-{width}.html")
-    harness.write_text(HARNESS.format(src=page.name, width=width), encoding="utf-8")
-    result = _chromium(harness, profile, 1400, "--dump-dom")
-    assert result.returncode == 0, result.stderr[-2000:]
-    out = re.search(r'<pre id="out"[^>]*>', result.stdout)
-    assert out is not None, "the page did not load in the harness"
-    return dict(re.findall(r'([\w-]+)="([^"]*)"', out.group(0)))
-
-
 def test_layout_check_sees_an_element_wider_than_the_page(tmp_path: Path) -> None:
     html = render_html(built_report()).replace("<main>", '<main><div style="width:900px">x</div>')
     page = tmp_path / "wide.html"
@@ -174,6 +127,24 @@ def test_page_fits_and_draws_at_phone_and_desktop_width(width: int, tmp_path: Pa
     for chart in ("chart-hermelding", "chart-timeliness", "chart-funnel", "chart-flow"):
         assert 200 < int(attrs[f"data-{chart}"]) <= width - 20, (chart, attrs)
     shot = tmp_path / f"r{width}.png"
-    result = _chromium(page, tmp_path / "p2", width, f"--screenshot={shot}")
+    result = run_chromium(page, tmp_path / "p2", width, f"--screenshot={shot}")
     assert result.returncode == 0 and shot.exists(), result.stderr[-2000:]
-    assert _png_not_blank(shot)
+    assert png_not_blank(shot)
+
+
+@pytest.mark.parametrize("share", [0.30, 0.36, 0.37, 0.38, 0.39, 0.41, 0.45, 0.9])
+def test_hermelding_value_label_never_sits_on_the_national_line(share: float) -> None:
+    base = built_report()
+    herm = (*base.series["hermelding_by_half_year"][:-1],
+            _f("classification.hermelding@2025H1", share * 1000, 1000))
+    report = MonitorReport(**{**base.__dict__, "series": {**base.series,
+                                                          "hermelding_by_half_year": herm}})
+    svg = _svg(render_html(report), "chart-hermelding")
+    line = re.search(r'<line data-mark="1"[^>]*y1="([\d.]+)"[^>]*stroke="#b3261e"', svg)
+    assert line is not None
+    ref_y = float(line.group(1))
+    label = re.search(rf'<text x="[\d.]+" y="([\d.]+)"[^>]*>{re.escape(percent(share))}<',
+                      svg)
+    assert label is not None
+    baseline = float(label.group(1))
+    assert not baseline - 13 <= ref_y <= baseline + 5, (baseline, ref_y)
