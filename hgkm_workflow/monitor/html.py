@@ -14,6 +14,7 @@ than the page, and records the result in ``data-*`` attributes (tests read them)
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html import escape
 from pathlib import Path
@@ -136,12 +137,25 @@ def _notes(report: MonitorReport) -> dict[str, str]:
             "flow": flows}
 
 
+_ROLE = {"alleged_perpetrator": "vermoedelijke pleger", "child": "kind", "other": "overig",
+         "victim": "slachtoffer", "witness": "getuige"}
+
+
+def _setting(text: str) -> str:
+    """``lookback 3 years; roles child,victim`` in Dutch (anything else as it is)."""
+    match = re.fullmatch(r"lookback (\d+) years; roles (.*)", text)
+    if match is None:
+        return text.replace(",", ", ")
+    roles = ", ".join(_ROLE.get(r, r) for r in match.group(2).split(",") if r)
+    return f"terugkijktermijn {match.group(1)} jaar; rollen {roles}"
+
+
 def _meta(report: MonitorReport) -> str:
     period = report.period
     last = mk.last_day_counted(report.as_of)
     span = (f"{nl.long_date(period.first_day)} t/m "
             f"{nl.long_date(period.end_day - timedelta(days=1))}")
-    settings = ("; ".join(x.replace(",", ", ") for x in report.classification_settings)
+    settings = ("; ".join(_setting(x) for x in report.classification_settings)
                 or "geen geclassificeerde meldingen")
     running = (f'<p class="badge">Deze periode loopt nog: cijfers t/m {nl.long_date(last)}.</p>'
                if mk.running(period, report.as_of) else "")

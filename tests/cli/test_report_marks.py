@@ -52,7 +52,8 @@ def built_report() -> MonitorReport:
                          period=Period.parse("2025H1"), as_of=AS_OF, figures=tuple(figures),
                          series={"hermelding_by_half_year": tuple(herm),
                                  "timeliness_by_month": tuple(months)},
-                         flows=flows, classification_settings=("lookback 3 years",),
+                         flows=flows,
+                         classification_settings=("lookback 3 years; roles alleged_perpetrator,child",),
                          min_cell=10)
 
 
@@ -71,6 +72,7 @@ def test_dutch_numbers_and_names_throughout() -> None:
     assert "Rotterdam-Rijnmond" in html and "1e halfjaar 2025" in html
     assert "Rotterdam <code>GM0599</code>" in html and "Schiedam <code>GM0606</code>" in html
     assert "15 maart 2025" in html
+    assert "terugkijktermijn 3 jaar; rollen vermoedelijke pleger, kind" in html
 
 
 def test_suppressed_and_seeded_cells_show_no_value_and_no_bar() -> None:
