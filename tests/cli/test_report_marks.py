@@ -53,7 +53,8 @@ def built_report() -> MonitorReport:
                          series={"hermelding_by_half_year": tuple(herm),
                                  "timeliness_by_month": tuple(months)},
                          flows=flows,
-                         classification_settings=("lookback 3 years; roles alleged_perpetrator,child",),
+                         classification_settings=(
+                             "lookback 3 years; roles alleged_perpetrator,child",),
                          min_cell=10)
 
 
