@@ -100,8 +100,9 @@ def _tables(report: MonitorReport) -> str:
         rows = "".join(
             f'<tr id="{escape(f.name)}"><th scope="row">{_label(f, report)}</th>'
             f'<td class="n">{_cell(f, f.numerator)}'
-            f'</td><td class="n">{_cell(f, f.denominator)}</td><td class="n">{escape(fmt(f))}'
-            f'</td><td class="d">{escape(f.definition)}</td></tr>' for f in figures)
+            f'</td><td class="n">{_cell(f, f.denominator)}</td>'
+            f'<td class="{"sup" if f.suppressed else "n"}">{escape(fmt(f))}</td>'
+            f'<td class="d">{escape(f.definition)}</td></tr>' for f in figures)
         out.append(f'<h3>{escape(group_title(group))}</h3><div class="scroll"><table>'
                    '<thead><tr><th scope="col">kengetal</th><th scope="col">teller</th>'
                    '<th scope="col">noemer</th><th scope="col">waarde</th>'

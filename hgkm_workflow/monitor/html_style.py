@@ -36,9 +36,11 @@ table{border-collapse:collapse;width:100%;min-width:560px;margin-bottom:1em;font
 th,td{border-bottom:1px solid #e6e6e6;padding:4px 6px;text-align:left;vertical-align:top}
 th[scope=row]{font-weight:normal}code{font-size:.9em}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.d{color:#555;font-size:.85em}
+td.d{color:#555;font-size:.85em;min-width:16em}
+td.sup{color:#6b6b6b;font-style:italic;font-size:.85em;text-align:right}
+th[scope=row]{min-width:11em}
 .meta{overflow-wrap:anywhere}
-@media (max-width:520px){main{padding:10px}svg text{font-size:13px}
+@media (max-width:520px){main{padding:10px}th[scope=row]{min-width:8em}svg text{font-size:13px}
 svg text.tick,svg text.note,svg text.norm{font-size:12px}}
 """
 
