@@ -122,7 +122,8 @@ def _norms() -> str:
 
 def _notes(report: MonitorReport) -> dict[str, str]:
     opbouw = mk.building_up(report.series.get("hermelding_by_half_year", ()))
-    herm = ("Gearceerd met ‘t/m’: periode loopt nog. Landelijke referentie "
+    herm = ("Gearceerd met ‘t/m’: halfjaar was op de peildatum nog niet om. Landelijke "
+            "referentie "
             f"{nl.percent(report.hermelding_reference)}: CBS, Monitor Veilig Thuis, 1e halfjaar "
             "2022.")
     if opbouw:
@@ -133,7 +134,8 @@ def _notes(report: MonitorReport) -> dict[str, str]:
     flows = ("Vooruit rechts (blauw), terug links (rood); lijndikte naar aantal.")
     if report.min_cell > 1:
         flows += f" Overgangen van minder dan {report.min_cell} zaken zijn weggelaten."
-    return {"hermelding": herm, "timeliness": _norms() + " Gearceerd: maand loopt nog.",
+    timely = _norms() + " Gearceerd: maand was op de peildatum nog niet om."
+    return {"hermelding": herm, "timeliness": timely,
             "funnel": "Zaken die in de periode in triage kwamen; aandeel van die instroom.",
             "flow": flows}
 
