@@ -24,7 +24,8 @@ font-weight:600}.card small{color:#555}
 gap:16px}figure{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:8px;min-width:0}
 figcaption{font-weight:600;margin-bottom:4px}svg.chart{display:block;max-width:100%;
 height:auto}svg text{font-size:12px;fill:#333}svg text.tick{fill:#555;font-size:11px}
-svg text.val{font-weight:600}svg text.inbar{fill:#fff;font-weight:600}
+svg text.val{font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;
+stroke-linejoin:round}svg text.inbar{fill:#fff;font-weight:600}
 svg text.note{fill:#6b6b6b;font-size:11px;font-style:italic}svg text.ref{fill:#b3261e;
 font-weight:600}svg text.norm{fill:#444;font-size:11px}
 p.note{font-size:.85em;color:#555;margin:.4em 0 0}
