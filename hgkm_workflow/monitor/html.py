@@ -74,6 +74,10 @@ def _label(f: Figure, report: MonitorReport) -> str:
     return "<code>" + ".<wbr>".join(escape(part) for part in f.name.split(".")) + "</code>"
 
 
+_WHY_SUPPRESSED = ("niet getoond: de teller, de noemer of hun verschil is klein en zou "
+                   "herleidbaar zijn")
+
+
 def _cards(report: MonitorReport) -> str:
     picks = [("meldingen", "meldingen"), ("adviezen", "adviezen"),
              ("classification.hermelding", "hermeldingen"),
@@ -82,7 +86,7 @@ def _cards(report: MonitorReport) -> str:
     out = []
     for name, label in picks:
         f = report.figure(name)
-        value = (f'<b class="small">{TE_WEINIG}</b>' if f.suppressed
+        value = (f'<b class="small" title="{_WHY_SUPPRESSED}">{TE_WEINIG}</b>' if f.suppressed
                  else f"<b>{escape(fmt(f))}</b>")
         basis = ("" if f.suppressed or f.denominator is None
                  else f"<small>{nl.amount(f.numerator)} van {nl.amount(f.denominator)}</small>")
@@ -163,7 +167,8 @@ def _meta(report: MonitorReport) -> str:
     running = (f'<p class="badge">Deze periode loopt nog: cijfers t/m {nl.long_date(last)}.</p>'
                if mk.running(period, report.as_of) else "")
     small = (f" Cijfers die rusten op minder dan {report.min_cell} meldingen, zaken of "
-             f"verblijven worden niet getoond (‘{TE_WEINIG}’)." if report.min_cell > 1 else "")
+             "verblijven worden niet getoond, ook als alleen het verschil klein is (bijv. "
+             f"weinig te late termijnen): ‘{TE_WEINIG}’." if report.min_cell > 1 else "")
     return (f'{running}<p class="meta">Periode {escape(nl.period_name(period))} ({span}, '
             f"Europe/Amsterdam), stand t/m {nl.long_date(last)}. Classificatie: "
             f"{escape(settings)}. Elk kengetal staat beschreven in docs/monitor.md.{small}</p>")
