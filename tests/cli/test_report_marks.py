@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.monitor import FUNNEL_PHASES, Figure, Flow, MonitorReport, Period
 from hgkm_workflow.monitor.format_nl import percent
 from hgkm_workflow.monitor.html import render_html, write_html
@@ -151,3 +152,14 @@ def test_hermelding_value_label_never_sits_on_the_national_line(share: float) ->
     assert label is not None
     baseline = float(label.group(1))
     assert not baseline - 13 <= ref_y <= baseline + 5, (baseline, ref_y)
+
+
+def test_an_empty_store_gives_a_page_without_false_zeros(sqlite_app: HgkmApplication) -> None:
+    report = sqlite_app.monitor(period="2026-03").suppress_small_cells(10)
+    html = render_html(report)
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "NaN" not in text and "None" not in text
+    herm = _svg(html, "chart-hermelding")
+    assert herm.count("geen") == 6 and "0,0%" not in herm  # six half-years without meldingen
+    assert "<rect data-mark" not in herm
+    assert "geen overgangen in deze periode" in _svg(html, "chart-flow")
