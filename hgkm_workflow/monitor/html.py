@@ -1,232 +1,81 @@
 """The monitor as one self-contained HTML page: inline CSS, inline SVG charts, a little JS.
 
 Nothing is fetched from elsewhere (no CDN, no fonts, no images), so the page works offline
-and can be mailed or archived. The charts are drawn here, in Python, as SVG from the
-report's figures:
-
-* the hermelding share per half-year against the national reference (38%, CBS H1 2022);
-* the timeliness of T1 (veiligheidsbeoordeling) and T3 (onderzoek / Voorwaarden en Vervolg)
-  per month of the period;
-* the phase funnel of the cases that entered triage in the period;
-* the flow between phases (transitions in the period, line width by number);
-
-followed by every figure in tables with numerator, denominator, value and definition. A
-short inline script checks, once the page is laid out, that every chart has drawn marks of
-nonzero size and records the result in ``data-drawn`` attributes (tests read them).
+and can be mailed or archived. The page is Dutch throughout (``lang="nl"``, Dutch number and
+date formats from :mod:`~hgkm_workflow.monitor.format_nl`, gemeente names from the dated
+municipality tables), responsive down to a 390 px phone (charts scale with their ``viewBox``,
+tables scroll inside their own container) and accessible (chart titles and descriptions,
+table headers). The charts (:mod:`~hgkm_workflow.monitor.html_charts`) are followed by every
+figure in tables with numerator, denominator, value and definition. A suppressed figure
+shows no number and no bar ("te weinig meldingen"). A short inline script checks, once the
+page is laid out, that every chart has drawn marks of nonzero size and that nothing is wider
+than the page, and records the result in ``data-*`` attributes (tests read them).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html import escape
 from pathlib import Path
 
-from hgkm_workflow.monitor.figures import FUNNEL_PHASES, Figure, Flow
+from hgkm_workflow.domain.deadline_rules import NATIONAL_RULES
+from hgkm_workflow.monitor import format_nl as nl
+from hgkm_workflow.monitor import html_marks as mk
+from hgkm_workflow.monitor.figures import Figure
+from hgkm_workflow.monitor.html_charts import (
+    TE_WEINIG,
+    flow_chart,
+    funnel_chart,
+    hermelding_chart,
+    timeliness_chart,
+)
+from hgkm_workflow.monitor.html_names import gemeente_name
+from hgkm_workflow.monitor.html_style import CSS, JS, group_title
 from hgkm_workflow.monitor.report import MonitorReport
+from hgkm_workflow.simulation.profiles import load_profile, region_ids
 
-_W = 640
-_COLORS = {"T1": "#1f6f8b", "T3": "#e07a1f", "bar": "#3c7a4a", "ref": "#b3261e",
-           "forward": "#4f6fa8", "back": "#b3261e"}
-_PHASE_LABEL = {"new": "nieuw", "triage": "triage", "directe_veiligheid": "directe veiligheid",
-                "risicogestuurde_zorg": "risicogestuurde zorg", "herstel": "herstel",
-                "waakvlam": "waakvlam", "closed": "gesloten"}
-
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px;color:#1b1b1b;
-max-width:1100px}h1{font-size:1.5em;margin-bottom:0}h2{margin-top:2em;font-size:1.2em}
-.meta{color:#555}.cards{display:flex;flex-wrap:wrap;gap:12px;margin:16px 0}
-.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:140px}
-.card b{display:block;font-size:1.5em}.charts{display:grid;
-grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:18px}
-figure{margin:0;border:1px solid #e3e3e3;border-radius:6px;padding:8px}
-figcaption{font-weight:600;margin-bottom:4px}svg text{font-size:11px;fill:#333}
-table{border-collapse:collapse;width:100%;margin-bottom:1em;font-size:.9em}
-th,td{border-bottom:1px solid #e6e6e6;padding:4px 6px;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.d{color:#555;font-size:.85em}
-"""
-
-_JS = """
-(function(){function check(){var charts=document.querySelectorAll('svg.chart');var ok=0;
-charts.forEach(function(svg){var n=0,bars=0;svg.querySelectorAll('[data-mark]').forEach(
-function(el){var b=el.getBBox();if(b.width>0||b.height>0){n++;}
-if(el.tagName==='rect'&&b.width>0&&b.height>0){bars++;}});
-var r=svg.getBoundingClientRect();svg.setAttribute('data-drawn',String(n));
-svg.setAttribute('data-bars',String(bars));
-svg.setAttribute('data-width',String(Math.round(r.width)));if(n>0&&r.width>0){ok++;}});
-document.body.setAttribute('data-charts',String(charts.length));
-document.body.setAttribute('data-charts-drawn',String(ok));}
-if(document.readyState==='loading'){document.addEventListener('DOMContentLoaded',check);}
-else{check();}})();
-"""
+__all__ = ["flow_chart", "funnel_chart", "hermelding_chart", "render_html",
+           "timeliness_chart", "write_html"]
 
 
-def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
-
-
-_SUPPRESSED = "onderdrukt"
-
-
-def _fmt(f: Figure) -> str:
+def fmt(f: Figure) -> str:
+    """The value of a figure in Dutch notation (``te weinig meldingen`` when suppressed)."""
     if f.suppressed:
-        return _SUPPRESSED
-    if f.unit == "share":
-        return _pct(f.value)
+        return TE_WEINIG
     if f.value is None:
-        return "–"
+        return nl.ABSENT
+    if f.unit == "share":
+        return nl.percent(f.value)
     if f.unit == "days":
-        return f"{f.value:.1f} d"
-    return f"{f.value:,.0f}"
-
-
-def _n(x: float | None) -> str:
-    if x is None:
-        return ""
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.2f}"
+        return nl.days(f.value)
+    return nl.number(f.value)
 
 
 def _cell(f: Figure, x: float | None) -> str:
-    return "" if f.suppressed else _n(x)
+    return "" if f.suppressed else nl.amount(x)
 
 
-def _svg(chart_id: str, height: int, body: list[str], label: str) -> str:
-    return (f'<svg class="chart" id="{chart_id}" viewBox="0 0 {_W} {height}" width="100%" '
-            f'role="img" aria-label="{escape(label)}">'
-            + "".join(body) + "</svg>")
+def _where(report: MonitorReport) -> str:
+    parts = []
+    if report.region:
+        parts.append(load_profile(report.region).name if report.region in region_ids()
+                     else report.region)
+    if report.gemeente:
+        parts.append(gemeente_name(report.gemeente, report.period.end_day, report.region))
+    return ", ".join(parts) or "alle regio's"
 
 
-def _rect(x: float, y: float, w: float, h: float, color: str, tip: str) -> str:
-    return (f'<rect data-mark="1" x="{x:.1f}" y="{y:.1f}" width="{max(w, 0):.1f}" '
-            f'height="{max(h, 0):.1f}" fill="{color}"><title>{escape(tip)}</title></rect>')
+def _label(f: Figure, report: MonitorReport) -> str:
+    if f.name.startswith("gemeente."):
+        code = f.name.split(".", 1)[1]
+        name = gemeente_name(code, mk.last_day_counted(report.as_of), report.region)
+        return f"{escape(name)} <code>{escape(code)}</code>"
+    return "<code>" + ".<wbr>".join(escape(part) for part in f.name.split(".")) + "</code>"
 
 
-def _text(x: float, y: float, s: str, anchor: str = "middle", extra: str = "") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}"{extra}>{escape(s)}</text>'
-
-
-def _axis(left: float, top: float, bottom: float, right: float) -> list[str]:
-    out = [f'<line data-mark="1" x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" '
-           'stroke="#888" stroke-width="1"/>']
-    for frac in (0, 0.25, 0.5, 0.75, 1.0):
-        y = bottom - frac * (bottom - top)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="#eee"/>')
-        out.append(_text(left - 4, y + 4, f"{frac * 100:.0f}%", "end"))
-    return out
-
-
-def hermelding_chart(report: MonitorReport) -> str:
-    """Bars of the hermelding share per half-year with the national reference line."""
-    series = report.series.get("hermelding_by_half_year", ())
-    left, top, bottom, right = 44, 16, 200, _W - 10
-    body = _axis(left, top, bottom, right)
-    step = (right - left) / max(1, len(series))
-    for i, f in enumerate(series):
-        x = left + i * step + step * 0.2
-        label = f.name.split("@")[1]
-        body.append(_text(x + step * 0.3, bottom + 16, label))
-        if f.value is None:
-            body.append(_text(x + step * 0.3, bottom - 6,
-                              _SUPPRESSED if f.suppressed else "geen meldingen"))
-            continue
-        h = f.value * (bottom - top)
-        body.append(_rect(x, bottom - h, step * 0.6, h, _COLORS["bar"],
-                          f"{label}: {_n(f.numerator)} of {_n(f.denominator)} meldingen "
-                          f"= {_pct(f.value)}"))
-        body.append(_text(x + step * 0.3, bottom - h - 4, _pct(f.value)))
-    ref_y = bottom - report.hermelding_reference * (bottom - top)
-    body.append(f'<line data-mark="1" x1="{left}" y1="{ref_y:.1f}" x2="{right}" y2="{ref_y:.1f}"'
-                f' stroke="{_COLORS["ref"]}" stroke-width="2" stroke-dasharray="6 4">'
-                f'<title>national reference {_pct(report.hermelding_reference)}</title></line>')
-    body.append(_text(right, ref_y - 5, f"landelijk {_pct(report.hermelding_reference)} "
-                                        "(CBS H1 2022)", "end", f' fill="{_COLORS["ref"]}"'))
-    return _svg("chart-hermelding", 224, body, "hermelding share per half-year")
-
-
-def timeliness_chart(report: MonitorReport) -> str:
-    """Grouped bars: share of T1 and T3 deadlines met on time, per month of the period."""
-    series = report.series.get("timeliness_by_month", ())
-    months = sorted({f.name.split("@")[1] for f in series})
-    left, top, bottom, right = 44, 24, 200, _W - 10
-    body = _axis(left, top, bottom, right)
-    step = (right - left) / max(1, len(months))
-    bar = min(step * 0.33, 36.0)
-    for i, month in enumerate(months):
-        centre = left + i * step + step / 2
-        body.append(_text(centre, bottom + 16, month))
-        for j, rule in enumerate(("T1", "T3")):
-            f = next((g for g in series if g.name == f"timeliness.{rule}.on_time@{month}"), None)
-            x = centre - bar - 1 if j == 0 else centre + 1
-            if f is None or f.value is None:
-                body.append(_text(x + bar / 2, bottom - 4, "–"))
-                continue
-            h = f.value * (bottom - top)
-            body.append(_rect(x, bottom - h, bar, h, _COLORS[rule],
-                              f"{rule} {month}: {_n(f.numerator)} of {_n(f.denominator)} on time"))
-    for j, rule in enumerate(("T1", "T3")):
-        body.append(f'<rect x="{left + 8 + j * 220}" y="4" width="12" height="12" '
-                    f'fill="{_COLORS[rule]}"/>')  # legend swatch, not a data mark
-        body.append(_text(left + 24 + j * 220, 14,
-                          "T1 veiligheidsbeoordeling" if rule == "T1" else "T3 onderzoek / V&V",
-                          "start"))
-    return _svg("chart-timeliness", 224, body, "timeliness of T1 and T3 per month")
-
-
-def funnel_chart(report: MonitorReport) -> str:
-    """Horizontal bars: how far the cases that entered triage in the period got."""
-    rows = [report.figure(f"funnel.{p}") for p in FUNNEL_PHASES]
-    size = rows[0].denominator or 0
-    left, right, bar_h = 150, _W - 120, 26
-    body: list[str] = []
-    for i, f in enumerate(rows):
-        y = 8 + i * (bar_h + 8)
-        phase = f.name.split(".", 1)[1]
-        body.append(_text(left - 8, y + bar_h * 0.65, _PHASE_LABEL[phase], "end"))
-        share = (f.value or 0.0) if size else 0.0
-        body.append(_rect(left, y, share * (right - left), bar_h, _COLORS["forward"],
-                          f"{_PHASE_LABEL[phase]}: {_n(f.numerator)} of {_n(f.denominator)}"))
-        body.append(_text(left + share * (right - left) + 6, y + bar_h * 0.65,
-                          _SUPPRESSED if f.suppressed else f"{_n(f.numerator)} "
-                          f"({_pct(f.value)})", "start"))
-    body.append(f'<line data-mark="1" x1="{left}" y1="4" x2="{left}" '
-                f'y2="{8 + len(rows) * (bar_h + 8)}" stroke="#888"/>')
-    return _svg("chart-funnel", 16 + len(rows) * (bar_h + 8), body, "phase funnel")
-
-
-def flow_chart(report: MonitorReport) -> str:
-    """Phases as boxes in a row; each transition an arc whose width follows its number."""
-    order = ["new", *FUNNEL_PHASES]
-    box_w, gap, y_box, box_h = 74, (_W - 20 - 7 * 74) / 6, 110, 34
-    x_of = {p: 10 + i * (box_w + gap) for i, p in enumerate(order)}
-    flows: list[Flow] = [f for f in report.flows if f.from_phase in x_of and f.to_phase in x_of]
-    biggest = max((f.count for f in flows), default=1)
-    body: list[str] = []
-    for f in flows:
-        a = x_of[f.from_phase] + box_w / 2
-        b = x_of[f.to_phase] + box_w / 2
-        forward = b > a
-        bend = (y_box - 10 - abs(b - a) * 0.25) if forward else (y_box + box_h + 10
-                                                                 + abs(b - a) * 0.25)
-        y0 = y_box if forward else y_box + box_h
-        width = 1.5 + 12 * f.count / biggest
-        color = _COLORS["forward"] if forward else _COLORS["back"]
-        body.append(f'<path data-mark="1" d="M{a:.1f},{y0} C{a:.1f},{bend:.1f} {b:.1f},'
-                    f'{bend:.1f} {b:.1f},{y0}" fill="none" stroke="{color}" stroke-opacity="0.6" '
-                    f'stroke-width="{width:.1f}"><title>{escape(_PHASE_LABEL[f.from_phase])} → '
-                    f'{escape(_PHASE_LABEL[f.to_phase])}: {f.count}</title></path>')
-        mid = (a + b) / 2
-        body.append(_text(mid, (bend + y0) / 2 + (-2 if forward else 10), str(f.count)))
-    for p, x in x_of.items():
-        body.append(f'<rect data-mark="1" x="{x:.1f}" y="{y_box}" width="{box_w}" '
-                    f'height="{box_h}" rx="5" fill="#f4f4f4" stroke="#777"/>')
-        words = _PHASE_LABEL[p].split(" ")
-        for k, word in enumerate(words):
-            dy = (k - (len(words) - 1) / 2) * 12
-            body.append(_text(x + box_w / 2, y_box + box_h / 2 + 4 + dy, word, "middle",
-                              ' style="font-size:10px"'))
-    if not flows:
-        body.append(_text(_W / 2, 40, "geen overgangen in deze periode"))
-    return _svg("chart-flow", 250, body, "flow between phases")
+_WHY_SUPPRESSED = ("niet getoond: de teller, de noemer of hun verschil is klein en zou "
+                   "herleidbaar zijn")
 
 
 def _cards(report: MonitorReport) -> str:
@@ -237,8 +86,12 @@ def _cards(report: MonitorReport) -> str:
     out = []
     for name, label in picks:
         f = report.figure(name)
+        value = (f'<b class="small" title="{_WHY_SUPPRESSED}">{TE_WEINIG}</b>' if f.suppressed
+                 else f"<b>{escape(fmt(f))}</b>")
+        basis = ("" if f.suppressed or f.denominator is None
+                 else f"<small>{nl.amount(f.numerator)} van {nl.amount(f.denominator)}</small>")
         out.append(f'<div class="card" title="{escape(f.definition)}">{escape(label)}'
-                   f"<b>{escape(_fmt(f))}</b></div>")
+                   f"{value}{basis}</div>")
     return '<div class="cards">' + "".join(out) + "</div>"
 
 
@@ -249,53 +102,110 @@ def _tables(report: MonitorReport) -> str:
     out = []
     for group, figures in groups.items():
         rows = "".join(
-            f'<tr><td>{escape(f.name)}</td><td class="n">{_cell(f, f.numerator)}</td>'
-            f'<td class="n">{_cell(f, f.denominator)}</td><td class="n">{escape(_fmt(f))}</td>'
+            f'<tr id="{escape(f.name)}"><th scope="row">{_label(f, report)}</th>'
+            f'<td class="n">{_cell(f, f.numerator)}'
+            f'</td><td class="n">{_cell(f, f.denominator)}</td>'
+            f'<td class="{"sup" if f.suppressed else "n"}">{escape(fmt(f))}</td>'
             f'<td class="d">{escape(f.definition)}</td></tr>' for f in figures)
-        out.append(f"<h3>{escape(group)}</h3><table><tr><th>figure</th><th>numerator</th>"
-                   f"<th>denominator</th><th>value</th><th>definition</th></tr>{rows}</table>")
+        out.append(f'<h3>{escape(group_title(group))}</h3><div class="scroll"><table>'
+                   '<thead><tr><th scope="col">kengetal</th><th scope="col">teller</th>'
+                   '<th scope="col">noemer</th><th scope="col">waarde</th>'
+                   f'<th scope="col">definitie</th></tr></thead><tbody>{rows}</tbody></table>'
+                   "</div>")
     return "".join(out)
 
 
-def _suppression_note(report: MonitorReport) -> str:
-    if report.min_cell <= 1:
-        return ""
-    return (f" Cells resting on fewer than {report.min_cell} meldingen, cases or stays are "
-            f"suppressed ({_SUPPRESSED}).")
+def _norms() -> str:
+    rules = {r.id: r for r in NATIONAL_RULES if r.id in ("T1", "T3")}
+    terms = "; ".join(f"{r.id} {r.name}: {r.length} "
+                      f"{'werkdagen' if r.unit.value == 'working_days' else 'weken'} "
+                      f"({r.legal_source})" for r in rules.values())
+    return ("Norm: elke termijn op tijd (100%), volgens het regelboek (docs/deadline-rules.md): "
+            f"{terms}.")
+
+
+def _notes(report: MonitorReport) -> dict[str, str]:
+    opbouw = mk.building_up(report.series.get("hermelding_by_half_year", ()))
+    herm = ("Gearceerd met ‘t/m’: halfjaar was op de peildatum nog niet om. Landelijke "
+            "referentie "
+            f"{nl.percent(report.hermelding_reference)}: CBS, Monitor Veilig Thuis, 1e halfjaar "
+            "2022.")
+    if opbouw:
+        herm += (" ‘opbouw’: nog geen hermelding gevonden in de eerste halfjaren van de store "
+                 "(een hermelding vraagt een eerdere melding binnen 3 jaar; bij gesimuleerde "
+                 "voorgeschiedenis zijn alle meldingen nieuw). Geen 0%, maar onvolledige "
+                 "voorgeschiedenis.")
+    flows = ("Vooruit rechts (blauw), terug links (rood); lijndikte naar aantal.")
+    if report.min_cell > 1:
+        flows += f" Overgangen van minder dan {report.min_cell} zaken zijn weggelaten."
+    timely = _norms() + " Gearceerd: maand was op de peildatum nog niet om."
+    return {"hermelding": herm, "timeliness": timely,
+            "funnel": "Zaken die in de periode in triage kwamen; aandeel van die instroom.",
+            "flow": flows}
+
+
+_ROLE = {"alleged_perpetrator": "vermoedelijke pleger", "child": "kind", "other": "overig",
+         "victim": "slachtoffer", "witness": "getuige"}
+
+
+def _setting(text: str) -> str:
+    """``lookback 3 years; roles child,victim`` in Dutch (anything else as it is)."""
+    match = re.fullmatch(r"lookback (\d+) years; roles (.*)", text)
+    if match is None:
+        return text.replace(",", ", ")
+    roles = ", ".join(_ROLE.get(r, r) for r in match.group(2).split(",") if r)
+    return f"terugkijktermijn {match.group(1)} jaar; rollen {roles}"
+
+
+def _meta(report: MonitorReport) -> str:
+    period = report.period
+    last = mk.last_day_counted(report.as_of)
+    span = (f"{nl.long_date(period.first_day)} t/m "
+            f"{nl.long_date(period.end_day - timedelta(days=1))}")
+    settings = ("; ".join(_setting(x) for x in report.classification_settings)
+                or "geen geclassificeerde meldingen")
+    running = (f'<p class="badge">Deze periode loopt nog: cijfers t/m {nl.long_date(last)}.</p>'
+               if mk.running(period, report.as_of) else "")
+    small = (f" Cijfers die rusten op minder dan {report.min_cell} meldingen, zaken of "
+             "verblijven worden niet getoond, ook als alleen het verschil klein is (bijv. "
+             f"weinig te late termijnen): ‘{TE_WEINIG}’." if report.min_cell > 1 else "")
+    return (f'{running}<p class="meta">Periode {escape(nl.period_name(period))} ({span}, '
+            f"Europe/Amsterdam), stand t/m {nl.long_date(last)}. Classificatie: "
+            f"{escape(settings)}. Elk kengetal staat beschreven in docs/monitor.md.{small}</p>")
 
 
 def render_html(report: MonitorReport) -> str:
     """The whole page as a string (UTF-8, self-contained).
 
     Args:
-        report: A computed monitor report.
+        report: A computed monitor report (suppressed or not).
 
     Returns:
         The HTML document.
     """
-    where = ", ".join(x for x in (report.region, report.gemeente) if x) or "alle regio's"
-    title = f"Monitor gefaseerd samenwerken — {where} — {report.period.label}"
-    settings = "; ".join(report.classification_settings) or "no classified meldingen"
-    charts = [("Hermeldingen per halfjaar", hermelding_chart(report)),
-              ("Tijdigheid T1 en T3 (aandeel op tijd)", timeliness_chart(report)),
-              ("Fasetrechter (instroom triage in de periode)", funnel_chart(report)),
-              ("Stroom tussen fasen", flow_chart(report))]
-    figures = "".join(f"<figure><figcaption>{escape(c)}</figcaption>{svg}</figure>"
-                      for c, svg in charts)
+    title = (f"Monitor gefaseerd samenwerken — {_where(report)} — "
+             f"{nl.period_name(report.period)}")
+    notes = _notes(report)
+    legend = ('<ul class="legend"><li><i style="background:#1f6f8b"></i>T1 '
+              'veiligheidsbeoordeling</li><li><i style="background:#c0601a"></i>T3 onderzoek / '
+              "Voorwaarden en Vervolg</li></ul>")
+    charts = [("Hermeldingen per halfjaar", hermelding_chart(report), "", notes["hermelding"]),
+              ("Tijdigheid T1 en T3 (aandeel op tijd)", timeliness_chart(report), legend,
+               notes["timeliness"]),
+              ("Fasetrechter (instroom triage in de periode)", funnel_chart(report), "",
+               notes["funnel"]),
+              ("Stroom tussen fasen", flow_chart(report), "", notes["flow"])]
+    figures = "".join(f"<figure><figcaption>{escape(c)}</figcaption>{extra}{svg}"
+                      f'<p class="note">{escape(note)}</p></figure>'
+                      for c, svg, extra, note in charts)
     return (
         '<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_CSS}</style></head><body>"
-        f"<h1>{escape(title)}</h1>"
-        f'<p class="meta">Period {escape(report.period.label)} '
-        f"({report.period.first_day.isoformat()} to "
-        f"{(report.period.end_day - timedelta(days=1)).isoformat()}, Europe/Amsterdam),"
-        f" state as of {escape(report.as_of.isoformat())}. Classification settings: "
-        f"{escape(settings)}. Every figure is defined in docs/monitor.md."
-        f"{_suppression_note(report)}</p>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
+        f"<h1>{escape(title)}</h1>{_meta(report)}"
         f'{_cards(report)}<div class="charts">{figures}</div>'
-        f"<h2>All figures</h2>{_tables(report)}"
-        f"<script>{_JS}</script></body></html>"
+        f"<h2>Alle kengetallen</h2>{_tables(report)}"
+        f"</main><script>{JS}</script></body></html>"
     )
 
 

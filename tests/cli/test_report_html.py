@@ -10,7 +10,9 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -53,6 +55,53 @@ def dump_dom(page: Path, profile: Path) -> str:
     return result.stdout
 
 
+def png_not_blank(path: Path) -> bool:
+    """Whether a PNG screenshot shows more than a blank page (decoded with zlib alone)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        if kind == b"IDAT":
+            idat += data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    raw = zlib.decompress(idat)
+    return len(set(raw)) > 40 and raw.count(255) < 0.995 * len(raw)
+
+
+HARNESS = """<!DOCTYPE html><html><body style="margin:0"><iframe id="f" src="{src}"
+style="width:{width}px;height:2400px;border:0"></iframe><script>
+document.getElementById('f').addEventListener('load',function(){{
+var d=this.contentDocument,b=d.body,out=document.createElement('pre');out.id='out';
+for(var i=0;i<b.attributes.length;i++){{out.setAttribute(b.attributes[i].name,
+b.attributes[i].value);}}d.querySelectorAll('svg.chart').forEach(function(svg){{
+out.setAttribute('data-'+svg.id,svg.getAttribute('data-width'));}});
+document.body.appendChild(out);}});</script></body></html>"""
+
+
+def run_chromium(page: Path, profile: Path, width: int,
+                 *extra: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium with no network on a local page, at ``width`` px."""
+    return subprocess.run(
+        [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--hide-scrollbars", "--allow-file-access-from-files",
+         f"--window-size={width},2400", f"--user-data-dir={profile}", *extra, page.as_uri()],
+        capture_output=True, text=True, timeout=90, check=False)
+
+
+def layout_at(page: Path, width: int, profile: Path) -> dict[str, str]:
+    """The page's own layout check, run in an iframe of ``width`` px (headless Chromium
+    lays out a top-level page at no less than 500 px)."""
+    harness = page.with_name(f"harness-{width}.html")
+    harness.write_text(HARNESS.format(src=page.name, width=width), encoding="utf-8")
+    result = run_chromium(harness, profile, 1400, "--dump-dom")
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = re.search(r'<pre id="out"[^>]*>', result.stdout)
+    assert out is not None, "the page did not load in the harness"
+    return dict(re.findall(r'([\w-]+)="([^"]*)"', out.group(0)))
+
+
 def chart_attrs(dom: str, chart_id: str) -> dict[str, str]:
     match = re.search(rf'<svg[^>]*id="{chart_id}"[^>]*>', dom)
     assert match is not None, chart_id
@@ -63,10 +112,10 @@ def test_page_is_self_contained(report: MonitorReport) -> None:
     html = render_html(report)
     assert "http://" not in html and "https://" not in html
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
-    assert "@import" not in html and "url(" not in html
+    assert "@import" not in html and not re.search(r"url\((?!#)", html)  # only in-page refs
     for chart in CHARTS:
         assert f'id="{chart}"' in html
-    assert "landelijk 38.0%" in html  # the national reference line
+    assert "landelijk 38,0%" in html  # the national reference line
     assert "classification.hermelding" in html and "timeliness.T1.on_time" in html
 
 
@@ -110,3 +159,16 @@ def test_cli_monitor_table_json_and_html(sqlite_app: HgkmApplication, sqlite_url
     assert result.exit_code == 2 and "INVALID_PERIOD" in result.output
     result = runner.invoke(cli, ["monitor", "--db", url, "--json", "--html", str(page)])
     assert result.exit_code != 0
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_scenario_report_fits_at_phone_and_desktop_width(report: MonitorReport, width: int,
+                                                         tmp_path: Path) -> None:
+    page = write_html(report, tmp_path / "monitor.html")
+    attrs = layout_at(page, width, tmp_path / "profile")
+    assert attrs["data-charts-drawn"] == "4"
+    assert attrs["data-scroll-width"] == attrs["data-viewport-width"] == str(width), attrs
+    assert attrs["data-overflow"] == "0", attrs
+    shot = tmp_path / "shot.png"
+    result = run_chromium(page, tmp_path / "p2", width, f"--screenshot={shot}")
+    assert result.returncode == 0 and png_not_blank(shot), result.stderr[-2000:]
