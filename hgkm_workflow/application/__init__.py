@@ -50,10 +50,12 @@ from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.audit import AuditReads
 from hgkm_workflow.application.command_methods import CommandMethods
 from hgkm_workflow.application.erasure import ErasureService
+from hgkm_workflow.application.feed import EventFeed, FeedPage
 from hgkm_workflow.application.handlers import HANDLERS, CommandBus, CommandHandler
+from hgkm_workflow.application.health import HealthReport, SchedulerStatus, health_report
 from hgkm_workflow.application.intake import Intake
 from hgkm_workflow.application.queries import Queries
-from hgkm_workflow.application.read_gate import ReadGate
+from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.read_methods import ReadMethods
 from hgkm_workflow.application.results import CommandResult, TickRecord
 from hgkm_workflow.application.scheduler import Scheduler
@@ -167,6 +169,8 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                                self.engine, self.catch_up)
         self.audit = AuditReads(self.gate, self.queries, self.work, self, self.persons,
                                 self.engine, self.projections)
+        self.feed = EventFeed(self, self.gate, self.work, self.engine, self.catch_up)
+        self.scheduler_status = SchedulerStatus()
 
     # ------------------------------------------------------------------ infrastructure
 
@@ -302,6 +306,18 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
     def catch_up(self) -> int:
         """Bring every read model up to date with the event store; return events applied."""
         return self.projections.catch_up()
+
+    def health(self, *, max_lag: int = 1000) -> HealthReport:
+        """Store reachable, read-model lag, the statutory clock, dead letters (typed; cheap)."""
+        return health_report(self, self.engine, self.projections, self.scheduler_status,
+                             self.work.now, max_lag=max_lag)
+
+    def events_since(self, position: int, *, access: AccessArg, limit: int = 100) -> FeedPage:
+        """Case events after ``position`` as personal-data-free integration events (logged).
+
+        See :mod:`hgkm_workflow.application.feed`: a listing decided by the access policy.
+        """
+        return self.feed.since(position, access, limit)
 
     def import_jsonl(self, source: str | Path | IO[str]) -> ImportResult:
         """Import an export into this (empty) store (see :mod:`hgkm_workflow.audit.exchange`)."""
