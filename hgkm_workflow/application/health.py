@@ -141,7 +141,8 @@ def health_report(store: Application[UUID], engine: sa.Engine, runner: Projectio
                                 ticks=status.ticks, failures=status.failures, due_unrecorded=0)
     if error is not None:
         return HealthReport(ok=False, ready=False, store_reachable=False, store_error=error,
-                            max_position=0, projections=(), scheduler=scheduler, outbox=empty_outbox,
+                            max_position=0, projections=(), scheduler=scheduler,
+                            outbox=empty_outbox,
                             problems=(error,))
     problems: list[str] = []
     top = store.recorder.max_notification_id() or 0
