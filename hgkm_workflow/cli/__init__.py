@@ -30,6 +30,7 @@ from hgkm_workflow.cli.deadlines import deadlines_app, tick
 from hgkm_workflow.cli.docs import docs_app
 from hgkm_workflow.cli.exchange import export_events, import_events
 from hgkm_workflow.cli.monitor import monitor
+from hgkm_workflow.cli.running import follow, scheduler_app
 from hgkm_workflow.cli.scenario import scenario_app
 from hgkm_workflow.cli.simulate import simulate
 from hgkm_workflow.cli.store import init, projections_app
@@ -54,6 +55,8 @@ app.command("keygen")(keygen)
 app.command("rotate-key")(rotate_key_command)
 app.command("init")(init)
 app.command("tick")(tick)
+app.add_typer(scheduler_app, name="scheduler")
+projections_app.command("follow")(follow)
 
 
 def package_version() -> str:
