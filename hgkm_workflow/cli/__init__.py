@@ -19,7 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
+try:  # the command line is an extra: the library imports without Typer and rich
+    import rich  # noqa: F401 - checked here, used by the command modules
+    import typer
+except ImportError as _missing:  # pragma: no cover - tested in a subprocess
+    raise SystemExit(f"hgkm: the command line needs the 'cli' extra ({_missing.name} is not "
+                     "installed): pip install 'hgkm_workflow[cli]'") from None
 
 from hgkm_workflow.cli.access import access_log_app, keygen, rotate_key_command
 from hgkm_workflow.cli.audit import audit_app
@@ -34,6 +39,7 @@ from hgkm_workflow.cli.running import follow, scheduler_app
 from hgkm_workflow.cli.scenario import scenario_app
 from hgkm_workflow.cli.simulate import simulate
 from hgkm_workflow.cli.store import init, projections_app
+from hgkm_workflow.cli.zgw import zgw_app
 
 __all__ = ["app", "main", "package_version"]
 
@@ -57,16 +63,14 @@ app.command("init")(init)
 app.command("tick")(tick)
 app.add_typer(scheduler_app, name="scheduler")
 projections_app.command("follow")(follow)
+app.add_typer(zgw_app, name="zgw")
 
 
 def package_version() -> str:
-    """The installed version of ``hgkm_workflow`` (from the package metadata)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The installed version of ``hgkm_workflow`` (``hgkm_workflow.__version__``)."""
+    from hgkm_workflow import __version__
 
-    try:
-        return version("hgkm_workflow")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "unknown (not installed)"
+    return __version__
 
 
 def _show_version(value: bool) -> None:
