@@ -27,6 +27,7 @@ default): a query after a command always sees that command.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from typing import IO, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Recording
 
 from hgkm_workflow import commands as c
 from hgkm_workflow.access.guard import AccessGuard
@@ -71,6 +72,11 @@ from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import RetentionSettings, retention_from_environment
+
+_log = logging.getLogger(__name__)
+
+#: Aggregates whose ids may be logged (a person record's id is derived from a person id).
+_LOGGED_AGGREGATES = frozenset({"HouseholdCase", "Advies"})
 
 __all__ = ["HANDLERS", "CaseSummary", "CommandHandler", "CommandResult", "HgkmApplication",
            "OpenDeadline", "TickRecord"]
@@ -180,6 +186,17 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.register_transcodings(transcoder)
         transcoder.register(DateAsIso())
         return transcoder
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save as eventsourcing does; log what was recorded (ids, types, positions only)."""
+        recordings = super().save(*objs, **kwargs)
+        for r in recordings:
+            kind, _, name = type(r.domain_event).__qualname__.partition(".")
+            ident = str(r.domain_event.originator_id) if kind in _LOGGED_AGGREGATES else None
+            _log.info("recorded %s.%s", kind, name, extra={
+                "aggregate": kind, "event_type": name, "aggregate_id": ident,
+                "version": r.domain_event.originator_version, "position": r.notification.id})
+        return recordings
 
     def close(self) -> None:
         """Witness the access log's head outside the database; release the connections."""
