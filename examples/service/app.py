@@ -39,6 +39,12 @@ __all__ = ["app", "create_app"]
 
 _log = logging.getLogger("examples.service")
 
+#: Concurrent commands per application: on PostgreSQL a melding holds two read-model
+#: connections at once and the engine's pool has 15, so more than 7 at once can starve it
+#: (docs/embedding.md, "Measured").
+MAX_CONCURRENT_COMMANDS = 6
+_commands = threading.BoundedSemaphore(MAX_CONCURRENT_COMMANDS)
+
 
 def application(request: Request) -> HgkmApplication:
     """The one application of the service (opened in the lifespan)."""
@@ -101,7 +107,8 @@ def create_app(store_url: str | None = None, *, tick_interval: float = 60.0,
     @api.post("/meldingen", status_code=201, response_model=CommandResultModel)
     def receive_melding(engine: App,
                         command: Annotated[dict[str, Any], Body()]) -> CommandResultModel:
-        return CommandResultModel.from_view(engine.receive_melding(command))
+        with _commands:
+            return CommandResultModel.from_view(engine.receive_melding(command))
 
     @api.get("/cases/{case_id}", response_model=CaseModel)
     def get_case(case_id: UUID, engine: App, reader: Reader) -> CaseModel:
