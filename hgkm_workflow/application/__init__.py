@@ -70,6 +70,7 @@ from hgkm_workflow.erasure import ErasureResult, PersonRecord
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
+from hgkm_workflow.projections.migration import PendingMigration
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import RetentionSettings, retention_from_environment
 
@@ -164,7 +165,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         projections: list[Projection] = default_projections()
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
-        self.projections.setup()
+        self.projections.setup(migrate=False)  # a version bump waits for migrate()
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
         self.intake = Intake(self.work, self.engine, self.catch_up)
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
@@ -324,6 +325,10 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         """Store reachable, read-model lag, the statutory clock, dead letters (typed; cheap)."""
         return health_report(self, self.engine, self.projections, self.scheduler_status,
                              self.work.now, max_lag=max_lag)
+
+    def migrate(self) -> list[PendingMigration]:
+        """Rebuild read models of another version (``hgkm migrate``); return what was done."""
+        return self.projections.migrate()
 
     def events_since(self, position: int, *, access: AccessArg, limit: int = 100) -> FeedPage:
         """Case events after ``position`` as personal-data-free integration events (logged).

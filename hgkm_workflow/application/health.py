@@ -105,8 +105,10 @@ class HealthReport(BaseModel):
     projections: tuple[ProjectionHealth, ...]
     scheduler: SchedulerHealth
     outbox: OutboxHealth
+    pending_migrations: tuple[str, ...] = ()
+    """Read models waiting for ``hgkm migrate`` (reads and ticks are refused meanwhile)."""
     problems: tuple[str, ...]
-    """Codes of what is wrong: ``STORE_UNREACHABLE``, ``READ_MODEL_LAG``,
+    """Codes of what is wrong: ``STORE_UNREACHABLE``, ``MIGRATION_REQUIRED``, ``READ_MODEL_LAG``,
     ``DEADLINES_UNRECORDED``, ``SCHEDULER_FAILING``, ``DEAD_LETTERS``."""
 
 
@@ -145,6 +147,9 @@ def health_report(store: Application[UUID], engine: sa.Engine, runner: Projectio
                             outbox=empty_outbox,
                             problems=(error,))
     problems: list[str] = []
+    pending = tuple(p.name for p in runner.pending_migrations)
+    if pending:
+        problems.append("MIGRATION_REQUIRED")
     top = store.recorder.max_notification_id() or 0
     names = [p.name for p in runner.projections]
     with engine.connect() as conn:
@@ -173,4 +178,4 @@ def health_report(store: Application[UUID], engine: sa.Engine, runner: Projectio
         problems.append("DEAD_LETTERS")
     return HealthReport(ok=not problems, ready=True, store_reachable=True, store_error=None,
                         max_position=top, projections=projections, scheduler=scheduler,
-                        outbox=outbox, problems=tuple(problems))
+                        outbox=outbox, pending_migrations=pending, problems=tuple(problems))
