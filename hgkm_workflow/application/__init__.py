@@ -45,7 +45,7 @@ from hgkm_workflow.adapters.cipher import cipher_env, resolve_cipher_key
 from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
-from hgkm_workflow.adapters.store import StoreConfig, parse_store_url
+from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.audit import AuditReads
@@ -67,6 +67,7 @@ from hgkm_workflow.clock import Clock, SystemClock
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
 from hgkm_workflow.domain.deadlines import RuleBook, default_rulebook
 from hgkm_workflow.erasure import ErasureResult, PersonRecord
+from hgkm_workflow.errors import StoreConfigurationError
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
@@ -81,6 +82,15 @@ _LOGGED_AGGREGATES = frozenset({"HouseholdCase", "Advies"})
 
 __all__ = ["HANDLERS", "CaseSummary", "CommandHandler", "CommandResult", "HgkmApplication",
            "OpenDeadline", "TickRecord"]
+
+
+def _require_driver(config: StoreConfig) -> None:
+    """Refuse a PostgreSQL URL clearly when the ``postgres`` extra is not installed."""
+    from importlib.util import find_spec
+
+    if config.kind is StoreKind.POSTGRES and find_spec("psycopg") is None:
+        raise StoreConfigurationError("a PostgreSQL store needs the 'postgres' extra: "
+                                      "pip install 'hgkm_workflow[postgres]'")
 
 
 class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
@@ -139,6 +149,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                 (docs/security.md).
         """
         self.config: StoreConfig = parse_store_url(store_url)
+        _require_driver(self.config)
         self.snapshotting_intervals = (  # type: ignore[misc]
             {HouseholdCase: snapshot_interval} if snapshot_interval > 0 else {}
         )

@@ -76,3 +76,15 @@ def test_changelog_has_unreleased_and_0_1_0() -> None:
     text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## [Unreleased]" in text and "## [0.1.0]" in text
     assert text.index("## [Unreleased]") < text.index("## [0.1.0]")
+
+
+def test_postgres_without_its_extra_is_a_clear_refusal(tmp_path: Path) -> None:
+    done = _python(
+        "from hgkm_workflow import HgkmApplication, HgkmError\n"
+        "try:\n"
+        "    HgkmApplication('postgresql://u:secret@127.0.0.1:1/x')\n"
+        "except HgkmError as e:\n"
+        "    print(e.code, e.message)\n", tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("STORE_CONFIGURATION")
+    assert "'postgres' extra" in done.stdout and "secret" not in done.stdout
