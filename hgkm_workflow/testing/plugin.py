@@ -51,7 +51,7 @@ def _fresh_database(server_url: str) -> Iterator[str]:
     import sqlalchemy as sa
 
     url = sa.make_url(server_url)
-    name = f"hgkm_t_{uuid.uuid4().hex[:12]}"
+    name = f"hgkm_plugin_{uuid.uuid4().hex[:12]}"
     admin = url.set(drivername="postgresql", database="postgres")
     dsn = admin.render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:

@@ -94,3 +94,25 @@ def test_actors_match_the_shipped_policies() -> None:
     actors = default_actors()
     assert actors.region in vt_regions(actors.vt["organisation"], default_policy())
     assert actors.burgemeester["organisation"].startswith("gemeente-")
+
+
+def test_hgkm_app_on_postgres_gets_a_fresh_database_per_test(pytester: pytest.Pytester) -> None:
+    from tests.support import pg_admin_url, pg_available
+
+    if not pg_available():
+        pytest.skip("PostgreSQL not reachable")
+    pytester.makepyfile(test_pg='''
+def test_one(hgkm_app, hgkm_store_url, hgkm_actors):
+    assert hgkm_store_url.startswith("postgresql")
+    assert hgkm_app.list_cases(access=hgkm_actors.read) == []
+    hgkm_app.receive_melding({
+        "actor": hgkm_actors.vt, "rationale": "melding received by phone from the police",
+        "region": hgkm_actors.region, "gemeente": hgkm_actors.gemeente,
+        "melder_type": "politie", "forms_of_violence": ["partnergeweld"],
+        "persons": [{"person_id": "7b0c3a52-1d7e-4a43-9c55-2a8e0f0a1b02", "role": "victim"}]})
+
+def test_two(hgkm_app, hgkm_actors):
+    assert hgkm_app.list_cases(access=hgkm_actors.read) == []
+''')
+    result = pytester.runpytest(*PLUGIN, f"--hgkm-postgres-url={pg_admin_url()}")
+    result.assert_outcomes(passed=2)
