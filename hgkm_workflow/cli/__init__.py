@@ -5,9 +5,10 @@ One module per command group (:mod:`~hgkm_workflow.cli.cases`,
 :mod:`~hgkm_workflow.cli.audit`, :mod:`~hgkm_workflow.cli.exchange`,
 :mod:`~hgkm_workflow.cli.scenario`, :mod:`~hgkm_workflow.cli.monitor`,
 :mod:`~hgkm_workflow.cli.simulate`, :mod:`~hgkm_workflow.cli.access`,
-:mod:`~hgkm_workflow.cli.docs`); this module assembles them. Every error passes through one
-boundary (:mod:`~hgkm_workflow.cli.boundary`): one line on stderr, and the exit codes of
-:data:`~hgkm_workflow.cli.boundary.EXIT_CODES_HELP`.
+:mod:`~hgkm_workflow.cli.docs`, :mod:`~hgkm_workflow.cli.running`,
+:mod:`~hgkm_workflow.cli.migrate`, :mod:`~hgkm_workflow.cli.zgw`); this module assembles
+them. Every error passes through one boundary (:mod:`~hgkm_workflow.cli.boundary`): one
+line on stderr, and the exit codes of :data:`~hgkm_workflow.cli.boundary.EXIT_CODES_HELP`.
 
 Every command takes ``--db URL`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``).
 Commands that read cases state who reads and why (``--actor --organisation --role --purpose``;
