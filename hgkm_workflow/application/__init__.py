@@ -202,7 +202,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Save as eventsourcing does; log what was recorded (ids, types, positions only)."""
         recordings = super().save(*objs, **kwargs)
-        for r in recordings:
+        for r in recordings if _log.isEnabledFor(logging.INFO) else ():
             kind, _, name = type(r.domain_event).__qualname__.partition(".")
             ident = str(r.domain_event.originator_id) if kind in _LOGGED_AGGREGATES else None
             _log.info("recorded %s.%s", kind, name, extra={
