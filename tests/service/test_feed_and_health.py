@@ -95,3 +95,19 @@ def test_health_counts_due_unrecorded_deadlines(app: Any) -> None:
     assert "DEADLINES_UNRECORDED" in report.problems and not report.ok
     app.tick()
     assert app.health().scheduler.due_unrecorded == 0
+
+
+def test_health_of_an_unreachable_store(sqlite_app: Any, tmp_path: Any) -> None:
+    import sqlalchemy as sa
+
+    app = sqlite_app
+    healthy_engine = app.engine
+    app.engine = sa.create_engine(f"sqlite:///{tmp_path}/missing/dir/none.db")
+    try:
+        report = app.health()
+    finally:
+        app.engine.dispose()
+        app.engine = healthy_engine
+    assert not report.ready and not report.store_reachable
+    assert report.problems == ("STORE_UNREACHABLE",)
+    assert report.store_error == "STORE_UNREACHABLE"
