@@ -9,6 +9,8 @@ carries, the clocks and the errors::
     app.get_case(case_id, access={"actor": {...}, "purpose": "triage"})
 """
 
+from importlib.metadata import PackageNotFoundError, version
+
 from hgkm_workflow import commands
 from hgkm_workflow.access.models import Access
 from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails
@@ -32,6 +34,12 @@ from hgkm_workflow.errors import (
     TransitionNotAllowed,
 )
 from hgkm_workflow.views import CaseView
+
+try:
+    __version__: str = version("hgkm_workflow")
+    """The installed version (from the package metadata)."""
+except PackageNotFoundError:  # pragma: no cover - a bare checkout on sys.path
+    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "Access",

@@ -27,6 +27,7 @@ default): a query after a command always sees that command.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -35,7 +36,7 @@ from typing import IO, Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, Recording
 
 from hgkm_workflow import commands as c
 from hgkm_workflow.access.guard import AccessGuard
@@ -44,16 +45,18 @@ from hgkm_workflow.adapters.cipher import cipher_env, resolve_cipher_key
 from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
-from hgkm_workflow.adapters.store import StoreConfig, parse_store_url
+from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.audit import AuditReads
 from hgkm_workflow.application.command_methods import CommandMethods
 from hgkm_workflow.application.erasure import ErasureService
+from hgkm_workflow.application.feed import EventFeed, FeedPage
 from hgkm_workflow.application.handlers import HANDLERS, CommandBus, CommandHandler
+from hgkm_workflow.application.health import HealthReport, SchedulerStatus, health_report
 from hgkm_workflow.application.intake import Intake
 from hgkm_workflow.application.queries import Queries
-from hgkm_workflow.application.read_gate import ReadGate
+from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.read_methods import ReadMethods
 from hgkm_workflow.application.results import CommandResult, TickRecord
 from hgkm_workflow.application.scheduler import Scheduler
@@ -64,14 +67,30 @@ from hgkm_workflow.clock import Clock, SystemClock
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
 from hgkm_workflow.domain.deadlines import RuleBook, default_rulebook
 from hgkm_workflow.erasure import ErasureResult, PersonRecord
+from hgkm_workflow.errors import StoreConfigurationError
 from hgkm_workflow.projections import Projection, ProjectionRunner, engine_for
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
+from hgkm_workflow.projections.migration import PendingMigration
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import RetentionSettings, retention_from_environment
 
+_log = logging.getLogger(__name__)
+
+#: Aggregates whose ids may be logged (a person record's id is derived from a person id).
+_LOGGED_AGGREGATES = frozenset({"HouseholdCase", "Advies"})
+
 __all__ = ["HANDLERS", "CaseSummary", "CommandHandler", "CommandResult", "HgkmApplication",
            "OpenDeadline", "TickRecord"]
+
+
+def _require_driver(config: StoreConfig) -> None:
+    """Refuse a PostgreSQL URL clearly when the ``postgres`` extra is not installed."""
+    from importlib.util import find_spec
+
+    if config.kind is StoreKind.POSTGRES and find_spec("psycopg") is None:
+        raise StoreConfigurationError("a PostgreSQL store needs the 'postgres' extra: "
+                                      "pip install 'hgkm_workflow[postgres]'")
 
 
 class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
@@ -130,6 +149,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                 (docs/security.md).
         """
         self.config: StoreConfig = parse_store_url(store_url)
+        _require_driver(self.config)
         self.snapshotting_intervals = (  # type: ignore[misc]
             {HouseholdCase: snapshot_interval} if snapshot_interval > 0 else {}
         )
@@ -156,7 +176,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         projections: list[Projection] = default_projections()
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
-        self.projections.setup()
+        self.projections.setup(migrate=False)  # a version bump waits for migrate()
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
         self.intake = Intake(self.work, self.engine, self.catch_up)
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
@@ -167,6 +187,8 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                                self.engine, self.catch_up)
         self.audit = AuditReads(self.gate, self.queries, self.work, self, self.persons,
                                 self.engine, self.projections)
+        self.feed = EventFeed(self, self.gate, self.work, self.engine, self.catch_up)
+        self.scheduler_status = SchedulerStatus()
 
     # ------------------------------------------------------------------ infrastructure
 
@@ -176,6 +198,17 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.register_transcodings(transcoder)
         transcoder.register(DateAsIso())
         return transcoder
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """Save as eventsourcing does; log what was recorded (ids, types, positions only)."""
+        recordings = super().save(*objs, **kwargs)
+        for r in recordings if _log.isEnabledFor(logging.INFO) else ():
+            kind, _, name = type(r.domain_event).__qualname__.partition(".")
+            ident = str(r.domain_event.originator_id) if kind in _LOGGED_AGGREGATES else None
+            _log.info("recorded %s.%s", kind, name, extra={
+                "aggregate": kind, "event_type": name, "aggregate_id": ident,
+                "version": r.domain_event.originator_version, "position": r.notification.id})
+        return recordings
 
     def close(self) -> None:
         """Witness the access log's head outside the database; release the connections."""
@@ -298,6 +331,22 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
     def catch_up(self) -> int:
         """Bring every read model up to date with the event store; return events applied."""
         return self.projections.catch_up()
+
+    def health(self, *, max_lag: int = 1000) -> HealthReport:
+        """Store reachable, read-model lag, the statutory clock, dead letters (typed; cheap)."""
+        return health_report(self, self.engine, self.projections, self.scheduler_status,
+                             self.work.now, max_lag=max_lag)
+
+    def migrate(self) -> list[PendingMigration]:
+        """Rebuild read models of another version (``hgkm migrate``); return what was done."""
+        return self.projections.migrate()
+
+    def events_since(self, position: int, *, access: AccessArg, limit: int = 100) -> FeedPage:
+        """Case events after ``position`` as personal-data-free integration events (logged).
+
+        See :mod:`hgkm_workflow.application.feed`: a listing decided by the access policy.
+        """
+        return self.feed.since(position, access, limit)
 
     def import_jsonl(self, source: str | Path | IO[str]) -> ImportResult:
         """Import an export into this (empty) store (see :mod:`hgkm_workflow.audit.exchange`)."""

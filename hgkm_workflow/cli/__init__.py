@@ -5,9 +5,10 @@ One module per command group (:mod:`~hgkm_workflow.cli.cases`,
 :mod:`~hgkm_workflow.cli.audit`, :mod:`~hgkm_workflow.cli.exchange`,
 :mod:`~hgkm_workflow.cli.scenario`, :mod:`~hgkm_workflow.cli.monitor`,
 :mod:`~hgkm_workflow.cli.simulate`, :mod:`~hgkm_workflow.cli.access`,
-:mod:`~hgkm_workflow.cli.docs`); this module assembles them. Every error passes through one
-boundary (:mod:`~hgkm_workflow.cli.boundary`): one line on stderr, and the exit codes of
-:data:`~hgkm_workflow.cli.boundary.EXIT_CODES_HELP`.
+:mod:`~hgkm_workflow.cli.docs`, :mod:`~hgkm_workflow.cli.running`,
+:mod:`~hgkm_workflow.cli.migrate`, :mod:`~hgkm_workflow.cli.zgw`); this module assembles
+them. Every error passes through one boundary (:mod:`~hgkm_workflow.cli.boundary`): one
+line on stderr, and the exit codes of :data:`~hgkm_workflow.cli.boundary.EXIT_CODES_HELP`.
 
 Every command takes ``--db URL`` (default ``HGKM_DATABASE_URL`` or ``sqlite:///hgkm.db``).
 Commands that read cases state who reads and why (``--actor --organisation --role --purpose``;
@@ -19,7 +20,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-import typer
+try:  # the command line is an extra: the library imports without Typer and rich
+    import rich  # noqa: F401 - checked here, used by the command modules
+    import typer
+except ImportError as _missing:  # pragma: no cover - tested in a subprocess
+    raise SystemExit(f"hgkm: the command line needs the 'cli' extra ({_missing.name} is not "
+                     "installed): pip install 'hgkm_workflow[cli]'") from None
 
 from hgkm_workflow.cli.access import access_log_app, keygen, rotate_key_command
 from hgkm_workflow.cli.audit import audit_app
@@ -29,10 +35,13 @@ from hgkm_workflow.cli.common import DbOption
 from hgkm_workflow.cli.deadlines import deadlines_app, tick
 from hgkm_workflow.cli.docs import docs_app
 from hgkm_workflow.cli.exchange import export_events, import_events
+from hgkm_workflow.cli.migrate import migrate
 from hgkm_workflow.cli.monitor import monitor
+from hgkm_workflow.cli.running import follow, scheduler_app
 from hgkm_workflow.cli.scenario import scenario_app
 from hgkm_workflow.cli.simulate import simulate
 from hgkm_workflow.cli.store import init, projections_app
+from hgkm_workflow.cli.zgw import zgw_app
 
 __all__ = ["app", "main", "package_version"]
 
@@ -54,16 +63,17 @@ app.command("keygen")(keygen)
 app.command("rotate-key")(rotate_key_command)
 app.command("init")(init)
 app.command("tick")(tick)
+app.add_typer(scheduler_app, name="scheduler")
+projections_app.command("follow")(follow)
+app.add_typer(zgw_app, name="zgw")
+app.command("migrate")(migrate)
 
 
 def package_version() -> str:
-    """The installed version of ``hgkm_workflow`` (from the package metadata)."""
-    from importlib.metadata import PackageNotFoundError, version
+    """The installed version of ``hgkm_workflow`` (``hgkm_workflow.__version__``)."""
+    from hgkm_workflow import __version__
 
-    try:
-        return version("hgkm_workflow")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        return "unknown (not installed)"
+    return __version__
 
 
 def _show_version(value: bool) -> None:

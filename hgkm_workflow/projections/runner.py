@@ -41,6 +41,7 @@ from hgkm_workflow.projections.errors import (
     ProjectionVersionMismatchError,
     UnknownProjectionError,
 )
+from hgkm_workflow.projections.migration import PendingMigration, pending_migrations, refusal
 from hgkm_workflow.projections.tracking import (
     TRACKING_TABLE_NAME,
     TrackingRow,
@@ -120,21 +121,29 @@ class ProjectionRunner:
                     raise ProjectionDefinitionError(f"table '{table.name}' has two owners")
                 tables.add(table.name)
         self._is_set_up = False
+        #: Projections waiting for :meth:`migrate` (empty once migrated, here or elsewhere).
+        self.pending_migrations: tuple[PendingMigration, ...] = ()
 
     @property
     def projections(self) -> tuple[Projection, ...]:
         """The projections this runner runs, in the order given."""
         return tuple(self._projections.values())
 
-    def setup(self) -> None:
+    def setup(self, *, migrate: bool = True) -> None:
         """Create the tracking table and the projections' tables (if missing).
 
         A projection whose stored version differs from its class version (or whose
         tables are missing while its position is not zero) is reset: its tables are
         dropped and recreated and its position set to 0; the next catch-up rebuilds it.
         Tables of an older version that the new version no longer declares are not
-        dropped.
+        dropped. With ``migrate=False`` (the application's constructor) nothing is reset: they
+        are :attr:`pending_migrations`; catch-ups are refused until :meth:`migrate`.
         """
+        if not migrate:
+            with self._engine.connect() as conn:
+                self.pending_migrations = tuple(pending_migrations(conn, self.projections))
+            if self.pending_migrations:
+                return
         with write_connection(self._engine) as conn:
             create_tracking_table(conn)
             rows = read_rows(conn, self._projections, for_update=True)
@@ -149,7 +158,15 @@ class ProjectionRunner:
                     _reset(conn, projection)
                 elif missing:
                     projection.metadata.create_all(conn, checkfirst=True)
-        self._is_set_up = True
+        self._is_set_up, self.pending_migrations = True, ()
+
+    def migrate(self) -> list[PendingMigration]:
+        """Rebuild every projection of another version, then catch up; return what was done."""
+        with self._engine.connect() as conn:
+            done = pending_migrations(conn, self._projections.values())
+        self.setup()
+        self.catch_up()
+        return done
 
     def catch_up(self, until: int | None = None) -> int:
         """Apply all notifications not yet applied, batch by batch.
@@ -188,6 +205,8 @@ class ProjectionRunner:
         Raises:
             UnknownProjectionError: If a name is not one of this runner's projections.
         """
+        if self.pending_migrations and names is None:  # rebuilding everything is the migration
+            self.setup(migrate=True)
         self._ensure_set_up()
         selected = [self._get(name) for name in names] if names is not None else None
         projections = selected if selected is not None else list(self._projections.values())
@@ -247,6 +266,10 @@ class ProjectionRunner:
     # Internals.
 
     def _ensure_set_up(self) -> None:
+        if self.pending_migrations:  # another process may have migrated meanwhile
+            self.setup(migrate=False)
+            if self.pending_migrations:
+                raise refusal(self.pending_migrations)
         if not self._is_set_up:
             self.setup()
 

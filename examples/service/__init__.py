@@ -1,0 +1,1 @@
+"""The reference service (FastAPI): see app.py and docs/embedding.md."""
