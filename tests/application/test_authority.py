@@ -281,3 +281,31 @@ def test_random_actors_never_change_a_case_unless_the_policy_allows_it(
 
 
 HANDLERS_BY_NAME = {h.name: cls.__name__ for cls, h in HANDLERS.items()}
+
+
+def test_rotating_the_key_is_a_command_with_authority(
+    make_app: Any, sqlite_url: str, clock: SettableClock, tmp_path: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from hgkm_workflow.adapters.cipher import generate_key
+    from hgkm_workflow.cli import app as cli
+
+    key = generate_key()
+    store = make_app(sqlite_url, cipher_key=key)
+    Household(store, clock).melding()
+    before = stored_event_rows(store)
+    store.close()
+    old_file, new_file = tmp_path / "old.key", tmp_path / "new.key"
+    old_file.write_text(key, encoding="ascii")
+    new_file.write_text(generate_key(), encoding="ascii")
+    args = ["rotate-key", "--db", sqlite_url, "--old-key-file", str(old_file),
+            "--new-key-file", str(new_file)]
+    result = CliRunner().invoke(cli, [*args, "--actor", "vt-017", "--organisation",
+                                      "vt-rotterdam-rijnmond", "--role", "vt_medewerker"])
+    assert result.exit_code == 1 and "NOT_AUTHORISED" in result.output
+    reopened = make_app(sqlite_url, cipher_key=key)
+    assert stored_event_rows(reopened) == before  # nothing re-encrypted
+    assert [r[0] for r in command_log(reopened)] == ["vt-017"]
+    reopened.close()
+    assert CliRunner().invoke(cli, args).exit_code == 0  # the default operator may
