@@ -309,3 +309,20 @@ def test_rotating_the_key_is_a_command_with_authority(
     assert [r[0] for r in command_log(reopened)] == ["vt-017"]
     reopened.close()
     assert CliRunner().invoke(cli, args).exit_code == 0  # the default operator may
+
+
+def test_being_named_gives_a_read_only_once_the_command_is_authorised_and_recorded(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    h.assess("onderzoek")  # directe veiligheid without a casusregisseur
+    named = {"actor": LT2, "purpose": "casusregie"}
+    with pytest.raises(AccessDenied):
+        app.get_case(h.case_id, access=named)
+    refused(app, lambda: app.assign_casusregisseur(h.cmd(actor=LT2, regisseur=LT2_REGISSEUR)),
+            NotAuthorised)  # naming itself gives nothing
+    with pytest.raises(AccessDenied):
+        app.get_case(h.case_id, access=named)
+    app.assign_casusregisseur(h.cmd(actor=VT, regisseur=LT2_REGISSEUR))  # VT hands it over
+    assert app.get_case(h.case_id, access=named).regisseur == LT2_REGISSEUR
