@@ -142,6 +142,9 @@ class Intake:
                                          opened_at=ctx.at)
                 elif isinstance(found, HouseholdCase):
                     case = found
+                    if not looked_up and self.gate is not None:
+                        # the caller named the case: Veilig Thuis of *its* region receives
+                        self.gate.on_case(cmd.actor, type(cmd).__name__, case, case.id)
                     require_after_opening(cmd, ctx, case)
                 else:
                     raise CaseNotFound(f"no case {target}")

@@ -326,3 +326,14 @@ def test_being_named_gives_a_read_only_once_the_command_is_authorised_and_record
         app.get_case(h.case_id, access=named)
     app.assign_casusregisseur(h.cmd(actor=VT, regisseur=LT2_REGISSEUR))  # VT hands it over
     assert app.get_case(h.case_id, access=named).regisseur == LT2_REGISSEUR
+
+
+def test_a_melding_naming_a_case_of_another_region_is_refused(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    h = Household(app, clock)
+    h.melding()
+    elsewhere = {**_melding(Household(app, clock, region="hollands-midden", gemeente="GM0546")),
+                 "actor": VT_ELSEWHERE, "case_id": str(h.case_id)}
+    exc = refused(app, lambda: app.receive_melding(elsewhere), NotAuthorised)
+    assert exc.rule == "W-vt-meldpunt" and str(h.case_id) in str(exc)
