@@ -202,6 +202,8 @@ class CompleteVeiligheidsbeoordeling(CaseCommand):
                 raise ValueError("a handover needs veiligheidsvoorwaarden")
             if self.handover_to is None:
                 raise ValueError("a handover names who receives the case (handover_to)")
+        elif self.handover_to is not None:  # no field accepted without effect (issue 13)
+            raise ValueError("handover_to is given only with a handover outcome")
         if self.outcome in self.additional_measures:
             raise ValueError("an additional measure repeats the outcome")
         routes = set(self.additional_measures) - ADDITIONAL_MEASURES
@@ -226,6 +228,8 @@ class CompleteVtService(CaseCommand):
         incomplete = self.handover_to is None or not self.veiligheidsvoorwaarden
         if self.result in handovers and incomplete:
             raise ValueError("a handover needs handover_to and veiligheidsvoorwaarden")
+        if self.result not in handovers and self.handover_to is not None:
+            raise ValueError("handover_to is given only with a handover result")
         return self
 
 

@@ -103,7 +103,7 @@ class Household:
     def melding(self, *, acute: bool = False, melder_type: str = "politie",
                 persons: list[dict[str, str]] | None = None, **extra: Any) -> CommandResult:
         data: dict[str, Any] = {
-            "actor": VT, "rationale": "melding received by phone from the police",
+            "actor": self.vt, "rationale": "melding received by phone from the police",
             "region": self.region, "gemeente": self.gemeente, "melder_type": melder_type,
             "persons": persons or self.persons(), "forms_of_violence": ["partnergeweld"],
             "acute": acute, **extra,
@@ -116,7 +116,7 @@ class Household:
         return result
 
     def cmd(self, **data: Any) -> dict[str, Any]:
-        base: dict[str, Any] = {"actor": VT, "rationale": "decided in the team meeting",
+        base: dict[str, Any] = {"actor": self.vt, "rationale": "decided in the team meeting",
                                 "case_id": str(self.case_id)}
         base.update(data)
         return base
@@ -128,6 +128,12 @@ class Household:
             data.setdefault("handover_to", LT_REGISSEUR)
         return self.app.complete_veiligheidsbeoordeling(data)
 
+    @property
+    def vt(self) -> dict[str, str]:
+        """Veilig Thuis of the household's region (the authority policy's table convention)."""
+        region = getattr(self, "region", "rotterdam-rijnmond")
+        return VT if region == "rotterdam-rijnmond" else {**VT, "organisation": f"vt-{region}"}
+
     def to_directe_veiligheid(self) -> None:
         self.melding()
         self.assess("handover_local_team")
@@ -136,16 +142,18 @@ class Household:
         self.app.confirm_acute_unsafety_removed(self.cmd(actor=LT))
         self.app.complete_directe_veiligheid(self.cmd(actor=LT))
 
-    def through_risicogestuurde_zorg(self) -> None:
-        self.app.set_hulpverleningsplan(self.cmd(actor=LT, risk_factors=["verslaving"]))
-        self.app.resolve_risk_factor(self.cmd(actor=LT, factor="verslaving"))
-        self.app.confirm_stable_safety(self.cmd(actor=LT))
-        self.app.complete_risicogestuurde_zorg(self.cmd(actor=LT))
+    def through_risicogestuurde_zorg(self, actor: dict[str, str] = LT) -> None:
+        """``actor``: the casusregisseur (the local team unless it handed casusregie over)."""
+        self.app.set_hulpverleningsplan(self.cmd(actor=actor, risk_factors=["verslaving"]))
+        self.app.resolve_risk_factor(self.cmd(actor=actor, factor="verslaving"))
+        self.app.confirm_stable_safety(self.cmd(actor=actor))
+        self.app.complete_risicogestuurde_zorg(self.cmd(actor=actor))
 
-    def through_herstel(self) -> None:
-        self.app.set_herstelplan(self.cmd(actor=LT, interventions=["traumabehandeling_kind"]))
-        self.app.complete_herstelplan(self.cmd(actor=LT))
-        self.app.complete_herstel(self.cmd(actor=LT))
+    def through_herstel(self, actor: dict[str, str] = LT) -> None:
+        """``actor``: the casusregisseur."""
+        self.app.set_herstelplan(self.cmd(actor=actor, interventions=["traumabehandeling_kind"]))
+        self.app.complete_herstelplan(self.cmd(actor=actor))
+        self.app.complete_herstel(self.cmd(actor=actor))
 
     def to_waakvlam(self) -> None:
         self.to_directe_veiligheid()

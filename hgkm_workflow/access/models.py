@@ -25,6 +25,8 @@ class Purpose(StrEnum):
     ERASURE_REQUEST = "erasure_request"
     EXPORT = "export"
     EMERGENCY = "emergency"
+    ADMINISTRATION = "administration"
+    """An operator's or the scheduler's administrative command (keys, calendar, tick)."""
 
 
 class Resource(StrEnum):
@@ -43,6 +45,8 @@ class Resource(StrEnum):
     CLASSIFICATION = "classification"
     ADVIES = "advies"
     VERIFY = "verify"
+    COMMAND = "command"
+    """A command refused by the authority policy (logged as a refused attempt)."""
 
 
 class Access(BaseModel):

@@ -49,6 +49,7 @@ from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.audit import AuditReads
+from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.command_methods import CommandMethods
 from hgkm_workflow.application.erasure import ErasureService
 from hgkm_workflow.application.feed import EventFeed, FeedPage
@@ -62,6 +63,7 @@ from hgkm_workflow.application.results import CommandResult, TickRecord
 from hgkm_workflow.application.scheduler import Scheduler
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.audit.exchange import ImportResult, import_jsonl
+from hgkm_workflow.authority import AuthorityPolicy
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import Clock, SystemClock
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
@@ -118,6 +120,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         retention: RetentionSettings | None = None,
         cipher_key: str | None = None,
         register_keys: KeyStore | None = None,
+        authority: AuthorityPolicy | None = None,
     ) -> None:
         """Open the store.
 
@@ -147,6 +150,8 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                 from the settings (``HGKM_REGISTER_KEK``, its file, the cipher key, or the
                 explicit insecure development key), else the register is locked
                 (docs/security.md).
+            authority: Who may give which command (default: the shipped policy,
+                docs/authority.md); every command is authorised by it.
         """
         self.config: StoreConfig = parse_store_url(store_url)
         _require_driver(self.config)
@@ -178,11 +183,12 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.projections = ProjectionRunner(self, self.engine, projections)
         self.projections.setup(migrate=False)  # a version bump waits for migrate()
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
-        self.intake = Intake(self.work, self.engine, self.catch_up)
+        self.authority = CommandGate(self.guard, self.work.now, authority)
+        self.intake = Intake(self.work, self.engine, self.catch_up, self.authority)
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
-                                      self.retention, self.catch_up)
-        self.commands = CommandBus(self.work, self.intake, self.erasure)
-        self.scheduler = Scheduler(self.work, self.engine, self.catch_up)
+                                      self.retention, self.catch_up, self.authority)
+        self.commands = CommandBus(self.work, self.intake, self.erasure, self.authority)
+        self.scheduler = Scheduler(self.work, self.engine, self.catch_up, self.authority)
         self.queries = Queries(self.gate, self.work, self, self.persons, self.guard,
                                self.engine, self.catch_up)
         self.audit = AuditReads(self.gate, self.queries, self.work, self, self.persons,
@@ -291,7 +297,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
 
     # ------------------------------------------------------------------ statutory clock
 
-    def tick(self, now: datetime | None = None, *,
+    def tick(self, now: datetime | None = None, *, actor: c.Actor | None = None,
              case_ids: Collection[UUID] | None = None) -> list[TickRecord]:
         """Record every deadline that has come due: breaches (once) and huisverbod expiries.
 
@@ -301,12 +307,13 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
 
         Args:
             now: The instant to tick at (default: the clock's now).
+            actor: Who ticks (default: the scheduler, ``hgkm-scheduler/hgkm/scheduler``).
             case_ids: Only these cases (a scenario or a test sharing a store); default all.
 
         Returns:
             What was recorded, so the host can notify people.
         """
-        return self.scheduler.tick(now, case_ids=case_ids)
+        return self.scheduler.tick(now, actor=actor, case_ids=case_ids)
 
     def run_scheduler(self, interval: timedelta, stop: Callable[[], bool],
                       on_records: Callable[[list[TickRecord]], None] | None = None,
@@ -314,17 +321,19 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         """Call :meth:`tick` every ``interval`` until ``stop()`` is true; return ticks run."""
         return self.scheduler.run(self.tick, interval, stop, on_records, sleep)
 
-    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str) -> list[dict[str, Any]]:
+    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str, *,
+                       actor: c.Actor | None = None) -> list[dict[str, Any]]:
         """Move open deadlines onto a new calendar version, recording old and new due instants.
 
         Args:
             calendar: The new calendar version (for example with a new decree added).
             decree: The name of the decree that caused the change (recorded on each event).
+            actor: The operator (default ``hgkm-operator/hgkm/system``).
 
         Returns:
             One entry per deadline that moved.
         """
-        return self.scheduler.apply_calendar(calendar, decree)
+        return self.scheduler.apply_calendar(calendar, decree, actor)
 
     # ------------------------------------------------------------------ queries
 

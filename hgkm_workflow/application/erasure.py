@@ -17,12 +17,14 @@ from eventsourcing.domain import Aggregate
 
 from hgkm_workflow.access.models import Access, Purpose, Resource
 from hgkm_workflow.adapters.persons import PersonRegister
+from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.read_gate import ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
+from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.commands import RequestErasure, validate_command
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.erasure import ErasureResult, PersonRecord, person_record_id
-from hgkm_workflow.projections.case_queries import case_activity_of_person
+from hgkm_workflow.projections.case_queries import case_activity_of_person, cases_of_person
 from hgkm_workflow.settings import RetentionSettings
 
 __all__ = ["ErasureService", "retention_end"]
@@ -50,8 +52,13 @@ class ErasureService:
 
     def __init__(self, work: UnitOfWork, gate: ReadGate, persons: PersonRegister,
                  engine: sa.Engine, retention: RetentionSettings,
-                 catch_up: Callable[[], int]) -> None:
-        """Record through ``work``; decide access at ``gate``; erase in ``persons``."""
+                 catch_up: Callable[[], int], authority: CommandGate | None = None) -> None:
+        """Record through ``work``; decide access at ``gate``; erase in ``persons``.
+
+        ``authority`` authorises the request first: granted if the policy grants it on any
+        case of the person (a person in no case: decided without a case).
+        """
+        self.authority = authority
         self.work = work
         self.gate = gate
         self.persons = persons
@@ -74,6 +81,7 @@ class ErasureService:
             ConcurrentModification: The person's record kept changing.
         """
         cmd = validate_command(RequestErasure, command)
+        self.authorise(cmd)
         self.gate.person(cmd.person_id, Access(actor=cmd.actor, purpose=Purpose.ERASURE_REQUEST),
                          Resource.PERSON_REGISTER)
         self.catch_up()
@@ -99,3 +107,12 @@ class ErasureService:
         self.persons.erase(person_id)
         return ErasureResult(person_id=person_id, erased_at=at, retention_ends=ends,
                              basis=basis, record_version=record.version, events=tuple(names))
+
+    def authorise(self, cmd: RequestErasure) -> None:
+        """Authorise the request on the person's cases (NotAuthorised, logged, when refused)."""
+        if self.authority is None:
+            return
+        self.catch_up()
+        cases = [(str(cid), case) for cid in cases_of_person(self.engine, cmd.person_id)
+                 if isinstance(case := self.work.find(cid), HouseholdCase)]
+        self.authority.on_any_case(cmd.actor, type(cmd).__name__, cases)

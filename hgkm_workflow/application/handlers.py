@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from hgkm_workflow import commands as c
+from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.erasure import ErasureService
 from hgkm_workflow.application.intake import Intake
 from hgkm_workflow.application.results import CommandResult
@@ -144,12 +145,19 @@ class CommandBus:
     work: UnitOfWork
     intake: Intake
     erasure: ErasureService
+    gate: CommandGate | None
 
-    def __init__(self, work: UnitOfWork, intake: Intake, erasure: ErasureService) -> None:
-        """Decide case commands through ``work``; intake and erasure through their services."""
+    def __init__(self, work: UnitOfWork, intake: Intake, erasure: ErasureService,
+                 gate: CommandGate | None = None) -> None:
+        """Decide case commands through ``work``; intake and erasure through their services.
+
+        ``gate`` authorises every case command on the loaded case before the aggregate
+        decides (the application always gives one; ``None`` only in unit tests of the bus).
+        """
         self.work = work
         self.intake = intake
         self.erasure = erasure
+        self.gate = gate
 
     def handle(self, command: c.Command) -> CommandResult | ErasureResult:
         """Carry out a validated command of any class (the table picks the handler).
@@ -179,8 +187,12 @@ class CommandBus:
         if method is None:  # pragma: no cover - the table gives every case command a decision
             raise KeyError(handler.name)
         ids = {name: getattr(cmd, name, None) or uuid4() for name in handler.mints}
+        gate = self.gate
+        name = type(cmd).__name__
 
         def decide(case: HouseholdCase, ctx: DecisionContext) -> None:
+            if gate is not None:  # on the freshly loaded case, on every retry
+                gate.on_case(cmd.actor, name, case, cmd.case_id)
             getattr(case, method)(cmd, *ids.values(), ctx)
 
         _, result = self.work.on_case(cmd.case_id, cmd, decide)

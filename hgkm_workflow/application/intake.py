@@ -17,6 +17,7 @@ from eventsourcing.persistence import IntegrityError
 
 from hgkm_workflow import commands as c
 from hgkm_workflow.advies import Advies
+from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.results import CommandResult
 from hgkm_workflow.application.unit_of_work import UnitOfWork, require_after_opening
 from hgkm_workflow.case import HouseholdCase
@@ -32,11 +33,23 @@ __all__ = ["Intake"]
 class Intake:
     """Records adviezen and receives meldingen (new case, reopened case or vervolgmelding)."""
 
-    def __init__(self, work: UnitOfWork, engine: sa.Engine, catch_up: Callable[[], int]) -> None:
-        """Write through ``work``; look persons up in the read models behind ``engine``."""
+    def __init__(self, work: UnitOfWork, engine: sa.Engine, catch_up: Callable[[], int],
+                 gate: CommandGate | None = None) -> None:
+        """Write through ``work``; look persons up in the read models behind ``engine``.
+
+        ``gate`` authorises each command from its own region and gemeente, before the intake
+        lock and the person lookup (which would reveal whether the persons are known).
+        """
         self.work = work
         self.engine = engine
         self.catch_up = catch_up
+        self.gate = gate
+
+    def _authorise(self, cmd: c.RecordAdvies | c._MeldingFields,
+                   case_id: UUID | None = None) -> None:
+        if self.gate is not None:
+            self.gate.intake(cmd.actor, type(cmd).__name__, cmd.region,
+                             cmd.gemeente, case_id)
 
     def record_advies(self, command: c.RecordAdvies | dict[str, object]) -> CommandResult:
         """Record an advice request (no persons).
@@ -45,6 +58,7 @@ class Intake:
             CaseAlreadyExists: The advies id is in use.
         """
         cmd = c.validate_command(c.RecordAdvies, command)
+        self._authorise(cmd)
         advies_id = cmd.advies_id or uuid4()
         ctx = self.work.context(cmd)
         with recording_at(ctx.recorded_at):
@@ -58,6 +72,7 @@ class Intake:
     def receive_melding(self, command: c.ReceiveMelding | dict[str, object]) -> CommandResult:
         """Receive a melding (see :meth:`receive`)."""
         cmd = c.validate_command(c.ReceiveMelding, command)
+        self._authorise(cmd, cmd.case_id)
         return self.receive(cmd, cmd.case_id, None)
 
     def convert_advies_to_melding(
@@ -65,6 +80,7 @@ class Intake:
     ) -> CommandResult:
         """Turn an advies into a melding about a household (see :meth:`receive`)."""
         cmd = c.validate_command(c.ConvertAdviesToMelding, command)
+        self._authorise(cmd, cmd.case_id)
         return self.receive(cmd, cmd.case_id, cmd.advies_id)
 
     def receive(self, cmd: c._MeldingFields, case_id: UUID | None,
@@ -126,6 +142,9 @@ class Intake:
                                          opened_at=ctx.at)
                 elif isinstance(found, HouseholdCase):
                     case = found
+                    if not looked_up and self.gate is not None:
+                        # the caller named the case: Veilig Thuis of *its* region receives
+                        self.gate.on_case(cmd.actor, type(cmd).__name__, case, case.id)
                     require_after_opening(cmd, ctx, case)
                 else:
                     raise CaseNotFound(f"no case {target}")

@@ -18,10 +18,12 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
+from hgkm_workflow.application.authorise import OPERATOR_ACTOR, SCHEDULER_ACTOR, CommandGate
 from hgkm_workflow.application.results import TickRecord
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import as_utc
+from hgkm_workflow.commands import Actor
 from hgkm_workflow.domain.calendar import WorkingDayCalendar
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.outcomes import TickOutcome
@@ -39,13 +41,19 @@ TickCase = Callable[[UUID, list[str], datetime], list[TickRecord]]
 class Scheduler:
     """Records breaches and huisverbod expiries; moves deadlines onto a new calendar."""
 
-    def __init__(self, work: UnitOfWork, engine: sa.Engine, catch_up: Callable[[], int]) -> None:
-        """Decide through ``work``; find what is due in the read models behind ``engine``."""
+    def __init__(self, work: UnitOfWork, engine: sa.Engine, catch_up: Callable[[], int],
+                 gate: CommandGate | None = None) -> None:
+        """Decide through ``work``; find what is due in the read models behind ``engine``.
+
+        ``gate`` authorises ``Tick`` and ``ApplyCalendar`` (administrative commands).
+        """
         self.work = work
         self.engine = engine
         self.catch_up = catch_up
+        self.gate = gate
 
     def tick(self, now: datetime | None = None, *, tick_case: TickCase | None = None,
+             actor: Actor | None = None,
              case_ids: Collection[UUID] | None = None) -> list[TickRecord]:
         """Record every deadline that has come due: breaches (once) and huisverbod expiries.
 
@@ -53,11 +61,17 @@ class Scheduler:
             now: The instant to tick at (default: the clock's now).
             tick_case: Decides one case (default :meth:`tick_case`).
             case_ids: Only these cases (default: every case with something due).
+            actor: Who ticks (default: the library's scheduler, ``hgkm-scheduler``).
+
+        Raises:
+            NotAuthorised: The actor may not tick (logged; nothing recorded).
 
         Returns:
             What was recorded, so the host can notify people. A case that kept changing is
             left for the next tick (nothing of it was saved); the others are still returned.
         """
+        if self.gate is not None:
+            self.gate.without_case(actor or SCHEDULER_ACTOR, "Tick")
         at = as_utc(now) if now is not None else self.work.now()
         per_case = tick_case or self.tick_case
         self.catch_up()
@@ -106,12 +120,23 @@ class Scheduler:
             pause(interval.total_seconds())
         return ticks
 
-    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str) -> list[dict[str, Any]]:
+    def apply_calendar(self, calendar: WorkingDayCalendar, decree: str,
+                       actor: Actor | None = None) -> list[dict[str, Any]]:
         """Move open deadlines onto a new calendar version; then decide with that calendar.
+
+        Args:
+            calendar: The new calendar version.
+            decree: The decree that caused the change.
+            actor: The operator applying it (default ``hgkm-operator``, role system).
 
         Returns:
             One entry per deadline that moved (``case_id`` plus the old and new due instants).
+
+        Raises:
+            NotAuthorised: The actor may not change the calendar (logged; nothing moved).
         """
+        if self.gate is not None:
+            self.gate.without_case(actor or OPERATOR_ACTOR, "ApplyCalendar")
         self.catch_up()
         moved: list[dict[str, Any]] = []
         for case_id in cases_off_calendar(self.engine, calendar.version):

@@ -33,6 +33,9 @@ _HEADER = """\
 <!-- Generated from hgkm_workflow/data/authority/policy.yaml by
 hgkm_workflow.authority.render_markdown. Do not edit: change the data and regenerate. -->
 
+> **Generated file.** Drawn from `hgkm_workflow/data/authority/policy.yaml`; do not edit by
+> hand. Regenerate with `hgkm docs generate`; `hgkm docs check` fails when it is out of date.
+
 Who may give which command (issue 13). The host authenticates the actor; the library decides,
 on every command, from the organisation and role the command's actor carries and the case's
 facts. A refusal raises `NOT_AUTHORISED` naming the rule, stores nothing and is written to the

@@ -1,13 +1,15 @@
 """Generated documentation: state-machine diagrams and the time-limit rules, drawn from code.
 
-Two pages in ``docs/`` are generated, never edited by hand:
+Three pages in ``docs/`` are generated, never edited by hand:
 
 * ``machines.md`` — for every table in :data:`hgkm_workflow.phases.ALL_TABLES`: the phase
   module's description, its states, a mermaid ``stateDiagram-v2`` drawn by `transitions`
   from the same table the aggregate decides with (:meth:`TransitionTable.mermaid`), and the
   transitions as a table;
 * ``deadline-rules.md`` — :func:`hgkm_workflow.domain.deadlines.render_rules_markdown` of the
-  national rule book.
+  national rule book;
+* ``authority.md`` — :func:`hgkm_workflow.authority.render_markdown` of the shipped command
+  authority policy (``data/authority/policy.yaml``).
 
 :func:`generate_docs` writes them; :func:`check_docs` reports the ones that differ from what
 would be generated (the test suite and ``hgkm docs check`` use it, so the pictures cannot
@@ -23,21 +25,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hgkm_workflow.authority import default_policy, render_markdown
 from hgkm_workflow.domain.deadlines import default_rulebook, render_rules_markdown
 from hgkm_workflow.phases import ALL_TABLES, TransitionTable
 
 __all__ = [
+    "AUTHORITY_FILE",
     "DEADLINE_RULES_FILE",
     "GENERATED_FILES",
     "MACHINES_FILE",
     "check_docs",
     "generate_docs",
+    "render_authority_doc",
     "render_deadline_rules_doc",
     "render_machines_doc",
 ]
 
 MACHINES_FILE = "machines.md"
 DEADLINE_RULES_FILE = "deadline-rules.md"
+AUTHORITY_FILE = "authority.md"
 
 _REGENERATE = (
     'Regenerate with `hgkm docs generate` (or `python -c "from pathlib import Path; '
@@ -138,10 +144,16 @@ def render_deadline_rules_doc() -> str:
     return "\n".join([title, "", *banner, *rest])
 
 
+def render_authority_doc() -> str:
+    """``docs/authority.md``: who may give which command, from the shipped policy data."""
+    return render_markdown(default_policy())
+
+
 #: Every generated file, by name, with the function that renders it.
 GENERATED_FILES: dict[str, Callable[[], str]] = {
     MACHINES_FILE: render_machines_doc,
     DEADLINE_RULES_FILE: render_deadline_rules_doc,
+    AUTHORITY_FILE: render_authority_doc,
 }
 
 

@@ -74,6 +74,8 @@ class IntakeDecisions(VtDecisions):
         TRIAGE.next_state(MeldingState(melding["state"]), "complete_veiligheidsbeoordeling")
         self._require_open("complete_veiligheidsbeoordeling")  # a closed case is not re-closed
         outcome = cmd.outcome
+        if outcome in HANDOVER_OUTCOMES and cmd.handover_to is not None:
+            self._require_no_pending_offer()
         all_outcomes = {outcome, *cmd.additional_measures}
         service = VT_SERVICE_OUTCOMES.get(outcome)
         if service is not None:
@@ -93,6 +95,8 @@ class IntakeDecisions(VtDecisions):
         elif phase in LATER_PHASES and action:
             trigger = "loop_back"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
+        self._require_voorwaarden_take_effect(cmd.veiligheidsvoorwaarden, dest,
+                                              outcome in HANDOVER_OUTCOMES)
         if dest is CasePhase.CLOSED:  # a case cannot be closed from triage by hand: refuse
             self._require_no_open_statutory(ctx, None, exclude_subject=None,
                                          satisfied_now={"VeiligheidsbeoordelingCompleted"})

@@ -9,6 +9,7 @@ from hgkm_workflow.domain.guards import RULE_WARM_HANDOVER, CaseGuards
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.mda import MDA, MdaState
 from hgkm_workflow.phases.regie import REGIE, RegieState
+from hgkm_workflow.vocabulary import OrganisationType
 
 if TYPE_CHECKING:
     from hgkm_workflow.commands import (
@@ -20,6 +21,11 @@ if TYPE_CHECKING:
         ReturnToLocalTeam,
         WithdrawHandover,
     )
+
+
+#: Who holds casusregie while the MDA++ kernteam does (not a local team).
+_KERNTEAM_TYPES = (OrganisationType.MDA_KERNTEAM.value,
+                   OrganisationType.ZORG_EN_VEILIGHEIDSHUIS.value)
 
 
 class RegieDecisions(CaseGuards):
@@ -63,8 +69,17 @@ class RegieDecisions(CaseGuards):
         self._handover_ended(**ctx.provenance(cmd, rule=RULE_WARM_HANDOVER), how="declined")
 
     def withdraw_handover(self, cmd: WithdrawHandover, ctx: DecisionContext) -> None:
-        """The sender withdraws the offer; it keeps casusregie."""
+        """The sender withdraws the offer; it keeps casusregie.
+
+        Raises:
+            RuleViolation: ``NOT_HANDOVER_SENDER`` when the actor's organisation is not the
+                sender's (the regisseur's): the receiver declines, it does not withdraw.
+        """
         REGIE.next_state(RegieState(self.regie["state"]), "withdraw_handover")
+        sender = self.regie["regisseur"] or {}
+        if cmd.actor.organisation != sender.get("organisation"):
+            raise RuleViolation("only the sender of the offer can withdraw it",
+                                code="NOT_HANDOVER_SENDER", rule=RULE_WARM_HANDOVER)
         self._handover_ended(**ctx.provenance(cmd, rule=RULE_WARM_HANDOVER), how="withdrawn")
 
     def escalate_to_mda(self, cmd: EscalateToMda, ctx: DecisionContext) -> None:
@@ -74,6 +89,20 @@ class RegieDecisions(CaseGuards):
         self._escalated_to_mda(**ctx.provenance(cmd, rule="MDA++ (002, 004)"))
 
     def return_to_local_team(self, cmd: ReturnToLocalTeam, ctx: DecisionContext) -> None:
-        """Return the case from MDA++ to the local team."""
+        """Return the case from MDA++ to the local team, once a local team holds casusregie.
+
+        Raises:
+            RuleViolation: ``HANDOVER_PENDING`` while an offer waits for its receiver;
+                ``HANDOVER_REQUIRED`` while nobody or the kernteam holds casusregie ("Overdracht
+                mag geen afbreuk betekenen", seed 002: a local team accepts it first).
+        """
         MDA.next_state(MdaState(self.mda_state), "return_to_local_team")
+        if self.regie["state"] == RegieState.HANDOVER_OFFERED.value:
+            raise RuleViolation("a handover offer is pending: the receiver decides first",
+                                code="HANDOVER_PENDING", rule=RULE_WARM_HANDOVER)
+        regisseur = self.regie["regisseur"] or {}
+        if regisseur.get("organisation_type") in (None, *_KERNTEAM_TYPES):
+            raise RuleViolation("the case returns to the local team only through a handover "
+                                "the local team accepts", code="HANDOVER_REQUIRED",
+                                rule=RULE_WARM_HANDOVER)
         self._returned_from_mda(**ctx.provenance(cmd, rule="MDA++ (002, 004)"))

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from hgkm_workflow.domain.context import DecisionContext
-from hgkm_workflow.domain.guards import CaseGuards
+from hgkm_workflow.domain.guards import RULE_WARM_HANDOVER, CaseGuards
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.lifecycle import LIFECYCLE, CasePhase
 from hgkm_workflow.phases.mda import MDA, MdaState
@@ -53,6 +53,8 @@ class VtDecisions(CaseGuards):
         to_dv = cmd.result in _VT_SERVICE_RESULTS_TO_DV
         handover = cmd.result in (VtServiceResult.HANDOVER_LOCAL_TEAM,
                                   VtServiceResult.HANDOVER_EXISTING_CARE)
+        if handover and cmd.handover_to is not None:
+            self._require_no_pending_offer()
         if cmd.result is VtServiceResult.ESCALATE_MDA:
             MDA.next_state(MdaState(self.mda_state), "escalate_to_mda")
         phase = self.case_phase
@@ -70,6 +72,7 @@ class VtDecisions(CaseGuards):
             # statutory is open that a person must close with a reason
             trigger = "close"
         dest = LIFECYCLE.next_state(phase, trigger) if trigger else phase
+        self._require_voorwaarden_take_effect(cmd.veiligheidsvoorwaarden, dest, handover)
         prov = ctx.provenance(cmd, rule="Handelingsprotocol Veilig Thuis; T3 (10 weken)")
         self._vt_service_completed(
             **prov, service_id=service_id, result=cmd.result.value,
@@ -105,6 +108,23 @@ class VtDecisions(CaseGuards):
             )
         if escalate:
             self._escalated_to_mda(**prov)
+
+    def _require_voorwaarden_take_effect(self, voorwaarden: Iterable[Voorwaarde],
+                                         dest: CasePhase, handover: bool) -> None:
+        # The veiligheidsvoorwaarden become the veiligheidsplan only in directe veiligheid:
+        # given for a case routed elsewhere they would be accepted and have no effect (a
+        # handover needs them in any phase: they are the conditions the receiver takes on).
+        if list(voorwaarden) and not handover and dest is not CasePhase.DIRECTE_VEILIGHEID:
+            raise RuleViolation("veiligheidsvoorwaarden are set only for a case in directe "
+                                "veiligheid", code="VOORWAARDEN_WITHOUT_EFFECT",
+                                rule="veiligheidsvoorwaarden (001)")
+
+    def _require_no_pending_offer(self) -> None:
+        # An offer pending is never silently replaced by an outcome's handover_to (issue 13).
+        if self.regie["state"] == RegieState.HANDOVER_OFFERED.value:
+            raise RuleViolation("a handover offer is pending: withdraw it or let the receiver "
+                                "decide before handing over again", code="HANDOVER_PENDING",
+                                rule=RULE_WARM_HANDOVER)
 
     def _handover_on_assessment(self, to: JsonDict, prov: JsonDict) -> None:
         # VT hands the case over with veiligheidsvoorwaarden: the first regisseur is the receiver;

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from hgkm_workflow.authority import default_policy
 from hgkm_workflow.views import CaseView
 
 JsonDict = dict[str, Any]
@@ -41,9 +42,17 @@ class Actors:
                 "role": "vt_medewerker"}
 
     def burgemeester(self, gemeente: str) -> JsonDict:
-        """The burgemeester of a gemeente."""
-        return {"actor_id": f"bm-{_slug(gemeente)}", "organisation":
-                f"gemeente-{_slug(gemeente)}", "role": "burgemeester"}
+        """The burgemeester of a gemeente (the organisation from the authority policy's table)."""
+        organisation = default_policy().tables.burgemeester(gemeente) \
+            or f"gemeente-{_slug(gemeente)}"
+        return {"actor_id": f"bm-{_slug(gemeente)}", "organisation": organisation,
+                "role": "burgemeester"}
+
+    def school_teller(self, n: int) -> JsonDict:
+        """Who tells the school under Handle with Care: the police where the region agreed so
+        (a regional rule of the authority policy), else Veilig Thuis."""
+        rules = default_policy().rules_for("InformSchool", self.region)
+        return self.politie() if any(r.relation == "politie" for r in rules) else self.vt(n)
 
     def politie(self) -> JsonDict:
         """A police officer of the region's unit."""
@@ -62,8 +71,14 @@ class Actors:
                 "organisation_type": "zorgaanbieder"}
 
     def mda(self) -> JsonDict:
-        """The zorgcoördinator++ of the MDA++ kernteam (as a Regisseur)."""
-        return {"actor_id": "zorgcoordinator-mda", "organisation": f"mda-{self.region}",
+        """The zorgcoördinator++ of the region's MDA++ kernteam (as a Regisseur).
+
+        The organisation is the kernteam the authority policy lists for the region (its first,
+        by name), else ``mda-<region>``.
+        """
+        listed = sorted(default_policy().tables.mda_kernteam(self.region))
+        return {"actor_id": "zorgcoordinator-mda",
+                "organisation": listed[0] if listed else f"mda-{self.region}",
                 "organisation_type": "mda_kernteam"}
 
 

@@ -79,7 +79,8 @@ class IntakeSteps(StepsBase):
 
     def _inform_school(self, h: Household, melding_id: UUID) -> None:
         self._send(h, self.app.inform_school, self._cmd(
-            h, self.actors.politie(), "Handle with Care: school told the child needs extra care",
+            h, self.actors.school_teller(h.index),
+            "Handle with Care: school told the child needs extra care",
             melding_id=str(melding_id)))
 
     def _crisis(self, h: Household, m: PlannedMelding) -> None:
@@ -130,7 +131,7 @@ class IntakeSteps(StepsBase):
         if h.huisverbod != hid:
             return
         if self._send(h, self.app.record_contact_address_given, self._cmd(
-                h, self.actors.politie(), "contact address received and registered",
+                h, self.actors.burgemeester(h.gemeente), "contact address received and registered",
                 huisverbod_id=str(hid))) is not None and hid in h.t8_open:
             h.t8_open.remove(hid)
 
@@ -242,8 +243,12 @@ class IntakeSteps(StepsBase):
     def _assign(self, h: Household, regisseur: JsonDict) -> None:
         if h.regisseur is not None or not h.is_open:
             return
+        # Veilig Thuis hands the case to its first casusregisseur; only the MDA++ kernteam
+        # takes casusregie of an escalated case itself (authority policy, P-rules)
+        actor = actor_of(regisseur) if regisseur["organisation_type"] == "mda_kernteam" \
+            else self.actors.vt(h.index)
         if self._send(h, self.app.assign_casusregisseur, self._cmd(
-                h, actor_of(regisseur), "casusregie taken on after the assessment",
+                h, actor, "casusregie taken on after the assessment",
                 regisseur=regisseur)) is not None:
             h.regisseur = regisseur
 

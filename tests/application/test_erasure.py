@@ -18,9 +18,10 @@ import sqlalchemy as sa
 
 from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails, person_keys
 from hgkm_workflow.application import HgkmApplication
+from hgkm_workflow.authority import NotAuthorised
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.erasure import PersonRecord, person_record_id
-from hgkm_workflow.errors import AccessDenied, ErasureRefused, InvalidCommand, RuleViolation
+from hgkm_workflow.errors import ErasureRefused, InvalidCommand, RuleViolation
 from hgkm_workflow.settings import InvalidSetting, RetentionSettings
 from tests.support import LT, READ, VT, Household, stored_event_rows
 
@@ -99,7 +100,7 @@ def test_retention_refuses_early_erasure_without_a_legal_ground(
     assert str(h.child) in info.value.message and "Testchild" not in str(info.value)
     assert stored_event_rows(app) == before  # a refusal stores nothing
     assert isinstance(app.read_person(h.child, access=READ), PersonDetails)
-    with pytest.raises(AccessDenied):  # someone not involved may not ask
+    with pytest.raises(NotAuthorised):  # someone not involved may not ask (authority first)
         app.request_erasure({"actor": POLITIE, "rationale": "forwarded request",
                              "person_id": str(h.child), "legal_ground": GROUND})
     with pytest.raises(InvalidCommand):  # a legal ground is a reason, screened like one

@@ -62,6 +62,8 @@ def _spy_case_decisions(app: HgkmApplication, monkeypatch: pytest.MonkeyPatch
         return None, CommandResult(case_id, 7, ("Spied",))
 
     monkeypatch.setattr(app.work, "on_case", on_case)
+    # the dispatch is tested here on a mock case; authority has its own tests (test_authority_*)
+    monkeypatch.setattr(app.commands, "gate", None)
     return seen
 
 
@@ -108,6 +110,6 @@ def test_handle_decides_and_stores_like_the_method(
     assert isinstance(result, CommandResult)
     assert result.case_id == h.case_id and result.events == ("VeiligheidsplanSet",)
     imposed = sqlite_app.commands.handle(c.ImposeHuisverbod.model_validate(h.cmd(
-        actor={"actor_id": "bm-1", "organisation": "gemeente-0599", "role": "burgemeester"},
+        actor={"actor_id": "bm-1", "organisation": "gemeente-rotterdam", "role": "burgemeester"},
         removed_person_id=str(h.perpetrator))))
     assert isinstance(imposed, CommandResult) and "huisverbod_id" in imposed.ids

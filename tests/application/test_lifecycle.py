@@ -5,7 +5,10 @@ from __future__ import annotations
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.phases.lifecycle import CasePhase
-from tests.support import LT, LT2, LT2_REGISSEUR, READ, Household
+from tests.support import LT, LT2, LT2_REGISSEUR, LT_REGISSEUR, MDA, READ, Household
+
+MDA_REGISSEUR = {"actor_id": "zc-002", "organisation": "mda-rotterdam",
+                 "organisation_type": "mda_kernteam"}
 
 
 def test_household_through_every_phase_to_closure(app: HgkmApplication,
@@ -133,7 +136,11 @@ def test_mda_escalation_and_return(app: HgkmApplication, clock: SettableClock) -
     h.assess("escalate_mda", additional_measures=["inform_police_om"])
     view = app.get_case(h.case_id, access=READ)
     assert view.phase is CasePhase.DIRECTE_VEILIGHEID and view.mda == "escalated"
-    app.return_to_local_team(h.cmd(actor=LT))
+    # the kernteam takes casusregie, hands it warmly to the local team, then returns the case
+    app.assign_casusregisseur(h.cmd(actor=MDA, regisseur=MDA_REGISSEUR))
+    app.offer_handover(h.cmd(actor=MDA, to=LT_REGISSEUR))
+    app.accept_handover(h.cmd(actor=LT))
+    app.return_to_local_team(h.cmd(actor=MDA))
     assert app.get_case(h.case_id, access=READ).mda == "returned"
     app.escalate_to_mda(h.cmd(actor=LT))
     assert app.get_case(h.case_id, access=READ).mda == "escalated"

@@ -149,7 +149,7 @@ def _closed_with_melding_unassessed(h: Household, ids: Ids) -> None:
 def _closed_while_onderzoek_runs(h: Household, ids: Ids) -> None:
     _melding_1(h, ids)
     h.assess("onderzoek")
-    h.app.assign_casusregisseur(h.cmd(actor=LT, regisseur=LT_REGISSEUR))
+    h.app.assign_casusregisseur(h.cmd(actor=VT, regisseur=LT_REGISSEUR))
     h.app.close_case(h.cmd(actor=LT, reason="transferred_to_other_region",
                            open_deadline_reason="the household moved to another region"))
 
@@ -160,9 +160,18 @@ def _mda_escalated(h: Household, ids: Ids) -> None:
     h.assess("escalate_mda")
 
 
+MDA = {"actor_id": "zc-002", "organisation": "mda-rotterdam", "role": "zorgcoordinator_mda"}
+MDA_REGISSEUR = {"actor_id": "zc-002", "organisation": "mda-rotterdam",
+                 "organisation_type": "mda_kernteam"}
+
+
 def _mda_returned(h: Household, ids: Ids) -> None:
+    # the kernteam holds casusregie, hands it warmly to the local team, then returns the case
     _mda_escalated(h, ids)
-    h.app.return_to_local_team(h.cmd(actor=LT))
+    h.app.assign_casusregisseur(h.cmd(actor=MDA, regisseur=MDA_REGISSEUR))
+    h.app.offer_handover(h.cmd(actor=MDA, to=LT_REGISSEUR))
+    h.app.accept_handover(h.cmd(actor=LT))
+    h.app.return_to_local_team(h.cmd(actor=MDA))
 
 
 def _huisverbod_extended(h: Household, ids: Ids) -> None:
@@ -340,6 +349,10 @@ SCENARIOS: dict[str, tuple[Callable[[Household, Ids], None], list[Refusal]]] = {
                 Rule("NOT_HANDOVER_RECEIVER")),
         Refusal("a third party declines", "decline_handover", _cmd(VT),
                 Rule("NOT_HANDOVER_RECEIVER")),
+        Refusal("the receiver withdraws the sender's offer", "withdraw_handover", _cmd(LT2),
+                Rule("NOT_HANDOVER_SENDER")),
+        Refusal("a third party withdraws", "withdraw_handover", _cmd(VT),
+                Rule("NOT_HANDOVER_SENDER")),
         Refusal("offer again while an offer is open", "offer_handover", _cmd(to=LT2_REGISSEUR),
                 Transition("casusregie", "offer_handover", "handover_offered")),
         Refusal("close while a handover is pending", "close_case", _cmd(reason="other"),

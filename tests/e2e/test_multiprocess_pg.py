@@ -39,7 +39,7 @@ from tests.support import fresh_pg_database, pg_available
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-VT = {"actor_id": "vt-mp", "organisation": "vt-mp", "role": "vt_medewerker"}
+VT = {"actor_id": "vt-mp", "organisation": "vt-mp-region", "role": "vt_medewerker"}
 LT = {"actor_id": "lt-mp", "organisation": "lt-mp", "role": "lokaal_team"}
 LT_REGISSEUR = {"actor_id": "lt-mp", "organisation": "lt-mp", "organisation_type": "lokaal_team"}
 HOUSEHOLDS_PER_WRITER = 40

@@ -144,7 +144,10 @@ def test_library_meets_every_refusal_code() -> None:
         codes |= set(re.findall(r'code="([A-Z_]+)"', source.read_text(encoding="utf-8")))
     codes |= {"TRANSITION_NOT_ALLOWED", "INVALID_COMMAND", "PERSONAL_DATA_SUSPECTED",
               "CASE_NOT_FOUND", "ADVIES_NOT_FOUND", "CASE_ALREADY_EXISTS"}
-    missing = codes - _library_coverage().refusals
+    # the authority policy refuses these first under the shipped policy (the actor is not the
+    # regisseur, not the sender): the aggregate keeps them as defence in depth, tested there
+    behind_authority = {"REGISSEUR_REQUIRED", "NOT_HANDOVER_SENDER"}
+    missing = codes - _library_coverage().refusals - behind_authority
     assert not missing, f"no scenario meets the refusal(s) {sorted(missing)}"
 
 
@@ -187,7 +190,7 @@ GOOD = """\
 scenario: Minimal
 start: 2026-03-02T10:00:00+01:00
 actors:
-  vt: {actor_id: vt-1, organisation: vt-x, role: vt_medewerker, organisation_type: veilig_thuis}
+  vt: {actor_id: vt-1, organisation: vt-rotterdam-rijnmond, role: vt_medewerker}
 persons: [ouder, kind]
 steps:
   - do: receive_melding

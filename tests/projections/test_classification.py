@@ -23,7 +23,7 @@ from hgkm_workflow.projections.person_index import (
 )
 from hgkm_workflow.settings import ClassificationSettings, InvalidSetting
 from hgkm_workflow.vocabulary import PersonRole
-from tests.support import LT, READ, Household
+from tests.support import READ, VT, Household
 
 
 def person(pid: UUID, role: str = "victim") -> dict[str, str]:
@@ -104,7 +104,7 @@ def test_end_of_monitoring_ends_involvement_while_the_case_stays_open(
     h.to_directe_veiligheid()
     h.advance(days=100)
     ended = h.advance(days=0)
-    app.end_monitoring(h.cmd(actor=LT, stable_safety=True))
+    app.end_monitoring(h.cmd(actor=VT, stable_safety=True))
     h.advance(days=30)
     later = new_household(app, clock, person(h.victim))
     assert later.case_id == h.case_id  # the case is still open (directe veiligheid)

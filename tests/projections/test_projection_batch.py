@@ -39,9 +39,12 @@ from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.vocabulary import PersonRole
 from tests.projections.test_projection_rebuild import Rows, busy_history, rm_rows
-from tests.support import LT, LT2_REGISSEUR, Household
+from tests.support import LT, LT2, LT2_REGISSEUR, LT_REGISSEUR, VT, Household
 
-BM = {"actor_id": "bm-7", "organisation": "gemeente-y", "role": "burgemeester"}
+BM = {"actor_id": "bm-7", "organisation": "gemeente-schiedam", "role": "burgemeester"}
+MDA = {"actor_id": "zc-002", "organisation": "mda-rotterdam", "role": "zorgcoordinator_mda"}
+MDA_REGISSEUR = {"actor_id": "zc-002", "organisation": "mda-rotterdam",
+                 "organisation_type": "mda_kernteam"}
 
 
 def person(pid: uuid.UUID, role: str = "victim") -> dict[str, str]:
@@ -69,28 +72,32 @@ def varied_history(app: HgkmApplication, clock: SettableClock) -> None:
     b.assess("escalate_mda", additional_measures=["inform_police_om"])
     hv = app.impose_huisverbod(b.cmd(actor=BM, removed_person_id=str(b.perpetrator)))
     days(1)
-    app.return_to_local_team(b.cmd(actor=LT))
+    # the kernteam takes casusregie and hands it warmly to the local team before returning
+    app.assign_casusregisseur(b.cmd(actor=MDA, regisseur=MDA_REGISSEUR))
+    app.offer_handover(b.cmd(actor=MDA, to=LT_REGISSEUR))
+    app.accept_handover(b.cmd(actor=LT))
+    app.return_to_local_team(b.cmd(actor=MDA))
     app.record_contact_address_given(b.cmd(huisverbod_id=str(hv.ids["huisverbod_id"])))
     c.assess("voorwaarden_en_vervolg")
     days(40)
     app.complete_vt_service(a.cmd(result="handover_local_team", conclusion="confirmed",
                                   veiligheidsvoorwaarden=["geen_geweld"],
                                   handover_to=LT2_REGISSEUR))  # monitoring follows
-    app.offer_plegeraanbod(a.cmd(actor=LT, person_id=str(a.perpetrator)))
-    app.involve_ervaringsdeskundige(a.cmd(actor=LT))
+    app.offer_plegeraanbod(a.cmd(actor=LT2, person_id=str(a.perpetrator)))
+    app.involve_ervaringsdeskundige(a.cmd(actor=LT2))
     days(3)
-    app.respond_to_plegeraanbod(a.cmd(actor=LT, person_id=str(a.perpetrator), accepted=False))
+    app.respond_to_plegeraanbod(a.cmd(actor=LT2, person_id=str(a.perpetrator), accepted=False))
     # A second melding on b's open case: it joins the running involvement.
     b2 = Household(app, clock, gemeente="GM0606", case_id=b.case_id)
     b2.melding(persons=[person(b.child, "child")], melder_type="onderwijs")
     days(2)
     b2.assess("no_further_action")
-    app.confirm_acute_unsafety_removed(a.cmd(actor=LT))
-    app.complete_directe_veiligheid(a.cmd(actor=LT))
+    app.confirm_acute_unsafety_removed(a.cmd(actor=LT2))
+    app.complete_directe_veiligheid(a.cmd(actor=LT2))
     days(10)
-    app.loop_back(a.cmd(actor=LT, cause="new_incident"))
+    app.loop_back(a.cmd(actor=LT2, cause="new_incident"))
     days(5)
-    app.end_monitoring(a.cmd(actor=LT, stable_safety=True))  # the involvement ends
+    app.end_monitoring(a.cmd(actor=VT, stable_safety=True))  # the involvement ends
     days(30)
     # A melding on a's case after its involvement ended: a new involvement with every member.
     a3 = Household(app, clock, case_id=a.case_id)

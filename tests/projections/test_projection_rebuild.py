@@ -20,7 +20,7 @@ from hgkm_workflow.projections import ProjectionRunner
 from hgkm_workflow.projections.monitor_facts import MonitorFactsProjection
 from hgkm_workflow.projections.registry import default_projections
 from tests.projections.test_monitor import scenario
-from tests.support import LT, Household
+from tests.support import LT, VT, Household
 
 Rows = dict[str, list[tuple[Any, ...]]]
 
@@ -42,17 +42,18 @@ def busy_history(app: HgkmApplication, clock: SettableClock) -> None:
     scenario(app, clock)
     h = Household(app, clock)
     h.to_waakvlam()
-    app.record_monitoring_check(h.cmd(actor=LT, safe=True))
+    app.record_monitoring_check(h.cmd(actor=VT, safe=True))
     app.record_waakvlam_contact(h.cmd(actor=LT))
     app.add_person(h.cmd(actor=LT, person_id=str(uuid.uuid4()), role="other"))
     app.close_case(h.cmd(actor=LT, reason="waakvlam_completed"))
     clock.advance(timedelta(days=40))
     h.melding()  # reopens the closed case: a hermelding
-    hv = app.impose_huisverbod(h.cmd(actor={"actor_id": "bm-9", "organisation": "gemeente-x",
+    hv = app.impose_huisverbod(h.cmd(actor={"actor_id": "bm-9",
+                                            "organisation": "gemeente-rotterdam",
                                             "role": "burgemeester"},
                                      removed_person_id=str(h.perpetrator)))
     clock.advance(timedelta(days=2))
-    app.revoke_huisverbod(h.cmd(actor={"actor_id": "bm-9", "organisation": "gemeente-x",
+    app.revoke_huisverbod(h.cmd(actor={"actor_id": "bm-9", "organisation": "gemeente-rotterdam",
                                        "role": "burgemeester"},
                                 huisverbod_id=str(hv.ids["huisverbod_id"])))
     clock.advance(timedelta(days=30))
