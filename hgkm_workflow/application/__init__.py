@@ -318,7 +318,11 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
     def run_scheduler(self, interval: timedelta, stop: Callable[[], bool],
                       on_records: Callable[[list[TickRecord]], None] | None = None,
                       sleep: Callable[[float], None] | None = None) -> int:
-        """Call :meth:`tick` every ``interval`` until ``stop()`` is true; return ticks run."""
+        """Call :meth:`tick` every ``interval`` until ``stop()`` is true; return ticks run.
+
+        Sleeps uninterruptibly and stops at the first exception; a service should use
+        :func:`hgkm_workflow.service.loops.run_scheduler` (interruptible, with back-off).
+        """
         return self.scheduler.run(self.tick, interval, stop, on_records, sleep)
 
     def apply_calendar(self, calendar: WorkingDayCalendar, decree: str, *,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +90,12 @@ def test_melding_case_feed_and_health_over_http(service: tuple[str, SettableCloc
 
         health = http.get("/health")
         assert health.status_code == 200 and health.json()["ready"] is True
+
+        with ThreadPoolExecutor(12) as pool:  # concurrent requests, bounded in the service
+            statuses = list(pool.map(lambda _i: http.post("/meldingen", json={
+                **_melding(), "persons": [{"person_id": str(uuid.uuid4()), "role": "victim"}],
+            }).status_code, range(24)))
+        assert statuses == [201] * 24
 
         clock.advance(timedelta(days=30))  # the scheduler thread records the breach
         deadline = time.monotonic() + 20
