@@ -161,6 +161,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.intake = Intake(self.work, self.engine, self.catch_up)
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
                                       self.retention, self.catch_up)
+        self.erasure.complete_pending()  # a crash between PersonErased and the key's end
         self.commands = CommandBus(self.work, self.intake, self.erasure)
         self.scheduler = Scheduler(self.work, self.engine, self.catch_up)
         self.queries = Queries(self.gate, self.work, self, self.persons, self.guard,
