@@ -4,9 +4,8 @@ A melding id and a huisverbod id name one melding, one huisverbod, in the whole 
 command that brings its own id (``melding_id``, ``huisverbod_id``) is checked twice before
 its events are saved (:meth:`UniqueIds.reserving`):
 
-1. **the index** — the read models are caught up and ``rm_meldingen`` / ``rm_huisverboden``
-   asked whether another case holds the id (this covers everything already in the store:
-   events written before this check existed, imports);
+1. **the index** — ``rm_meldingen`` / ``rm_huisverboden`` are asked whether another case
+   holds the id (events that reached the read models without a reservation: imports);
 2. **a reservation** — a row ``(kind, value)`` is inserted into ``hgkm_unique_ids``, whose
    primary key makes the database refuse a second one. It is committed *before* the events
    are saved, so two commands racing with the same id (in one process or several, SQLite or
@@ -18,12 +17,17 @@ event backs. It does not block the id for ever: once it is older than
 :data:`STALE_AFTER` and the caught-up index still does not know the id, the next command
 takes it over with a compare-and-swap on ``reserved_at`` (one taker wins). A command's save
 takes milliseconds, far below the grace period, so a live command's reservation is never
-taken over. Refused with ``MELDING_ID_IN_USE`` / ``HUISVERBOD_ID_IN_USE``; the message names
+taken over. The table is filled from the caught-up index when it is first created, so a
+store written before reservations existed is covered too; an id that reaches the store
+without either (an import whose catch-up did not finish, a bug) can still meet a read
+model, where it becomes a dead letter (:mod:`hgkm_workflow.projections.dead_letters`).
+Refused with ``MELDING_ID_IN_USE`` / ``HUISVERBOD_ID_IN_USE``; the message names
 the id kind only.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -39,6 +43,8 @@ __all__ = ["STALE_AFTER", "UniqueIds"]
 
 #: After this long a reservation no event backs is considered left by a crashed process.
 STALE_AFTER = timedelta(minutes=2)
+
+_SETUP_LOCK_KEY = zlib.crc32(b"hgkm_unique_ids")
 
 _metadata = sa.MetaData()
 unique_ids = sa.Table(
@@ -62,7 +68,7 @@ class UniqueIds:
 
     Args:
         engine: The read models' engine (same database as the events).
-        catch_up: Brings the read models up to date (the index check reads them).
+        catch_up: Brings the read models up to date (before the table is first filled).
         now: The wall clock for reservation instants (not business time).
     """
 
@@ -74,9 +80,28 @@ class UniqueIds:
         self._set_up = False
 
     def setup(self) -> None:
-        """Create the reservation table if it does not exist."""
+        """Create the reservation table if it does not exist, filled from the index.
+
+        The first set-up on a store catches the read models up and reserves every melding
+        and huisverbod id they hold (a store written before reservations existed), in the
+        transaction that creates the table; concurrent set-ups serialise on it.
+        """
+        with self.engine.connect() as conn:
+            exists = sa.inspect(conn).has_table(unique_ids.name)
+        if not exists:
+            self.catch_up()
         with write_connection(self.engine) as conn:
-            _metadata.create_all(conn, checkfirst=True)
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SETUP_LOCK_KEY)))
+            if not sa.inspect(conn).has_table(unique_ids.name):
+                _metadata.create_all(conn)
+                at = self._now()
+                for kind, (table, column, _, _) in _KINDS.items():
+                    conn.execute(unique_ids.insert().from_select(
+                        ["kind", "value", "reserved_at"],
+                        sa.select(sa.literal(kind), table.c[column],
+                                  sa.literal(at, sa.DateTime(timezone=True)))
+                        .distinct()))
         self._set_up = True
 
     @contextmanager
@@ -100,7 +125,6 @@ class UniqueIds:
         table, column, code, rule = _KINDS[kind]
         if not self._set_up:
             self.setup()
-        self.catch_up()
         holder = self._holder(table, column, str(value))
         if holder is not None:
             if case_id is not None and holder == str(case_id):

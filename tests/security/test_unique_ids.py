@@ -7,12 +7,16 @@ violation, which stopped ``tick`` for the whole store.
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hgkm_workflow import commands as c
@@ -149,3 +153,23 @@ def test_projections_status_command_lists_dead_letters(
     dead = [d for p in report["projections"] for d in p["dead_letters"]]
     assert dead and dead[0]["event"] == "MeldingReceived"
     assert "Kwikstaartje" not in out.output
+
+
+def test_ids_of_a_store_older_than_reservations_and_of_an_import_are_refused(
+        store_url: str, make_app: Callable[..., HgkmApplication], clock: SettableClock,
+        tmp_path: Path) -> None:
+    app = make_app(store_url)
+    old = Household(app, clock)
+    old.melding()
+    with app.engine.begin() as conn:  # a store written before reservations existed
+        conn.execute(sa.text("DROP TABLE IF EXISTS hgkm_unique_ids"))
+    reopened = make_app(store_url)
+    data = _melding_data(Household(reopened, clock), old.melding_id)  # type: ignore[arg-type]
+    assert refused(reopened, lambda: reopened.receive_melding(data)).code == "MELDING_ID_IN_USE"
+    # an imported store: the index knows the ids
+    buffer = io.StringIO()
+    app.export_jsonl(buffer, access=READ)
+    target = make_app(f"sqlite:///{tmp_path / 'imported.db'}")
+    target.import_jsonl(io.StringIO(buffer.getvalue()))
+    data = _melding_data(Household(target, clock), old.melding_id)  # type: ignore[arg-type]
+    assert refused(target, lambda: target.receive_melding(data)).code == "MELDING_ID_IN_USE"
