@@ -46,6 +46,9 @@ STALE_AFTER = timedelta(minutes=2)
 
 _SETUP_LOCK_KEY = zlib.crc32(b"hgkm_unique_ids")
 
+#: :meth:`UniqueIds._reserve`'s answer when the id is reserved for the same case already.
+_SAME_CASE = datetime.min.replace(tzinfo=UTC)
+
 _metadata = sa.MetaData()
 unique_ids = sa.Table(
     "hgkm_unique_ids",
@@ -53,6 +56,7 @@ unique_ids = sa.Table(
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("value", sa.String(36), primary_key=True),
     sa.Column("reserved_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("case_id", sa.String(36), nullable=True),
 )
 
 #: kind → (index table, its id column, refusal code, rule).
@@ -98,10 +102,11 @@ class UniqueIds:
                 at = self._now()
                 for kind, (table, column, _, _) in _KINDS.items():
                     conn.execute(unique_ids.insert().from_select(
-                        ["kind", "value", "reserved_at"],
+                        ["kind", "value", "reserved_at", "case_id"],
                         sa.select(sa.literal(kind), table.c[column],
-                                  sa.literal(at, sa.DateTime(timezone=True)))
-                        .distinct()))
+                                  sa.literal(at, sa.DateTime(timezone=True)),
+                                  sa.func.min(table.c.case_id))
+                        .group_by(table.c[column])))
         self._set_up = True
 
     @contextmanager
@@ -132,7 +137,11 @@ class UniqueIds:
                 return
             raise RuleViolation(f"this {kind} id is in use by another case", code=code,
                                 rule=rule)
-        reserved_at = self._reserve(kind, str(value))
+        owner = str(case_id) if case_id is not None else None
+        reserved_at = self._reserve(kind, str(value), owner)
+        if reserved_at == _SAME_CASE:
+            yield  # reserved for this very case before (a retry): the case decides
+            return
         if reserved_at is None:
             raise RuleViolation(f"this {kind} id is being used by another command",
                                 code=code, rule=rule)
@@ -148,30 +157,36 @@ class UniqueIds:
                                  .where(table.c[column] == value)).scalar()
         return str(found) if found is not None else None
 
-    def _reserve(self, kind: str, value: str) -> datetime | None:
-        """Insert the reservation (or take over a stale one); its instant, or None if taken."""
+    def _reserve(self, kind: str, value: str, owner: str | None) -> datetime | None:
+        """Insert the reservation (or take over a stale one); its instant, or None if taken.
+
+        Returns :data:`_SAME_CASE` when the id is already reserved for ``owner``.
+        """
         at = self._now()
         key = (unique_ids.c.kind == kind) & (unique_ids.c.value == value)
+        row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
         try:
             with write_connection(self.engine) as conn:
-                conn.execute(unique_ids.insert().values(kind=kind, value=value,
-                                                        reserved_at=at))
+                conn.execute(unique_ids.insert().values(**row))
             return at
         except sa.exc.IntegrityError:
             pass
         with write_connection(self.engine) as conn:
-            old = conn.execute(sa.select(unique_ids.c.reserved_at).where(key)).scalar()
-            if old is None:  # released meanwhile: reserve afresh
-                conn.execute(unique_ids.insert().values(kind=kind, value=value,
-                                                        reserved_at=at))
+            found = conn.execute(sa.select(unique_ids.c.reserved_at, unique_ids.c.case_id)
+                                 .where(key)).first()
+            if found is None:  # released meanwhile: reserve afresh
+                conn.execute(unique_ids.insert().values(**row))
                 return at
+            old = found.reserved_at
+            if owner is not None and found.case_id == owner:
+                return _SAME_CASE
             stale = (old if old.tzinfo else old.replace(tzinfo=UTC)) < at - STALE_AFTER
             if not stale:
                 return None
             # Index checked and still silent: no event backs it. One taker wins.
             taken = conn.execute(unique_ids.update()
                                  .where(key, unique_ids.c.reserved_at == old)
-                                 .values(reserved_at=at))
+                                 .values(reserved_at=at, case_id=owner))
             return at if taken.rowcount == 1 else None
 
     def _release(self, kind: str, value: str, reserved_at: datetime) -> None:
