@@ -78,12 +78,13 @@ class ReadGate:
 
         An emergency request whose safety reason does not validate (identifying data, too
         long) is still a refused emergency read: when its actor and purpose validate, it is
-        written to the access log as refused before the error is raised.
+        written to the access log as refused before the error is raised. Other malformed
+        requests are not logged (nothing was read, and there is no emergency to account for).
         """
         try:
             return as_access(access)
         except InvalidCommand:
-            if isinstance(access, dict):
+            if isinstance(access, dict) and access.get("purpose") == "emergency":
                 try:
                     bare = as_access({k: v for k, v in access.items()
                                       if k in ("actor", "purpose")})
