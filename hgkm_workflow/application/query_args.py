@@ -8,7 +8,6 @@ argument, never its value) instead of surfacing as a raw Python, database or ove
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
@@ -16,6 +15,7 @@ from uuid import UUID
 from hgkm_workflow.clock import as_utc
 from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import InvalidCommand
+from hgkm_workflow.monitor.periods import InvalidPeriod, Period
 from hgkm_workflow.phases.lifecycle import CasePhase
 from hgkm_workflow.privacy import InvalidCode, validate_code
 
@@ -26,8 +26,6 @@ MAX_LIMIT = 100_000
 """The largest ``limit`` or ``offset`` a query accepts."""
 
 MAX_VERSION = 2**31 - 1
-
-_PERIOD = re.compile(r"[0-9]{4}(?:[HhQq][0-9]|-[0-9]{2})?")
 
 
 class InvalidQuery(InvalidCommand):
@@ -113,13 +111,19 @@ def phase(value: Any) -> str | None:
 
 
 def period(value: Any) -> str | None:
-    """A monitor period's text (``2025``, ``2025H1``, ``2025Q2``, ``2025-03``), or ``None``."""
+    """A monitor period's text (``2025``, ``2025H1``, ``2025Q2``, ``2025-03``), or ``None``.
+
+    Raises:
+        InvalidPeriod: ``INVALID_PERIOD`` (as the monitor itself refuses), also for a year
+            outside 2000..2099.
+    """
     if value is None:
         return None
-    if isinstance(value, str) and _PERIOD.fullmatch(value) \
-            and 2000 <= int(value[:4]) <= 2099:
-        return value
-    raise _refuse("period", "a period such as 2025, 2025H1, 2025Q2 or 2025-03 in 2000..2099")
+    if not isinstance(value, str) or len(value) > 16:
+        raise InvalidPeriod("unknown period: expected 2025, 2025H1, 2025Q2 or 2025-03")
+    if not 2000 <= Period.parse(value).first_day.year <= 2099:
+        raise InvalidPeriod("the period must lie in 2000..2099")
+    return value
 
 
 def basis(value: Any) -> Literal["business", "recorded"]:
