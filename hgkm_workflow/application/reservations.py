@@ -35,7 +35,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.errors import HgkmError, RuleViolation
 from hgkm_workflow.projections.engine import write_connection
 from hgkm_workflow.projections.monitor_tables import huisverboden, meldingen
 
@@ -83,17 +83,27 @@ class UniqueIds:
         self._now = now or (lambda: datetime.now(UTC))
         self._set_up = False
 
-    def setup(self) -> None:
+    def setup(self, *, strict: bool = True) -> None:
         """Create the reservation table if it does not exist, filled from the index.
 
         The first set-up on a store catches the read models up and reserves every melding
         and huisverbod id they hold (a store written before reservations existed), in the
         transaction that creates the table; concurrent set-ups serialise on it.
+
+        Args:
+            strict: Raise when the read models cannot be caught up (a projection waiting
+                for a migration); ``False`` (application start) leaves the table to the
+                first command that needs it.
         """
         with self.engine.connect() as conn:
             exists = sa.inspect(conn).has_table(unique_ids.name)
         if not exists:
-            self.catch_up()
+            try:
+                self.catch_up()
+            except HgkmError:
+                if strict:
+                    raise
+                return
         with write_connection(self.engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_SETUP_LOCK_KEY)))
