@@ -9,6 +9,7 @@ refusal is raised (:class:`~hgkm_workflow.errors.AccessDenied`, no personal data
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -27,12 +28,21 @@ from hgkm_workflow.access.policy import (
     default_policy,
 )
 from hgkm_workflow.commands import validate_command
-from hgkm_workflow.errors import AccessDenied
+from hgkm_workflow.errors import AccessDenied, HgkmError
 
 if TYPE_CHECKING:
     from hgkm_workflow.case import HouseholdCase
 
-__all__ = ["AccessGuard", "as_access", "case_facts"]
+__all__ = ["AccessGuard", "AccessLogUnavailable", "as_access", "case_facts"]
+
+_log = logging.getLogger(__name__)
+
+
+class AccessLogUnavailable(HgkmError):
+    """The access log could not be written, so the read is refused (never served unlogged)."""
+
+    code = "ACCESS_LOG_UNAVAILABLE"
+    default_rule = "every read is logged before data leaves (docs/security.md)"
 
 NO_SUCH_CASE = "no such case"
 
@@ -88,9 +98,20 @@ class AccessGuard:
 
     def record(self, at: datetime, access: Access, resource: Resource, case_id: str | None,
                decision: AccessDecision, note: str | None = None) -> AccessLogEntry:
-        """Append the read or refusal to the access log."""
-        return self.log.append(at=at, access=access, resource=resource, case_id=case_id,
-                               decision=decision, note=note)
+        """Append the read or refusal to the access log; no entry, no read.
+
+        A database failure is retried once; if it fails again it is logged (to ``logging``:
+        resource and error class only) and the read is refused with
+        :class:`AccessLogUnavailable` rather than served unlogged.
+        """
+        for attempt in (1, 2):
+            try:
+                return self.log.append(at=at, access=access, resource=resource,
+                                       case_id=case_id, decision=decision, note=note)
+            except sa.exc.DBAPIError as exc:
+                _log.error("access-log insert failed (attempt %d, %s, %s)", attempt,
+                           resource.value, type(exc.orig).__name__)
+        raise AccessLogUnavailable("the access log could not be written; the read is refused")
 
     def settle(self, at: datetime, access: Access, resource: Resource, case_id: str | None,
                decision: AccessDecision, note: str | None = None) -> None:

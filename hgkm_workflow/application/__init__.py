@@ -185,8 +185,10 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
         self.authority = CommandGate(self.guard, self.work.now, authority)
         self.intake = Intake(self.work, self.engine, self.catch_up, self.authority)
+        self.intake.unique.setup(strict=False)  # before any command: a refusal changes no table
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
                                       self.retention, self.catch_up, self.authority)
+        self.erasure.complete_pending()  # a crash between PersonErased and the key's end
         self.commands = CommandBus(self.work, self.intake, self.erasure, self.authority)
         self.scheduler = Scheduler(self.work, self.engine, self.catch_up, self.authority)
         self.queries = Queries(self.gate, self.work, self, self.persons, self.guard,

@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 
 from hgkm_workflow.access.models import Resource
 from hgkm_workflow.adapters.persons import PersonRegister
+from hgkm_workflow.application import query_args as q
 from hgkm_workflow.application.queries import Queries
 from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
@@ -48,6 +49,7 @@ class AuditReads:
 
     def timeline(self, case_id: UUID, access: AccessArg) -> list[TimelineEntry]:
         """The case's history in plain language; erased persons marked."""
+        case_id = q.ident(case_id)
         case = self.gate.case(case_id, access, Resource.TIMELINE)
         entries = timeline_of(self.queries.events_of(case_id))
         return mark_erased(entries, self.persons.erased_among(case.persons))
@@ -55,16 +57,19 @@ class AuditReads:
     def state_as_of(self, case_id: UUID, at: datetime, basis: Basis,
                     access: AccessArg) -> AsOfState:
         """The case as it stood at ``at`` on ``basis``."""
+        case_id, at, basis = q.ident(case_id), q.instant(at), q.basis(basis)
         self.gate.case(case_id, access, Resource.AS_OF)
         return state_of_events(self.queries.events_of(case_id), case_id, at, basis)
 
     def compare_as_of(self, case_id: UUID, at: datetime, access: AccessArg) -> AsOfComparison:
         """True then versus known then."""
+        case_id, at = q.ident(case_id), q.instant(at)
         self.gate.case(case_id, access, Resource.AS_OF)
         return compare_events(self.queries.events_of(case_id), case_id, at)
 
     def explain_event(self, case_id: UUID, version: int, access: AccessArg) -> EventExplanation:
         """One recorded decision explained."""
+        case_id, version = q.ident(case_id), q.version(version)
         self.gate.case(case_id, access, Resource.EXPLAIN)
         return explain_events(self.store, self.queries.events_of(case_id), case_id, version,
                               rules=self.work.rules)

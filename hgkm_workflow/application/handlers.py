@@ -195,7 +195,10 @@ class CommandBus:
                 gate.on_case(cmd.actor, name, case, cmd.case_id)
             getattr(case, method)(cmd, *ids.values(), ctx)
 
-        _, result = self.work.on_case(cmd.case_id, cmd, decide)
+        with self.intake.unique.reserving("huisverbod", getattr(cmd, "huisverbod_id", None)
+                                          if "huisverbod_id" in handler.mints else None,
+                                          cmd.case_id):
+            _, result = self.work.on_case(cmd.case_id, cmd, decide)
         if not ids:
             return result
         return CommandResult(result.aggregate_id, result.version, result.events, ids)

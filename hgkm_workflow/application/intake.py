@@ -18,6 +18,7 @@ from eventsourcing.persistence import IntegrityError
 from hgkm_workflow import commands as c
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.authorise import CommandGate
+from hgkm_workflow.application.reservations import UniqueIds
 from hgkm_workflow.application.results import CommandResult
 from hgkm_workflow.application.unit_of_work import UnitOfWork, require_after_opening
 from hgkm_workflow.case import HouseholdCase
@@ -44,6 +45,7 @@ class Intake:
         self.engine = engine
         self.catch_up = catch_up
         self.gate = gate
+        self.unique = UniqueIds(engine, catch_up)
 
     def _authorise(self, cmd: c.RecordAdvies | c._MeldingFields,
                    case_id: UUID | None = None) -> None:
@@ -155,5 +157,6 @@ class Intake:
                     to_save.append(advies)
             return case, to_save
 
-        case, names = self.work.retrying(f"case {case_id or 'new'}", attempt)
+        with self.unique.reserving("melding", cmd.melding_id, case_id):
+            case, names = self.work.retrying(f"case {case_id or 'new'}", attempt)
         return CommandResult(case.id, case.version, tuple(names), {"melding_id": melding_id})

@@ -2,7 +2,9 @@
 
 Every query is decided by the read gate (access policy, access log) before it answers, and
 the read models are caught up first (*read-your-writes* in the embedded default: a query
-after a command always sees that command). The SQL lives beside the read models' tables
+after a command always sees that command). Arguments are validated first
+(:mod:`~hgkm_workflow.application.query_args`: ``INVALID_QUERY``). The SQL lives beside the
+read models' tables
 (:mod:`hgkm_workflow.projections.case_queries`, :mod:`~hgkm_workflow.projections.deadline_queries`).
 """
 
@@ -23,6 +25,7 @@ from hgkm_workflow.access.log import VerifyResult as AccessLogCheck
 from hgkm_workflow.access.models import Resource
 from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails, PersonRegister
 from hgkm_workflow.advies import Advies
+from hgkm_workflow.application import query_args as q
 from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
@@ -58,27 +61,32 @@ class Queries:
 
     def get_case(self, case_id: UUID, access: AccessArg) -> CaseView:
         """The current state of a case as a typed view (erased persons marked)."""
-        view = CaseView.of(self.gate.case(case_id, access, Resource.CASE))
+        view = CaseView.of(self.gate.case(q.ident(case_id), access, Resource.CASE))
         erased = self.persons.erased_among(view.persons)
         return dataclasses.replace(view, erased_persons=erased) if erased else view
 
     def load_case(self, case_id: UUID, version: int | None, access: AccessArg) -> HouseholdCase:
         """The case aggregate itself (optionally as it was at ``version``)."""
+        case_id = q.ident(case_id)
+        version = None if version is None else q.version(version)
         case = self.gate.case(case_id, access, Resource.CASE)
         return case if version is None else self.work.load_version(case_id, version)
 
     def get_advies(self, advies_id: UUID, access: AccessArg) -> Advies:
         """An advies aggregate (no persons)."""
-        return self.gate.advies(advies_id, access)
+        return self.gate.advies(q.ident(advies_id, "advies_id"), access)
 
     def read_person(self, person_id: UUID, access: AccessArg) -> PersonDetails | ErasedPerson:
         """A person's identifying details from the register, or :class:`ErasedPerson`."""
+        person_id = q.ident(person_id, "person_id")
         self.gate.person(person_id, access, Resource.PERSON_REGISTER)
         return self.persons.get(person_id)
 
     def list_cases(self, access: AccessArg, region: str | None, phase: str | None,
                    limit: int, offset: int) -> list[CaseSummary]:
         """Cases from the case index, newest first, limited to the regions the reader may list."""
+        region, phase = q.code(region, "region"), q.phase(phase)
+        limit, offset = q.count(limit, "limit"), q.count(offset, "offset")
         scope = self.gate.listing(access, Resource.CASE_LIST, region)
         self.catch_up()
         return case_queries.list_cases(self.engine, regions=scope, phase=phase, limit=limit,
@@ -87,6 +95,8 @@ class Queries:
     def open_deadlines(self, access: AccessArg, at: datetime | None, case_id: UUID | None,
                        region: str | None) -> list[OpenDeadline]:
         """Open deadlines by due instant: of one case, or a listing."""
+        at, case_id = q.optional_instant(at, "at"), q.optional_ident(case_id, "case_id")
+        region = q.code(region, "region")
         scope: frozenset[str] | None = None
         if case_id is not None:
             self.gate.case(case_id, access, Resource.DEADLINES)
@@ -98,6 +108,7 @@ class Queries:
 
     def classification(self, melding_id: UUID, access: AccessArg) -> MeldingClassification:
         """How a melding was classified at receipt, decided on the melding's case."""
+        melding_id = q.ident(melding_id, "melding_id")
         self.catch_up()
         try:
             result = get_classification(self.engine, melding_id)
@@ -110,11 +121,14 @@ class Queries:
     def monitor(self, region: str | None, gemeente: str | None,
                 period: str | None) -> MonitorReport:
         """The monitor figures (aggregates only: no access request), as of the clock's now."""
+        region, gemeente = q.code(region, "region"), q.code(gemeente, "gemeente")
+        period = q.period(period)
         self.catch_up()
         return monitor_report(self.engine, region, gemeente, period, as_of=self.work.now())
 
     def case_events(self, case_id: UUID, access: AccessArg) -> list[Any]:
         """The stored events of a case, in order."""
+        case_id = q.ident(case_id)
         self.gate.case(case_id, access, Resource.EVENTS)
         return self.events_of(case_id)
 
@@ -132,6 +146,8 @@ class Queries:
     def access_log(self, access: AccessArg, case_id: UUID | None, actor_id: str | None,
                    limit: int | None) -> list[AccessLogEntry]:
         """Entries of the access log (auditors; this read is logged too)."""
+        case_id, actor_id = q.optional_ident(case_id, "case_id"), q.code(actor_id, "actor_id")
+        limit = None if limit is None else q.count(limit, "limit")
         self.gate.store(access, Resource.ACCESS_LOG)
         return self.guard.log.entries(case_id=str(case_id) if case_id else None,
                                       actor_id=actor_id, limit=limit)

@@ -9,6 +9,7 @@ the access-log entry, and only then returns the data or raises
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -23,10 +24,15 @@ from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.domain.context import DecisionContext
-from hgkm_workflow.errors import AdviesNotFound, CaseNotFound
+from hgkm_workflow.errors import AdviesNotFound, CaseNotFound, InvalidCommand
 from hgkm_workflow.projections.case_queries import cases_of_person
 
 __all__ = ["AccessArg", "ReadGate"]
+
+_log = logging.getLogger(__name__)
+
+_INVALID_REQUEST = "access request invalid (safety reason or fields refused)"
+_EMERGENCY_NOT_RECORDED = "emergency access refused: it could not be recorded on the case"
 
 AccessArg = Access | dict[str, Any]
 """An access request as a model or as a dict (validated: InvalidCommand naming fields)."""
@@ -52,13 +58,13 @@ class ReadGate:
             CaseNotFound: If there is no such case (the attempt is logged as refused).
             AccessDenied: If the policy refuses (logged).
         """
-        acc = as_access(access)
+        acc = self._access(access, resource, str(case_id))
         found = self.work.find(case_id)
         case = found if isinstance(found, HouseholdCase) else None
         decision = self.guard.on_case(acc, case_facts(case) if case is not None else None)
         note = None
         if case is not None and decision.verdict is Verdict.EMERGENCY:
-            recorded, note = self._record_emergency(case_id, acc, resource, decision)
+            recorded, note = self._emergency_or_refuse(case_id, acc, resource, decision)
             case = copy_aggregate(recorded)  # the cache keeps the original
         self.guard.record(self.work.now(), acc, resource, str(case_id), decision, note)
         if case is None:
@@ -66,6 +72,39 @@ class ReadGate:
         if not decision.allowed:
             refuse(acc, resource, str(case_id), decision)
         return case
+
+    def _access(self, access: AccessArg, resource: Resource, key: str | None) -> Access:
+        """Validate the request; a malformed emergency request is logged as refused.
+
+        An emergency request whose safety reason does not validate (identifying data, too
+        long) is still a refused emergency read: when its actor and purpose validate, it is
+        written to the access log as refused before the error is raised. Other malformed
+        requests are not logged (nothing was read, and there is no emergency to account for).
+        """
+        try:
+            return as_access(access)
+        except InvalidCommand:
+            if isinstance(access, dict) and access.get("purpose") == "emergency":
+                try:
+                    bare = as_access({k: v for k, v in access.items()
+                                      if k in ("actor", "purpose")})
+                except InvalidCommand:
+                    _log.warning("refused read of %s: the access request does not validate",
+                                 resource.value)
+                    raise
+                self.guard.record(self.work.now(), bare, resource, key, AccessDecision(
+                    verdict=Verdict.REFUSED, rule=_INVALID_REQUEST))
+            raise
+
+    def _emergency_or_refuse(self, case_id: UUID, access: Access, resource: Resource,
+                             decision: AccessDecision) -> tuple[HouseholdCase, str]:
+        """Record the emergency access; if that fails, log the read as refused and raise."""
+        try:
+            return self._record_emergency(case_id, access, resource, decision)
+        except Exception:
+            self.guard.record(self.work.now(), access, resource, str(case_id), AccessDecision(
+                verdict=Verdict.REFUSED, rule=_EMERGENCY_NOT_RECORDED))
+            raise
 
     def _record_emergency(self, case_id: UUID, access: Access, resource: Resource,
                           decision: AccessDecision) -> tuple[HouseholdCase, str]:
@@ -87,7 +126,7 @@ class ReadGate:
         Raises:
             AccessDenied: If the policy refuses (logged).
         """
-        acc = as_access(access)
+        acc = self._access(access, resource, None)
         self.guard.settle(self.work.now(), acc, resource, None, self.guard.store_wide(acc))
         return acc
 
@@ -98,7 +137,7 @@ class ReadGate:
         Raises:
             AccessDenied: If the policy refuses (logged).
         """
-        acc = as_access(access)
+        acc = self._access(access, resource, None)
         decision, scope = self.guard.listing(acc, region)
         self.guard.settle(self.work.now(), acc, resource, None, decision)
         return scope
@@ -133,7 +172,7 @@ class ReadGate:
             PersonNotFound: The register does not know a person who is in no case.
             AccessDenied: If the policy refuses (logged).
         """
-        acc = as_access(access)
+        acc = self._access(access, resource, None)
         self.catch_up()
         case_ids = cases_of_person(self.engine, person_id)
         if not case_ids:
@@ -152,5 +191,5 @@ class ReadGate:
             verdict=Verdict.REFUSED, rule="no such case"))])[-1]
         note = None
         if chosen[1].verdict is Verdict.EMERGENCY:
-            _, note = self._record_emergency(chosen[0], acc, resource, chosen[1])
+            _, note = self._emergency_or_refuse(chosen[0], acc, resource, chosen[1])
         self.guard.settle(self.work.now(), acc, resource, str(chosen[0]), chosen[1], note)

@@ -16,7 +16,11 @@ replaced by a marker on export and counted in the result.
 
 Import writes into an **empty** store through the recorder (encoded by the importing
 application: its cipher and compressor apply), then catches the read models up, so state and
-views equal those of the exporting store.
+views equal those of the exporting store. Every line is checked first, with the rules of the
+commands (sizes, the personal-data screen, codes, the payload schema of its event class) and
+by replaying every aggregate in memory (:mod:`hgkm_workflow.audit.import_checks`); only then
+are all events inserted, in one transaction. A refused import stores nothing and names the
+line and the rule; a retry of a corrected file works.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from eventsourcing.utils import resolve_topic
 
 from hgkm_workflow.adapters.files import open_private
 from hgkm_workflow.audit.business_time import BusinessClock
+from hgkm_workflow.audit.import_checks import Replay, check_line_size, check_payload
 from hgkm_workflow.audit.stored_form import (
     ExchangeError,
     decode_stored_state,
@@ -272,44 +277,46 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
         app: The (empty) target store: its recorder and mapper, and ``catch_up`` of its read
             models (the application fits).
         source: A file path or an open text stream in the format of :func:`export_jsonl`.
-        batch_size: Events inserted per transaction.
+        batch_size: Kept for callers of the first version; ignored (every event is now
+            inserted in one transaction, after every line was checked).
 
     Returns:
         Counts of what was written.
 
     Raises:
         StoreNotEmpty: If the target store already holds events.
-        ExchangeError: If a line is malformed, out of order, or names an unknown event
-            (the message names the line; nothing of a failing batch is written).
+        ExchangeError: If a line is malformed, out of order, names an unknown event, breaks a
+            command rule (size, identifying data, code, payload schema) or does not replay
+            (the message names the line and the rule, never a value; nothing is written).
     """
+    del batch_size
     if app.recorder.max_notification_id():
         raise StoreNotEmpty("the target store already holds events; import needs an empty one")
     versions: dict[UUID, int] = {}
-    batch: list[StoredEvent] = []
-    inserted = 0
-    with _opened(source, "r") as handle:
+    events: list[StoredEvent] = []
+    replay = Replay(app.mapper)
+    with _opened(source, "r") as handle:  # every line is checked before anything is written
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
             stored = _stored_event(app, text, number, versions)
-            batch.append(stored)
-            if len(batch) >= batch_size:
-                inserted += _insert(app, batch, number)
-                batch = []
-        inserted += _insert(app, batch, None)
+            replay.feed(stored, number)
+            events.append(stored)
+    aggregates = replay.finish()
+    inserted = _insert(app, events)  # one transaction: all or nothing
     applied = app.catch_up()
-    return ImportResult(events=inserted, aggregates=len(versions), read_model_events=applied)
+    return ImportResult(events=inserted, aggregates=aggregates, read_model_events=applied)
 
 
-def _insert(app: ImportTarget, batch: list[StoredEvent], line: int | None) -> int:
-    if not batch:
+def _insert(app: ImportTarget, events: list[StoredEvent]) -> int:
+    if not events:
         return 0
     try:
-        app.recorder.insert_events(batch)
+        app.recorder.insert_events(events)
     except IntegrityError:
-        where = f"batch ending at line {line}" if line else "last batch"
-        raise ExchangeError(f"{where}: an event version already exists in the store") from None
-    return len(batch)
+        raise StoreNotEmpty("another writer filled the store during the import; "
+                            "nothing was imported") from None
+    return len(events)
 
 
 def _whole(value: Any) -> int:
@@ -338,6 +345,7 @@ def _stored_event(app: ImportTarget, text: str, number: int,
     def bad(why: str) -> ExchangeError:
         return ExchangeError(f"line {number}: {why}")
 
+    check_line_size(text, number)
     try:
         line = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -385,6 +393,7 @@ def _stored_event(app: ImportTarget, text: str, number: int,
         raise bad("types do not match the payload (a listed value is missing or "
                   "not of its type)") from None
     state["timestamp"] = recorded
+    check_payload(resolved, state, class_version, number)
     expected = versions.get(aggregate_id, 0) + 1
     if version != expected:
         raise bad(f"version out of order: {aggregate_id} expects version {expected} here")

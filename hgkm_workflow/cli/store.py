@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from hgkm_workflow.cli.boundary import hide_password, open_application
-from hgkm_workflow.cli.common import DbOption, console, say
+from hgkm_workflow.cli.common import DbOption, JsonOption, console, echo_json, say
 
 __all__ = ["init", "projections_app"]
 
@@ -50,3 +50,25 @@ def projections_rebuild(db: DbOption = None) -> None:
     finally:
         application.close()
     say(f"applied {count} events")
+
+
+@projections_app.command("status")
+def projections_status(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Each read model's position, lag and dead letters (events it could not apply).
+
+    A dead letter names the projection, the notification id, the event class and the
+    constraint the database refused (never a value); see docs/security.md.
+    """
+    application = open_application(db)
+    try:
+        statuses = application.projections.status()
+    finally:
+        application.close()
+    if as_json:
+        echo_json({"projections": [s.as_dict() for s in statuses]})
+        return
+    for s in statuses:
+        say(f"{s.name}: version {s.version}, position {s.position}, lag {s.lag}, "
+            f"{len(s.dead_letters)} dead letter(s)")
+        for d in s.dead_letters:
+            say(f"  #{d.position} {d.event}: {d.reason} {d.detail}".rstrip())

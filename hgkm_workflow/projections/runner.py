@@ -34,6 +34,13 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from hgkm_workflow.projections.base import Projection, event_name
+from hgkm_workflow.projections.dead_letters import (
+    ProjectionStatus,
+    apply_isolating,
+    clear_dead_letters,
+    create_dead_letter_table,
+    projection_statuses,
+)
 from hgkm_workflow.projections.engine import write_connection
 from hgkm_workflow.projections.errors import (
     ProjectionDefinitionError,
@@ -146,6 +153,7 @@ class ProjectionRunner:
                 return
         with write_connection(self._engine) as conn:
             create_tracking_table(conn)
+            create_dead_letter_table(conn)
             rows = read_rows(conn, self._projections, for_update=True)
             existing = set(sa.inspect(conn).get_table_names())
             for projection in self._projections.values():
@@ -241,6 +249,13 @@ class ProjectionRunner:
         lowest = min((rows[n].position if n in rows else 0 for n in self._projections), default=0)
         return max(0, max_id - lowest)
 
+    def status(self) -> list[ProjectionStatus]:
+        """Position, lag and dead letters of each projection (see ``hgkm projections status``)."""
+        max_id = self._app.recorder.max_notification_id() or 0
+        with self._engine.connect() as conn:
+            tracked = self._has_tracking(conn)
+        return projection_statuses(self._engine, list(self._projections), max_id, tracked)
+
     def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
         """Keep catching up until ``stop_event`` is set.
 
@@ -331,9 +346,10 @@ class ProjectionRunner:
             # Each projection gets its events of this batch at once; projections own
             # disjoint tables, so applying them one after another gives the same rows as
             # interleaving them event by event.
+            # An event the database refuses becomes a dead letter; the rest is applied.
             for projection, events in zip(eligible, pending, strict=True):
                 if events:
-                    projection.apply_batch(conn, events)
+                    apply_isolating(conn, projection, events)
             if self._before_tracking_write is not None:
                 self._before_tracking_write(conn, last)
             for projection in eligible:
@@ -444,4 +460,5 @@ def _reset(conn: sa.Connection, projection: Projection) -> None:
     """Drop and recreate the projection's tables and set its position to 0."""
     projection.metadata.drop_all(conn, checkfirst=True)
     projection.metadata.create_all(conn)
+    clear_dead_letters(conn, projection.name)
     write_row(conn, projection.name, 0, projection.version)
