@@ -32,6 +32,7 @@ from hgkm_workflow.monitor.html_charts import (
 )
 from hgkm_workflow.monitor.html_names import gemeente_name
 from hgkm_workflow.monitor.html_style import CSS, JS, group_title
+from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.report import MonitorReport
 from hgkm_workflow.simulation.profiles import load_profile, region_ids
 
@@ -88,7 +89,7 @@ def _cards(report: MonitorReport) -> str:
         f = report.figure(name)
         value = (f'<b class="small" title="{_WHY_SUPPRESSED}">{TE_WEINIG}</b>' if f.suppressed
                  else f"<b>{escape(fmt(f))}</b>")
-        basis = ("" if f.suppressed or f.denominator is None
+        basis = ("" if f.suppressed or not f.denominator
                  else f"<small>{nl.amount(f.numerator)} van {nl.amount(f.denominator)}</small>")
         out.append(f'<div class="card" title="{escape(f.definition)}">{escape(label)}'
                    f"{value}{basis}</div>")
@@ -125,12 +126,14 @@ def _norms() -> str:
 
 
 def _notes(report: MonitorReport) -> dict[str, str]:
-    opbouw = mk.building_up(report.series.get("hermelding_by_half_year", ()))
-    herm = ("Gearceerd met ‘t/m’: halfjaar was op de peildatum nog niet om. Landelijke "
-            "referentie "
-            f"{nl.percent(report.hermelding_reference)}: CBS, Monitor Veilig Thuis, 1e halfjaar "
-            "2022.")
-    if opbouw:
+    series = report.series.get("hermelding_by_half_year", ())
+    herm = (f"Landelijke referentie {nl.percent(report.hermelding_reference)}: CBS, Monitor "
+            "Veilig Thuis, 1e halfjaar 2022.")
+    early = mk.building_up(series)
+    if any(mk.state(f, Period.parse(f.name.split("@")[1]), report.as_of, early) == mk.RUNNING
+           for f in series):
+        herm += " Gearceerd met ‘t/m’: halfjaar was op de peildatum nog niet om."
+    if early:
         herm += (" ‘opbouw’: nog geen hermelding gevonden in de eerste halfjaren van de store "
                  "(een hermelding vraagt een eerdere melding binnen 3 jaar; bij gesimuleerde "
                  "voorgeschiedenis zijn alle meldingen nieuw). Geen 0%, maar onvolledige "
@@ -138,7 +141,10 @@ def _notes(report: MonitorReport) -> dict[str, str]:
     flows = ("Vooruit rechts (blauw), terug links (rood); lijndikte naar aantal.")
     if report.min_cell > 1:
         flows += f" Overgangen van minder dan {report.min_cell} zaken zijn weggelaten."
-    timely = _norms() + " Gearceerd: maand was op de peildatum nog niet om."
+    timely = _norms()
+    if any(mk.running(Period.parse(f.name.split("@")[1]), report.as_of)
+           for f in report.series.get("timeliness_by_month", ())):
+        timely += " Gearceerd: maand was op de peildatum nog niet om."
     return {"hermelding": herm, "timeliness": timely,
             "funnel": "Zaken die in de periode in triage kwamen; aandeel van die instroom.",
             "flow": flows}

@@ -49,13 +49,14 @@ def hermelding_chart(report: MonitorReport) -> str:
         body += _stack(centre, bottom + 15, nl.axis_label(label), "tick")
         tip = f"{nl.period_name(period)}: "
         if state == mk.NOT_STARTED:
-            body += _stack(centre, bottom - 30, ("nog", "niet"))
+            body.append(s.text(centre + 4, bottom - 4, "nog niet", "start", "note", rotate=True))
             continue
         if state == mk.TOO_FEW:
-            body += _stack(centre, bottom - 30, ("te weinig", "meldingen"))
+            body.append(s.text(centre + 4, bottom - 4, TE_WEINIG, "start", "note", rotate=True))
             continue
         if state == mk.EMPTY:
-            body += _stack(centre, bottom - 30, ("geen", "meldingen"))
+            body.append(s.text(centre + 4, bottom - 4, "geen meldingen", "start", "note",
+                               rotate=True))
             continue
         counts = f"{nl.amount(f.numerator)} van {nl.amount(f.denominator)} meldingen"
         if state == mk.BUILDING_UP:

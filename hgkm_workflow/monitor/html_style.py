@@ -26,7 +26,8 @@ figcaption{font-weight:600;margin-bottom:4px}svg.chart{display:block;max-width:1
 height:auto}svg text{font-size:12px;fill:#333}svg text.tick{fill:#555;font-size:11px}
 svg text.val{font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;
 stroke-linejoin:round}svg text.inbar{fill:#fff;font-weight:600}
-svg text.note{fill:#6b6b6b;font-size:11px;font-style:italic}svg text.ref{fill:#b3261e;
+svg text.note{fill:#6b6b6b;font-size:11px;font-style:italic;paint-order:stroke;
+stroke:#fff;stroke-width:3px}svg text.ref{fill:#b3261e;
 font-weight:600}svg text.norm{fill:#444;font-size:11px}
 p.note{font-size:.85em;color:#555;margin:.4em 0 0}
 .legend{list-style:none;padding:0;margin:0 0 4px;display:flex;flex-wrap:wrap;gap:4px 16px;
