@@ -16,6 +16,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
@@ -38,6 +39,7 @@ from hgkm_workflow.phases.waakvlam import WaakvlamState
 JsonDict = dict[str, Any]
 
 
+@answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
                     HuisverbodDecisions, HouseholdDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
@@ -216,6 +218,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             {*self.open_risk_factors, *(f for f in risk_factors
                                         if f not in self.resolved_risk_factors)})
         self.rz_state = RisicogestuurdeZorgState.PLAN_ACTIVE.value
+        note_fact_times(self, at, *(f"risk_factor:{f}" for f in self.open_risk_factors))
 
     @event("RiskFactorOpened")
     def _risk_factor_opened(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -223,12 +226,14 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         self.open_risk_factors = sorted({*self.open_risk_factors, factor})
         self.resolved_risk_factors = [f for f in self.resolved_risk_factors if f != factor]
         self.rz_state = RisicogestuurdeZorgState.PLAN_ACTIVE.value
+        note_fact_times(self, at, f"risk_factor:{factor}")
 
     @event("RiskFactorResolved")
     def _risk_factor_resolved(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                               factor: str) -> None:
         self.open_risk_factors = [f for f in self.open_risk_factors if f != factor]
         self.resolved_risk_factors = sorted({*self.resolved_risk_factors, factor})
+        self.__dict__.get("fact_times", {}).pop(f"risk_factor:{factor}", None)
 
     @event("StableSafetyConfirmed")
     def _stable_safety_confirmed(self, actor: JsonDict, at: datetime, rationale: str,
@@ -268,7 +273,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HandoverOffered")
     def _handover_offered(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                           to: JsonDict) -> None:
-        self.regie = {**self.regie, "state": RegieState.HANDOVER_OFFERED.value, "offered_to": to}
+        self.regie = {**self.regie, "state": RegieState.HANDOVER_OFFERED.value, "offered_to": to,
+                      "offered_at": at}
 
     @event("HandoverAccepted")
     def _handover_accepted(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
@@ -283,6 +289,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("EscalatedToMda")
     def _escalated_to_mda(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
         self.mda_state = MdaState.ESCALATED.value
+        note_fact_times(self, at, "mda_escalation", replace=True)
 
     @event("ReturnedToLocalTeam")
     def _returned_from_mda(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
