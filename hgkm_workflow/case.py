@@ -3,9 +3,8 @@
 :class:`HouseholdCase` composes the decision mixins of :mod:`hgkm_workflow.domain` (intake and
 VT, care phases, regie and MDA++, huisverbod, household records, deadlines; each decides
 before it triggers) and holds every ``@event`` method, so each stored topic stays
-``hgkm_workflow.case:HouseholdCase.<Event>``. Event methods only assign: they never read the
-clock, the calendar or a transition table, so a replay reproduces the live state. State is
-plain JSON-friendly values, so snapshots and replays compare equal.
+``hgkm_workflow.case:HouseholdCase.<Event>``. Event methods only assign (never the clock,
+calendar or a transition table): a replay reproduces the live state, in plain JSON values.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
 from hgkm_workflow.domain.intake import IntakeDecisions
+from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
 from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.domain.regie import RegieDecisions
 from hgkm_workflow.domain.state import plan_states_on_entry
@@ -46,11 +46,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
 
     @event("Opened")
     def __init__(self, id: UUID, region: str, gemeente: str, opened_at: datetime) -> None:
-        self.region = region
-        self.gemeente = gemeente
-        self.opened_at = opened_at
-        self.phase = CasePhase.NEW.value
-        self.phase_entered_at = opened_at
+        self.region, self.gemeente, self.opened_at = region, gemeente, opened_at
+        self.phase, self.phase_entered_at = CasePhase.NEW.value, opened_at
         self.phase_log: list[JsonDict] = []
         self.meldingen: dict[str, JsonDict] = {}
         self.persons: dict[str, JsonDict] = {}
@@ -107,12 +104,9 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             self.waakvlam_state = WaakvlamState.ACTIVE.value
 
     class PhaseChanged(ClockedAggregate.Event):
-        """The case entered another phase.
-
-        Version 2 adds ``loop_back_cause`` (a :class:`LoopBackCause` code on a loop-back, else
-        None). Version 1 events carried the cause only inside the ``rule`` text;
-        :meth:`upcast_v1_v2` recovers it from there (docs/event-evolution.md).
-        """
+        """The case entered another phase. Version 2 adds ``loop_back_cause`` (a
+        :class:`LoopBackCause` code on a loop-back, else None); :meth:`upcast_v1_v2` recovers
+        it from the ``rule`` text of version 1 (docs/event-evolution.md)."""
 
         class_version = 2
         actor: JsonDict
@@ -378,8 +372,17 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HuisverbodExpired")
     def _huisverbod_expired(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                             huisverbod_id: str) -> None:
-        self.huisverboden[huisverbod_id]["state"] = HuisverbodState.EXPIRED.value
-        self.huisverboden[huisverbod_id]["ended_at"] = at
+        h = self.huisverboden[huisverbod_id]
+        h.update(state=HuisverbodState.EXPIRED.value, ended_at=at, expired_version=self.version + 1)
+
+    @event("HuisverbodExpiryWithdrawn")
+    def _huisverbod_expiry_withdrawn(
+        self, actor: JsonDict, at: datetime, rationale: str, rule: str, huisverbod_id: str,
+        observed_end: datetime, observed_version: int | None, withdrawn_because: str,
+        restored_state: str, reopened_deadlines: list[str],
+    ) -> None:
+        expiry_withdrawn(self, huisverbod_id, at, observed_end, observed_version,
+                         withdrawn_because, restored_state, reopened_deadlines)
 
     @event("HuisverbodContactAddressGiven")
     def _contact_address_given(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -400,8 +403,12 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
 
     @event("DeadlineBreached")
     def _deadline_breached(self, deadline_id: str, due: datetime, detected_at: datetime) -> None:
-        d = self.deadlines[deadline_id]
-        d["breached_at"] = detected_at
+        self.deadlines[deadline_id]["breached_at"] = detected_at
+
+    @event("DeadlineBreachWithdrawn")
+    def _deadline_breach_withdrawn(self, deadline_id: str, observed_at: datetime,
+                                   occurred_at: datetime, by_event: str) -> None:
+        breach_withdrawn(self, deadline_id, observed_at, occurred_at, by_event)
 
     @event("DeadlineClosedUnmet")
     def _deadline_closed_unmet(self, deadline_id: str, at: datetime, reason: str) -> None:
@@ -411,12 +418,9 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         d["met_at"] = at
 
     class DeadlineRescheduled(ClockedAggregate.Event):
-        """An open deadline moved to a new calendar version.
-
-        Version 2 adds ``counting`` (the recomputed plain-language count). Version 1 events
-        did not carry it; :meth:`upcast_v1_v2` sets it to None, and a replay then keeps the
-        text the deadline had, as version 1 did.
-        """
+        """An open deadline moved to a new calendar version. Version 2 adds ``counting`` (the
+        recomputed count); :meth:`upcast_v1_v2` sets None for version 1, whose replay keeps
+        the text the deadline had."""
 
         class_version = 2
         deadline_id: str
