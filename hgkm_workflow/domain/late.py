@@ -60,24 +60,25 @@ class LateRegistration(CaseGuards):
             restored_state=restored.value, reopened_deadlines=reopened)
 
 
-def expiry_withdrawn(case: Any, huisverbod_id: str, at: datetime, observed_end: datetime,
-                     observed_version: int | None, because: str, restored_state: str,
+def expiry_withdrawn(self: Any, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                     huisverbod_id: str, observed_end: datetime, observed_version: int | None,
+                     withdrawn_because: str, restored_state: str,
                      reopened_deadlines: list[str]) -> None:
-    """What ``HuisverbodExpiryWithdrawn`` assigns: in force again, the expiry kept on record."""
-    h = case.huisverboden[huisverbod_id]
+    """The ``HuisverbodExpiryWithdrawn`` event method: in force again, the expiry on record."""
+    h = self.huisverboden[huisverbod_id]
     h.update(state=restored_state, ended_at=None, expired_version=None)
     h.setdefault("expiries_withdrawn", []).append(
         {"observed_end": observed_end, "observed_version": observed_version,
-         "withdrawn_at": at, "because": because})
+         "withdrawn_at": at, "because": withdrawn_because})
     for deadline_id in reopened_deadlines:
-        case.deadlines[deadline_id].update(status="open", met_at=None, late_seconds=None)
-        case.deadlines[deadline_id].pop("closed_reason", None)
+        self.deadlines[deadline_id].update(status="open", met_at=None, late_seconds=None)
+        self.deadlines[deadline_id].pop("closed_reason", None)
 
 
-def breach_withdrawn(case: Any, deadline_id: str, observed_at: datetime, occurred_at: datetime,
+def breach_withdrawn(self: Any, deadline_id: str, observed_at: datetime, occurred_at: datetime,
                      by_event: str) -> None:
-    """What ``DeadlineBreachWithdrawn`` assigns: no breach now, the observation kept on record."""
-    d = case.deadlines[deadline_id]
+    """The ``DeadlineBreachWithdrawn`` event method: no breach now, the observation on record."""
+    d = self.deadlines[deadline_id]
     d["breached_at"] = None
     d.setdefault("breaches_withdrawn", []).append(
         {"observed_at": observed_at, "occurred_at": occurred_at, "by_event": by_event})

@@ -81,6 +81,9 @@ class CaseState(Protocol):
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
     ) -> None: ...
 
+    def _period_started(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                        previous: JsonDict) -> None: ...
+
     def _phase_changed(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, from_phase: str,
         to_phase: str, how: str, open_deadline_reason: str | None,
