@@ -105,6 +105,15 @@ class ClassificationSettings:
                     + ", ".join(r.value for r in PersonRole)) from None
         return cls(lookback_years=years, counted_roles=roles)
 
+    @classmethod
+    def from_environment(cls) -> ClassificationSettings:
+        """Settings from this process's environment (see :meth:`from_env`).
+
+        Raises:
+            InvalidSetting: If a variable is set to an unusable value.
+        """
+        return cls.from_env(os.environ)
+
 
 # ---------------------------------------------------------------------------- retention
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).parent.parent / "hgkm_workflow"
 
 #: The decisions: they know nothing of storage, the application or the tools on top.
@@ -113,7 +111,6 @@ def test_the_import_graph_is_read_from_the_code() -> None:
                                     for t in ts}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: the redesign removes the circles")
 def test_there_are_no_import_circles() -> None:
     assert _circles() == []
 
@@ -132,7 +129,6 @@ def test_the_domain_imports_nothing_from_the_outer_layers() -> None:
     assert any(_within(m, ("hgkm_workflow.domain",)) for m in MODULES)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: settings.py alone reads the environment")
 def test_only_settings_reads_the_environment() -> None:
     readers = []
     for module, path in MODULES.items():

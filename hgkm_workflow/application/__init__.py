@@ -27,7 +27,7 @@ default): a query after a command always sees that command.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -258,7 +258,8 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
 
     # ------------------------------------------------------------------ statutory clock
 
-    def tick(self, now: datetime | None = None) -> list[TickRecord]:
+    def tick(self, now: datetime | None = None, *,
+             case_ids: Collection[UUID] | None = None) -> list[TickRecord]:
         """Record every deadline that has come due: breaches (once) and huisverbod expiries.
 
         Finds due deadlines through the ``rm_deadlines`` index, so the cost follows the
@@ -267,17 +268,12 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
 
         Args:
             now: The instant to tick at (default: the clock's now).
+            case_ids: Only these cases (a scenario or a test sharing a store); default all.
 
         Returns:
             What was recorded, so the host can notify people.
         """
-        return self.scheduler.tick(now, tick_case=self._tick_case)
-
-    def _tick_case(self, case_id: UUID, deadline_ids: list[str], at: datetime
-                   ) -> list[TickRecord]:
-        # Kept for callers written before the split (a scenario's tick, a test that makes one
-        # case busy): use ``scheduler.tick_case``.
-        return self.scheduler.tick_case(case_id, deadline_ids, at)
+        return self.scheduler.tick(now, case_ids=case_ids)
 
     def run_scheduler(self, interval: timedelta, stop: Callable[[], bool],
                       on_records: Callable[[list[TickRecord]], None] | None = None,

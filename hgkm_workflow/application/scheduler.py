@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -45,13 +45,14 @@ class Scheduler:
         self.engine = engine
         self.catch_up = catch_up
 
-    def tick(self, now: datetime | None = None, *,
-             tick_case: TickCase | None = None) -> list[TickRecord]:
+    def tick(self, now: datetime | None = None, *, tick_case: TickCase | None = None,
+             case_ids: Collection[UUID] | None = None) -> list[TickRecord]:
         """Record every deadline that has come due: breaches (once) and huisverbod expiries.
 
         Args:
             now: The instant to tick at (default: the clock's now).
             tick_case: Decides one case (default :meth:`tick_case`).
+            case_ids: Only these cases (default: every case with something due).
 
         Returns:
             What was recorded, so the host can notify people. A case that kept changing is
@@ -61,7 +62,7 @@ class Scheduler:
         per_case = tick_case or self.tick_case
         self.catch_up()
         records: list[TickRecord] = []
-        for case_id, ids in due_deadlines(self.engine, at).items():
+        for case_id, ids in due_deadlines(self.engine, at, case_ids).items():
             try:
                 records.extend(per_case(case_id, ids, at))
             except ConcurrentModification:

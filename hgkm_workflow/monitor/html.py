@@ -21,7 +21,8 @@ from datetime import timedelta
 from html import escape
 from pathlib import Path
 
-from hgkm_workflow.monitor import FUNNEL_PHASES, Figure, Flow, MonitorReport
+from hgkm_workflow.monitor.figures import FUNNEL_PHASES, Figure, Flow
+from hgkm_workflow.monitor.report import MonitorReport
 
 _W = 640
 _COLORS = {"T1": "#1f6f8b", "T3": "#e07a1f", "bar": "#3c7a4a", "ref": "#b3261e",

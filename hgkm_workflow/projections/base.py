@@ -37,10 +37,11 @@ def event_name(topic: str) -> str:
 class Projection(ABC):
     """Base class of read-model projections.
 
-    Subclasses set the class attributes and implement :meth:`apply`; a projection that
-    writes many rows should also override :meth:`apply_batch` (see
-    :mod:`hgkm_workflow.projections.batch`), which must give exactly the rows that applying
-    the same events one by one gives.
+    A projection is written once, as a fold over a batch (:meth:`apply_batch`): it loads
+    the rows the batch's events read or change, folds each event, per event kind, into
+    those rows in memory, and writes them back (see :mod:`hgkm_workflow.projections.batch`).
+    The per-event path, :meth:`apply`, is a batch of one and goes through the same fold, so
+    there is no second body to keep in step.
 
     A projection reads and writes only its own tables: the runner hands a batch to one
     projection after another, not event by event across projections.
@@ -59,33 +60,29 @@ class Projection(ABC):
     event_names: ClassVar[frozenset[str] | None] = None
 
     @abstractmethod
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
-        """Write the rows for one event, with SQL Core on ``conn``.
-
-        Runs inside the runner's transaction: do not commit, and be deterministic (the
-        same events in the same order must give the same rows, for rebuilds).
-
-        Args:
-            conn: The connection of the runner's batch transaction.
-            event: The decoded domain event.
-            position: The event's notification id in the application sequence.
-        """
-
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
-        """Write the rows for several events, in the order given.
+        """Fold several events, in the order given, into the projection's rows.
 
         The runner calls this once per batch with the events this projection wants (see
-        :attr:`event_names`) that lie beyond its position, in notification order. The
-        default applies them one by one with :meth:`apply`. An override must give exactly
-        the rows that :meth:`apply` gives for the same events, for any split of the log
-        into batches; the same rules as for :meth:`apply` hold (no commit, deterministic).
+        :attr:`event_names`) that lie beyond its position, in notification order. It runs
+        inside the runner's transaction: do not commit. It must be deterministic and must
+        not depend on how the log is split into batches (the same events in the same order
+        give the same rows, for rebuilds and catch-ups alike).
 
         Args:
             conn: The connection of the runner's batch transaction.
             events: ``(decoded event, notification id)`` pairs, ids increasing.
         """
-        for event, position in events:
-            self.apply(conn, event, position)
+
+    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+        """Fold one event: a batch of one, through :meth:`apply_batch`.
+
+        Args:
+            conn: The connection of the caller's transaction.
+            event: The decoded domain event.
+            position: The event's notification id in the application sequence.
+        """
+        self.apply_batch(conn, ((event, position),))
 
     def wants(self, name: str) -> bool:
         """Whether the projection wants events of the given class name.

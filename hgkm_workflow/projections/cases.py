@@ -45,51 +45,12 @@ class CaseIndexProjection(Projection):
     version: ClassVar[int] = 2  # 2: follows warm handovers (regie_offered_to)
     metadata: ClassVar[sa.MetaData] = metadata
 
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
-        """Update the case's row for one event."""
-        ev: Any = event
-        kind = type(event).__name__
-        case_id = str(ev.originator_id)
-        if kind == "Opened":
-            if not type(event).__qualname__.startswith("HouseholdCase."):
-                return
-            conn.execute(cases.insert().values(
-                case_id=case_id, region=ev.region, gemeente=ev.gemeente, phase="new",
-                opened_at=naive_utc(ev.opened_at), phase_entered_at=naive_utc(ev.opened_at),
-                last_event_at=naive_utc(ev.opened_at), version=ev.originator_version,
-                meldingen=0, loop_backs=0, mda="not_escalated"))
-            return
-        if not type(event).__qualname__.startswith("HouseholdCase."):
-            return
-        values: dict[str, Any] = {"version": ev.originator_version}
-        at = getattr(ev, "at", None)
-        if at is not None:
-            values["last_event_at"] = naive_utc(at)
-        if kind == "MeldingReceived":
-            values.update(region=ev.region, gemeente=ev.gemeente,
-                          meldingen=cases.c.meldingen + 1, closure_reason=None)
-        elif kind == "PhaseChanged":
-            values.update(phase=ev.to_phase, phase_entered_at=naive_utc(ev.at))
-            if ev.how == "loop_back":
-                values["loop_backs"] = cases.c.loop_backs + 1
-        elif kind == "Closed":
-            values["closure_reason"] = ev.reason
-        elif kind == "EscalatedToMda":
-            values["mda"] = "escalated"
-        elif kind == "ReturnedToLocalTeam":
-            values["mda"] = "returned"
-        elif kind == "CasusregisseurAssigned":
-            values["regie_organisation"] = ev.regisseur["organisation"]
-        elif kind == "HandoverOffered":
-            values["regie_offered_to"] = ev.to["organisation"]
-        elif kind == "HandoverAccepted":
-            values.update(regie_organisation=cases.c.regie_offered_to, regie_offered_to=None)
-        elif kind == "HandoverEnded":
-            values["regie_offered_to"] = None
-        conn.execute(cases.update().where(cases.c.case_id == case_id).values(**values))
-
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
-        """Fold a batch into the case rows it touches: one load, one insert, one update."""
+        """Fold a batch into the case rows it touches: one load, one insert, one update.
+
+        Rows of other aggregates are ignored; an event of a case that has no row (never
+        opened) changes nothing.
+        """
         rows = TableBuffer(cases)
         opened: set[str] = set()
         needed: set[str] = set()
@@ -113,7 +74,7 @@ class CaseIndexProjection(Projection):
                 rows.insert(_opened_row(case_id, ev))
                 continue
             row = buffered.get(case_id)
-            if row is None:  # the per-event UPDATE matches no row
+            if row is None:  # a case never opened: nothing to change
                 continue
             row["version"] = ev.originator_version
             at = getattr(ev, "at", None)
@@ -174,7 +135,7 @@ def _accepted(row: dict[str, Any], ev: Any) -> None:
     row["regie_offered_to"] = None
 
 
-# What each event kind changes besides ``version`` and ``last_event_at`` (as in ``apply``).
+# What each event kind changes besides ``version`` and ``last_event_at``.
 _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "MeldingReceived": _melding,
     "PhaseChanged": _phase,

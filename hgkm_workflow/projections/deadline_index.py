@@ -53,33 +53,6 @@ class DeadlineIndexProjection(Projection):
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = _EVENTS
 
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
-        """Insert or update the deadline's row."""
-        ev: Any = event
-        kind = type(event).__name__
-        if kind == "DeadlineStarted":
-            d = ev.deadline
-            conn.execute(deadlines.insert().values(
-                deadline_id=d["deadline_id"], case_id=str(ev.originator_id), rule_id=d["rule_id"],
-                rule_name=d["rule_name"], rule_type=d["rule_type"], checkpoint=d["checkpoint"],
-                subject_id=d["subject_id"], start=naive_utc(d["start"]), due=naive_utc(d["due"]),
-                calendar_version=d["calendar_version"], status="open"))
-            return
-        row = deadlines.c.deadline_id == ev.deadline_id
-        if kind == "DeadlineMet":
-            status = "met" if ev.late_seconds is None else "met_late"
-            conn.execute(deadlines.update().where(row).values(
-                status=status, met_at=naive_utc(ev.at), late_seconds=ev.late_seconds))
-        elif kind == "DeadlineBreached":
-            conn.execute(deadlines.update().where(row).values(
-                breached_at=naive_utc(ev.detected_at)))
-        elif kind == "DeadlineClosedUnmet":
-            conn.execute(deadlines.update().where(row).values(
-                status="closed_unmet", met_at=naive_utc(ev.at)))
-        elif kind == "DeadlineRescheduled":
-            conn.execute(deadlines.update().where(row).values(
-                due=naive_utc(ev.new_due), calendar_version=ev.calendar_version))
-
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
         """Fold a batch into the deadline rows it touches: one load, one insert, one update."""
         rows = TableBuffer(deadlines)
@@ -98,7 +71,7 @@ class DeadlineIndexProjection(Projection):
 
 
 def _fold(rows: TableBuffer, event: object) -> None:
-    """What :meth:`DeadlineIndexProjection.apply` does for one event, on buffered rows."""
+    """Fold one deadline event into the buffered rows."""
     ev: Any = event
     kind = type(event).__name__
     if kind == "DeadlineStarted":
@@ -112,7 +85,7 @@ def _fold(rows: TableBuffer, event: object) -> None:
             "met_at": None, "late_seconds": None})
         return
     row = rows.rows.get(ev.deadline_id)
-    if row is None:  # the per-event UPDATE matches no row
+    if row is None:  # a deadline never started: nothing to change
         return
     if kind == "DeadlineMet":
         row["status"] = "met" if ev.late_seconds is None else "met_late"

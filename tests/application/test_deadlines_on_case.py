@@ -249,18 +249,18 @@ def test_a_busy_case_does_not_cost_the_host_the_breaches_of_the_others(
     busy, calm = Household(app, clock), Household(app, clock)
     busy.melding()
     calm.melding()
-    original = app._tick_case
+    original = app.scheduler.tick_case
 
     def flaky(case_id: UUID, ids: list[str], at: datetime) -> Any:
         if case_id == busy.case_id:
             raise ConcurrentModification("case kept changing")
         return original(case_id, ids, at)
 
-    monkeypatch.setattr(app, "_tick_case", flaky)
+    monkeypatch.setattr(app.scheduler, "tick_case", flaky)
     late = ams(2026, 3, 20, 9, 0)
     first = app.tick(late)
     assert {r.case_id for r in first} == {calm.case_id}     # returned despite the busy case
-    monkeypatch.setattr(app, "_tick_case", original)
+    monkeypatch.setattr(app.scheduler, "tick_case", original)
     second = app.tick(late)
     assert {r.case_id for r in second} == {busy.case_id}    # the busy case on the next tick
     assert "T1" in [r.rule_id for r in second]

@@ -13,13 +13,9 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hgkm_workflow.monitor import (
-    Figure,
-    MonitorReport,
-    Period,
-    suppress_complements,
-    suppress_small_cells,
-)
+from hgkm_workflow.monitor.figures import Figure, suppress_complements, suppress_small_cells
+from hgkm_workflow.monitor.periods import Period
+from hgkm_workflow.monitor.report import MonitorReport
 
 MIN_CELL = 10
 

@@ -283,3 +283,17 @@ def test_invalid_settings_are_refused() -> None:
 def test_lookback_cutoff_on_a_leap_day() -> None:
     assert lookback_cutoff(date(2028, 2, 29), 3) == date(2025, 2, 28)
     assert lookback_cutoff(date(2029, 3, 2), 3) == date(2026, 3, 2)
+
+
+def test_given_settings_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from hgkm_workflow.projections.person_fold import PersonIndexProjection
+    from hgkm_workflow.projections.registry import default_projections
+
+    monkeypatch.setenv("HGKM_HERMELDING_LOOKBACK_YEARS", "2")
+    assert ClassificationSettings.from_environment().lookback_years == 2
+    chosen = ClassificationSettings(lookback_years=5)
+    (person_index,) = [p for p in default_projections(chosen)
+                       if isinstance(p, PersonIndexProjection)]
+    assert person_index.settings == chosen
+    (from_env,) = [p for p in default_projections() if isinstance(p, PersonIndexProjection)]
+    assert from_env.settings.lookback_years == 2

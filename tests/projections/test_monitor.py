@@ -224,6 +224,9 @@ def test_series_selection_and_periods(march: tuple[HgkmApplication, Any]) -> Non
     check(app.monitor(), "meldingen", 8, None)  # default: the clock's half-year
     # The engine alone gives the same figures (report instant: end of the period).
     assert monitor_report(app.engine, period="2026-03").as_dict() == r.as_dict()
+    shown = monitor_report(app.engine, period="2026-03", min_cell=3)
+    assert shown.as_dict() == r.suppress_small_cells(3).as_dict()
+    assert shown.min_cell == 3 and any(f.suppressed for f in shown.figures)
     data = r.as_dict()
     assert all({"name", "numerator", "denominator", "value", "definition"} <= set(f)
                for f in data["figures"])
@@ -272,3 +275,18 @@ def test_query_after_command_sees_it(sqlite_app: HgkmApplication,
     Household(sqlite_app, clock).melding()
     assert sqlite_app.monitor().figure("meldingen").numerator == before + 1
     clock.advance(timedelta(days=1))
+
+
+def test_the_monitor_does_not_import_the_application() -> None:
+    """The monitor takes an engine: no import of the application, not even for typing."""
+    import ast
+    from pathlib import Path
+
+    from hgkm_workflow import monitor
+
+    for path in Path(monitor.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "hgkm_workflow.application"
+                           or n.startswith("hgkm_workflow.application.") for n in names), path

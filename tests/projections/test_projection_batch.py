@@ -1,10 +1,16 @@
-"""Batched projections give exactly the rows of per-event application, on both backends.
+"""Each read model is one fold: a rebuild from the log equals the rows kept live, the rows do
+not depend on how the log is split into batches, and the folds of tricky events give the
+rows they should.
 
-Every default projection overrides ``Projection.apply_batch`` with an in-memory fold over the
-rows a batch touches. The reference here is the per-event ``apply`` of the same projections
-(the base class's ``apply_batch``, which loops over ``apply``): a varied history is rebuilt
-with it, then with the batched path at several batch sizes, and every row of every ``rm_``
-table is compared.
+The per-event path (``Projection.apply``) is a batch of one through the same fold, so there
+is no second implementation to compare with; instead
+
+* a varied history is kept live by the application's own catch-ups, then replayed from an
+  empty read model in incremental catch-ups of random sizes (hypothesis), on SQLite and
+  PostgreSQL, and every row of every ``rm_`` table is compared;
+* random synthetic streams (including events the domain never produces) are folded as
+  batches of one, in random splits and as one batch;
+* fold unit tests pin the rows of the events whose fold reads earlier rows.
 """
 
 from __future__ import annotations
@@ -17,13 +23,18 @@ from typing import Any, ClassVar
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.domain.calendar_data import Decree
 from hgkm_workflow.projections import Projection, ProjectionRunner, event_name
 from hgkm_workflow.projections.batch import TableBuffer, select_in
-from hgkm_workflow.projections.person_index import PersonIndexProjection
+from hgkm_workflow.projections.cases import CaseIndexProjection
+from hgkm_workflow.projections.deadline_index import DeadlineIndexProjection
+from hgkm_workflow.projections.monitor_facts import MonitorFactsProjection
+from hgkm_workflow.projections.person_fold import PersonIndexProjection
 from hgkm_workflow.projections.registry import default_projections
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.vocabulary import PersonRole
@@ -31,18 +42,6 @@ from tests.projections.test_projection_rebuild import Rows, busy_history, rm_row
 from tests.support import LT, LT2_REGISSEUR, Household
 
 BM = {"actor_id": "bm-7", "organisation": "gemeente-y", "role": "burgemeester"}
-
-
-def per_event(projections: Sequence[Projection]) -> list[Projection]:
-    """The same projections (same names, tables, settings), applied event by event."""
-    result: list[Projection] = []
-    for projection in projections:
-        cls = type(projection)
-        sub = type(f"PerEvent{cls.__name__}", (cls,), {"apply_batch": Projection.apply_batch})
-        clone: Projection = object.__new__(sub)
-        clone.__dict__.update(projection.__dict__)
-        result.append(clone)
-    return result
 
 
 def person(pid: uuid.UUID, role: str = "victim") -> dict[str, str]:
@@ -117,39 +116,54 @@ def history(app: HgkmApplication, clock: SettableClock) -> tuple[HgkmApplication
     return app, rm_rows(app)
 
 
-def test_batched_rebuilds_give_the_rows_of_per_event_apply(
+def _empty_read_models(app: HgkmApplication) -> None:
+    """Drop every default read model's tables: a new runner resets them to position 0."""
+    with app.engine.begin() as conn:
+        for projection in default_projections():
+            projection.metadata.drop_all(conn)
+
+
+def test_the_live_rows_cover_what_the_folds_must_get_right(
     history: tuple[HgkmApplication, Rows]
 ) -> None:
-    app, incremental = history
-    ProjectionRunner(app, app.engine, per_event(default_projections()), batch_size=500).rebuild()
-    reference = rm_rows(app)
-    classes = {row[5] for row in reference["rm_melding_classification"]}
+    _, live = history
+    classes = {row[5] for row in live["rm_melding_classification"]}
     assert classes == {"nieuw", "vervolgmelding", "hermelding"}
-    statuses = {row[10] for row in reference["rm_deadlines"]}
+    statuses = {row[10] for row in live["rm_deadlines"]}
     assert {"open", "met", "closed_unmet"} <= statuses
-    assert any(row[11] is not None for row in reference["rm_deadlines"])  # breached
-    assert max(row[1] for row in reference["rm_vt_involvements"]) >= 2  # a second involvement
-    assert reference == incremental
-    for size in (1, 7, 500, 5000):
-        ProjectionRunner(app, app.engine, default_projections(), batch_size=size).rebuild()
-        assert rm_rows(app) == reference, f"batch size {size}"
+    assert any(row[11] is not None for row in live["rm_deadlines"])  # breached
+    assert max(row[1] for row in live["rm_vt_involvements"]) >= 2  # a second involvement
+    assert all(live[name] for name in ("rm_phase_stays", "rm_huisverboden", "rm_plegeraanbod",
+                                       "rm_case_moments", "rm_vt_services", "rm_cases"))
 
 
-def test_per_event_and_batched_runners_resume_each_other(
+@settings(max_examples=4, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch_size=st.sampled_from([1, 3, 17, 500]),
+       steps=st.lists(st.integers(min_value=1, max_value=120), min_size=1, max_size=8))
+def test_a_replay_in_random_catch_ups_equals_the_rows_kept_live(
+    history: tuple[HgkmApplication, Rows], batch_size: int, steps: list[int]
+) -> None:
+    app, live = history
+    stop = app.recorder.max_notification_id() or 0
+    _empty_read_models(app)
+    runner = ProjectionRunner(app, app.engine, default_projections(), batch_size=batch_size)
+    position = 0
+    for step in steps:
+        position = min(stop, position + step)
+        runner.catch_up(until=position)
+        assert runner.position("person_index") == position
+    runner.catch_up()
+    assert rm_rows(app) == live
+
+
+def test_a_full_rebuild_equals_the_rows_kept_live(
     history: tuple[HgkmApplication, Rows]
 ) -> None:
-    app, reference = history
-    stop = app.recorder.max_notification_id() or 0
-    batched = ProjectionRunner(app, app.engine, default_projections(), batch_size=11)
-    one_by_one = ProjectionRunner(app, app.engine, per_event(default_projections()),
-                                  batch_size=13)
-    batched.rebuild()
-    position = 0
-    while position < stop:  # alternate the two paths, so each reads the other's rows
-        runner = one_by_one if (position // 50) % 2 else batched
-        runner.catch_up(until=min(stop, position + 50))
-        position = runner.position("person_index")
-    assert rm_rows(app) == reference
+    app, live = history
+    for size in (1, 500, 5000):
+        ProjectionRunner(app, app.engine, default_projections(), batch_size=size).rebuild()
+        assert rm_rows(app) == live, f"batch size {size}"
 
 
 class SimulatedCrash(Exception):
@@ -187,9 +201,6 @@ class Recorder(Projection):
 
     def __init__(self) -> None:
         self.batches: list[list[tuple[str, int]]] = []
-
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
-        raise AssertionError("the runner calls apply_batch")
 
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
         self.batches.append([(type(e).__name__, p) for e, p in events])
@@ -266,7 +277,7 @@ def test_table_buffer_inserts_new_rows_and_updates_only_changed_ones(things: Any
                    ("x", 3): (3, None), ("x", 4): (4, None), ("y", 1): (7, "set before flush")}
 
 
-def test_table_buffer_duplicate_insert_fails_like_the_per_event_insert(things: Any) -> None:
+def test_table_buffer_insert_of_a_stored_key_fails_at_flush(things: Any) -> None:
     buf = TableBuffer(_things)
     with pytest.raises(sa.exc.IntegrityError), things.begin() as conn:
         buf.insert({"a": "x", "b": 0, "value": 1, "note": None})  # stored, not loaded
@@ -276,8 +287,8 @@ def test_table_buffer_duplicate_insert_fails_like_the_per_event_insert(things: A
 
 # Synthetic event streams: edge cases the domain rarely or never produces (business time
 # going backwards, changes to rows that do not exist, a service started after the
-# involvement ended, events of cases never opened, repeated events), folded per event and
-# in random batches.
+# involvement ended, events of cases never opened, repeated events), folded as batches of
+# one (``apply``), in random splits and as one batch: the rows must not depend on the split.
 
 _T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _EVENT_CLASSES: dict[str, type] = {}
@@ -436,12 +447,21 @@ def _projections(seed: int) -> list[Projection]:
     return projections
 
 
-def _fold(projections: Sequence[Projection], events: list[object], sizes: list[int]) -> Rows:
+def _fold(projections: Sequence[Projection], events: list[object],
+          sizes: list[int] | None = None) -> Rows:
+    """Every row after folding ``events`` in batches of ``sizes`` (``None``: one by one,
+    through ``Projection.apply``)."""
     engine = sa.create_engine("sqlite://")
     try:
         with engine.begin() as conn:
             for projection in projections:
                 projection.metadata.create_all(conn)
+            if sizes is None:
+                for position, e in enumerate(events, start=1):
+                    for projection in projections:
+                        if projection.wants(type(e).__name__):
+                            projection.apply(conn, e, position)
+                sizes = []
             start = 0
             for size in sizes:
                 chunk = list(enumerate(events[start:start + size], start=start + 1))
@@ -458,15 +478,238 @@ def _fold(projections: Sequence[Projection], events: list[object], sizes: list[i
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_random_streams_fold_in_batches_as_per_event(seed: int) -> None:
+def test_random_streams_fold_alike_in_any_split(seed: int) -> None:
     rng = random.Random(seed)
     stream = _Stream(rng)
     for _ in range(rng.choice((30, 120, 300))):
         stream.step()
     events = stream.events
-    reference = _fold(per_event(_projections(seed)), events, [1] * len(events))
+    reference = _fold(_projections(seed), events)
     sizes: list[int] = []
     while sum(sizes) < len(events):
         sizes.append(rng.choice((1, 2, 3, 8, 40, 1000)))
     assert _fold(_projections(seed), events, sizes) == reference
     assert _fold(_projections(seed), events, [len(events)]) == reference
+
+
+# Fold unit tests: the events whose fold reads rows written by earlier events. Each runs as
+# one batch and as batches of one.
+
+_CASE = uuid.UUID("00000000-0000-4000-8000-00000000000a")
+_OTHER = uuid.UUID("00000000-0000-4000-8000-00000000000b")
+_P = [f"00000000-0000-4000-8000-0000000000{i:02d}" for i in range(1, 6)]
+_SPLITS = pytest.mark.parametrize("split", ["one batch", "batches of one"])
+
+
+class _Case:
+    """Synthetic events of one household case, numbered and dated."""
+
+    def __init__(self, case_id: uuid.UUID = _CASE) -> None:
+        self.case_id = case_id
+        self.version = 0
+
+    def __call__(self, kind: str, at: datetime | None, **fields: Any) -> object:
+        self.version += 1
+        return _event("HouseholdCase", kind, originator_id=self.case_id,
+                      originator_version=self.version, at=at, **fields)
+
+    def melding(self, at: datetime, *persons: tuple[str, str], **fields: Any) -> Any:
+        values: dict[str, Any] = {
+            "melding_id": str(uuid.uuid4()), "region": "r1", "gemeente": "GM0599",
+            "melder_type": "politie", "acute": False, "from_advies": None, "reopened": False,
+            "persons": [{"person_id": p, "role": r} for p, r in persons]}
+        values.update(fields)
+        return self("MeldingReceived", at, **values)
+
+
+def _rows(projection: Projection, events: list[object], split: str) -> dict[str, list[Any]]:
+    """The projection's rows (typed, as dicts) after folding ``events``."""
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.begin() as conn:
+            projection.metadata.create_all(conn)
+            wanted = [(e, p) for p, e in enumerate(events, start=1)
+                      if projection.wants(type(e).__name__)]
+            if split == "batches of one":
+                for e, p in wanted:
+                    projection.apply(conn, e, p)
+            else:
+                projection.apply_batch(conn, wanted)
+            return {t.name: [dict(r._mapping) for r in conn.execute(sa.select(t))]
+                    for t in projection.tables()}
+    finally:
+        engine.dispose()
+
+
+def _t(day: int, hour: int = 9) -> datetime:
+    return _T0 + timedelta(days=day, hours=hour - 9)
+
+
+def _naive(instant: datetime) -> datetime:
+    return instant.replace(tzinfo=None)
+
+
+@_SPLITS
+def test_case_index_follows_a_warm_handover_and_ignores_unknown_cases(split: str) -> None:
+    c, stray = _Case(), _Case(_OTHER)
+    events = [
+        stray("PhaseChanged", _t(0), from_phase="new", to_phase="triage", how="forward"),
+        _event("Advies", "Opened", originator_id=_OTHER, originator_version=1,
+               region="r9", gemeente="GM0001", opened_at=_t(0)),
+        c("Opened", None, region="r1", gemeente="GM0599", opened_at=_t(0)),
+        c.melding(_t(0), (_P[0], "victim")),
+        c("PhaseChanged", _t(1), from_phase="new", to_phase="triage", how="forward"),
+        c("CasusregisseurAssigned", _t(2), regisseur={"organisation": "lt-1"}),
+        c("HandoverOffered", _t(3), to={"organisation": "lt-2"}),
+        c("HandoverAccepted", _t(4)),
+        c("PhaseChanged", _t(5), from_phase="herstel", to_phase="directe_veiligheid",
+          how="loop_back"),
+        c("Closed", _t(6), reason="closed_after_assessment"),
+        c.melding(_t(7), (_P[0], "victim"), region="r2", gemeente="GM0606"),  # reopens
+        c("RiskFactorResolved", None),  # no business time: last_event_at stays
+    ]
+    (row,) = _rows(CaseIndexProjection(), events, split)["rm_cases"]
+    assert row == {
+        "case_id": str(_CASE), "region": "r2", "gemeente": "GM0606",
+        "phase": "directe_veiligheid", "opened_at": _naive(_t(0)),
+        "phase_entered_at": _naive(_t(5)), "last_event_at": _naive(_t(7)), "version": 10,
+        "meldingen": 2, "loop_backs": 1, "mda": "not_escalated",
+        "regie_organisation": "lt-2", "regie_offered_to": None, "closure_reason": None}
+
+
+@_SPLITS
+def test_deadline_index_concludes_reschedules_and_ignores_unknown_ids(split: str) -> None:
+    c = _Case()
+
+    def started(did: str) -> object:
+        return c("DeadlineStarted", _t(0), deadline={
+            "deadline_id": did, "rule_id": "T1", "rule_name": "beoordeling", "rule_type": "A",
+            "checkpoint": None, "subject_id": str(_CASE), "start": _t(0), "due": _t(5),
+            "calendar_version": "v1"})
+
+    events = [
+        c("DeadlineMet", _t(0), deadline_id="unknown", late_seconds=None),
+        started("d1"), started("d2"), started("d3"),
+        c("DeadlineRescheduled", _t(1), deadline_id="d1", new_due=_t(6), calendar_version="v2"),
+        c("DeadlineBreached", _t(7), deadline_id="d1", detected_at=_t(7)),
+        c("DeadlineMet", _t(8), deadline_id="d1", late_seconds=86400.0),
+        c("DeadlineMet", _t(2), deadline_id="d2", late_seconds=None),
+        c("DeadlineClosedUnmet", _t(3), deadline_id="d3"),
+    ]
+    rows = {r["deadline_id"]: r for r in
+            _rows(DeadlineIndexProjection(), events, split)["rm_deadlines"]}
+    assert set(rows) == {"d1", "d2", "d3"}
+    assert (rows["d1"]["status"], rows["d1"]["due"], rows["d1"]["calendar_version"],
+            rows["d1"]["breached_at"], rows["d1"]["met_at"], rows["d1"]["late_seconds"]) == (
+        "met_late", _naive(_t(6)), "v2", _naive(_t(7)), _naive(_t(8)), 86400.0)
+    assert (rows["d2"]["status"], rows["d2"]["late_seconds"]) == ("met", None)
+    assert (rows["d3"]["status"], rows["d3"]["met_at"]) == ("closed_unmet", _naive(_t(3)))
+
+
+def _involvements(rows: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+    return [(r["involvement_no"], r["stage"], r["last_stage"], r["ended_at"], r["end_event"])
+            for r in sorted(rows["rm_vt_involvements"], key=lambda r: r["involvement_no"])]
+
+
+@_SPLITS
+def test_a_service_started_by_the_assessment_continues_the_involvement(split: str) -> None:
+    c = _Case()
+    m = c.melding(_t(0), (_P[0], "victim"), (_P[1], "alleged_perpetrator"))
+    events = [m,
+              c("VeiligheidsbeoordelingCompleted", _t(1), melding_id=m.melding_id),
+              c("VtServiceStarted", _t(1)),  # same instant: the same decision
+              c("PersonAdded", _t(2), person_id=_P[2], role="child"),
+              c("VtServiceCompleted", _t(3))]
+    rows = _rows(PersonIndexProjection(), events, split)
+    assert _involvements(rows) == [(1, "ended", "after_assessment", _naive(_t(3)),
+                                    "VtServiceCompleted")]
+    linked = {(r["person_id"], r["involvement_no"]) for r in rows["rm_person_involvement"]}
+    assert linked == {(_P[0], 1), (_P[1], 1), (_P[2], 1)}  # the added child joins it
+
+
+@_SPLITS
+def test_a_later_start_or_melding_opens_a_new_involvement_with_every_member(
+    split: str
+) -> None:
+    c = _Case()
+    m = c.melding(_t(0), (_P[0], "victim"), (_P[1], "alleged_perpetrator"))
+    events = [m,
+              c("VeiligheidsbeoordelingCompleted", _t(1), melding_id=m.melding_id),
+              c("VtMonitoringStarted", _t(2)),  # after the end: a new involvement (#2)
+              c("VtMonitoringEnded", _t(3)),
+              c.melding(_t(4), (_P[3], "child"))]  # #3, with the earlier members too
+    rows = _rows(PersonIndexProjection(), events, split)
+    assert [i[:2] for i in _involvements(rows)] == [(1, "ended"), (2, "ended"),
+                                                    (3, "during_assessment")]
+    linked = {(r["person_id"], r["involvement_no"]) for r in rows["rm_person_involvement"]}
+    assert {p for p, n in linked if n == 2} == {_P[0], _P[1]}
+    assert {p for p, n in linked if n == 3} == {_P[0], _P[1], _P[3]}
+    (household,) = rows["rm_household_cases"]
+    assert household["is_open"] and household["last_melding_at"] == _naive(_t(4))
+
+
+@_SPLITS
+def test_classification_reads_the_involvements_of_other_cases(split: str) -> None:
+    a, b, d, e = _Case(), _Case(_OTHER), _Case(uuid.uuid4()), _Case(uuid.uuid4())
+    f = _Case(uuid.uuid4())
+    ma = a.melding(_t(0), (_P[0], "victim"))
+    events = [ma,
+              b.melding(_t(1), (_P[0], "victim")),  # a's involvement runs: vervolgmelding
+              a("Closed", _t(2), reason="closed_after_assessment"),
+              b("Closed", _t(2), reason="closed_after_assessment"),
+              d.melding(_t(400), (_P[0], "victim")),  # ended a year earlier: hermelding
+              d("Closed", _t(401), reason="closed_after_assessment"),
+              e.melding(_t(401 + 3 * 366), (_P[0], "victim")),  # outside 3 years: nieuw
+              f.melding(_t(2000), (_P[0], "witness"))]  # a witness does not count here
+    settings_ = ClassificationSettings(counted_roles=frozenset({PersonRole.VICTIM}))
+    rows = _rows(PersonIndexProjection(settings_), events, split)
+    got = {r["case_id"]: (r["classification"], r["vervolg_kind"], r["ref_case_id"],
+                          r["persons_counted"], r["persons_matched"])
+           for r in rows["rm_melding_classification"]}
+    assert got == {
+        str(a.case_id): ("nieuw", None, None, 1, 0),
+        str(b.case_id): ("vervolgmelding", "during_assessment", str(a.case_id), 1, 1),
+        str(d.case_id): ("hermelding", None, str(a.case_id), 1, 1),
+        str(e.case_id): ("nieuw", None, str(d.case_id), 1, 0),
+        str(f.case_id): ("nieuw", None, None, 0, 0),
+    }
+
+
+@_SPLITS
+def test_monitor_facts_mark_open_rows_by_condition(split: str) -> None:
+    c = _Case()
+    m1 = c.melding(_t(0), (_P[0], "victim"))
+    m2 = c.melding(_t(1), (_P[1], "child"), region="r2", gemeente="GM0606")
+    events = [
+        m1, m2,
+        c("VeiligheidsbeoordelingCompleted", _t(2), melding_id=m1.melding_id,
+          outcome="no_further_action", additional_measures=[], handover_to=None),
+        c("CrisisMeasureTaken", _t(3), measure="politie_inzet"),  # marks m2 only
+        c("PhaseChanged", _t(0), from_phase="new", to_phase="triage", how="forward"),
+        c("PhaseChanged", _t(4), from_phase="triage", to_phase="directe_veiligheid",
+          how="forward"),
+        c("ErvaringsdeskundigeInvolved", _t(5)),
+        c("ErvaringsdeskundigeInvolved", _t(6)),  # the first time counts
+        c("PlegeraanbodOffered", _t(5), person_id=_P[1]),
+        c("PlegeraanbodResponded", _t(6), person_id=_P[1], accepted=True),
+        c("PlegeraanbodOffered", _t(7), person_id=_P[1]),  # a second offer, unanswered
+        c("HuisverbodImposed", _t(7), huisverbod_id="h1", ends_at=_t(17)),
+        c("HuisverbodExtended", _t(9), huisverbod_id="h1", new_end=_t(35)),
+        c("HuisverbodRevoked", _t(10), huisverbod_id="unknown"),
+    ]
+    rows = _rows(MonitorFactsProjection(), events, split)
+    crisis = {r["melding_id"]: r["crisis"] for r in rows["rm_meldingen"]}
+    assert crisis == {m1.melding_id: False, m2.melding_id: True}
+    (case,) = rows["rm_monitor_cases"]
+    assert (case["region"], case["first_melding_at"], case["ervaringsdeskundige_at"]) == (
+        "r2", _naive(_t(0)), _naive(_t(5)))
+    stays = sorted((r["stay_id"], r["phase"], r["left_at"], r["to_phase"])
+                   for r in rows["rm_phase_stays"])
+    assert stays == [(5, "triage", _naive(_t(4)), "directe_veiligheid"),
+                     (6, "directe_veiligheid", None, None)]
+    offers = sorted((r["offer_id"], r["accepted"]) for r in rows["rm_plegeraanbod"])
+    assert offers == [(9, True), (11, None)]
+    (hv,) = rows["rm_huisverboden"]
+    assert (hv["ends_at"], hv["extended_at"], hv["revoked_at"]) == (
+        _naive(_t(35)), _naive(_t(9)), None)
+    assert [r["kind"] for r in rows["rm_case_moments"]] == ["crisis_measure"]

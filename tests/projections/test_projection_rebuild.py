@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.projections import ProjectionRunner
-from hgkm_workflow.projections.monitor_tables import MonitorFactsProjection
+from hgkm_workflow.projections.monitor_facts import MonitorFactsProjection
 from hgkm_workflow.projections.registry import default_projections
 from tests.projections.test_monitor import scenario
 from tests.support import LT, Household

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections import Counter as Tally
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -80,7 +80,11 @@ class CountsProjection(Projection):
         sa.Column("last_position", sa.BigInteger, nullable=False),
     )
 
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        for ev, position in events:
+            self._count(conn, ev, position)
+
+    def _count(self, conn: sa.Connection, event: object, position: int) -> None:
         aggregate_id = str(getattr(event, "originator_id"))  # noqa: B009
         table = self.table
         updated = conn.execute(
@@ -114,11 +118,12 @@ class LabelsProjection(Projection):
         sa.Column("label", sa.Text, nullable=False),
     )
 
-    def apply(self, conn: sa.Connection, event: object, position: int) -> None:
-        aggregate_id = str(getattr(event, "originator_id"))  # noqa: B009
-        label = str(getattr(event, "label"))  # noqa: B009
-        conn.execute(sa.delete(self.table).where(self.table.c.aggregate_id == aggregate_id))
-        conn.execute(sa.insert(self.table).values(aggregate_id=aggregate_id, label=label))
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        for ev, _ in events:
+            aggregate_id = str(getattr(ev, "originator_id"))  # noqa: B009
+            label = str(getattr(ev, "label"))  # noqa: B009
+            conn.execute(sa.delete(self.table).where(self.table.c.aggregate_id == aggregate_id))
+            conn.execute(sa.insert(self.table).values(aggregate_id=aggregate_id, label=label))
 
 
 class SimulatedCrashError(Exception):
@@ -546,7 +551,9 @@ def test_position_and_definition_errors(harness: Harness) -> None:
         metadata = sa.MetaData()
         table: ClassVar[sa.Table] = sa.Table("counts", metadata, sa.Column("x", sa.Integer))
 
-        def apply(self, conn: sa.Connection, event: object, position: int) -> None:
+        def apply_batch(
+            self, conn: sa.Connection, events: Sequence[tuple[object, int]]
+        ) -> None:
             return None
 
     with pytest.raises(ProjectionDefinitionError):

@@ -1,17 +1,17 @@
-"""The person index, folded a batch at a time in memory.
+"""The person index projection: one fold per event kind over the rows a batch loads.
 
-:class:`PersonIndexBatch` takes the same decisions as the per-event ``apply`` of
-:class:`~hgkm_workflow.projections.person_index.PersonIndexProjection` (which reads the
-tables before every step), against rows loaded once per batch:
+:class:`PersonIndexProjection` loads, once per batch,
 
 * the cases of the batch's events: their ``rm_household_cases`` row, members, every VT
   involvement and every person linked to one of them;
 * the counted persons of the batch's meldingen: every involvement they are linked to (with
-  the involvements of those cases), for the classification.
+  the involvements of those cases), for the classification;
 
-Rows created or changed by earlier events of the batch are in memory, so each event sees
-exactly what the per-event path would read. The buffers are written back at the end of the
-batch with bulk inserts and updates.
+then folds each event, in order, into those rows in memory (rows created or changed by
+earlier events of the batch are there, so each event sees the index as it stood just before
+it), and writes the new and changed rows back in bulk. What the rows mean is described in
+:mod:`hgkm_workflow.projections.person_index`; the rules are in
+:mod:`hgkm_workflow.projections.person_rules`.
 """
 
 from __future__ import annotations
@@ -19,24 +19,83 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
-from hgkm_workflow.projections.person_index import (
-    _CONTINUABLE,
-    PersonIndexProjection,
-    household_cases,
-    household_members,
+from hgkm_workflow.projections.person_rules import (
+    CONTINUABLE,
+    Classifier,
     involvement_change,
-    melding_classification,
     melding_joins,
     new_involvement,
+)
+from hgkm_workflow.projections.person_tables import (
+    household_cases,
+    household_members,
+    melding_classification,
+    metadata,
     person_involvement,
     vt_involvements,
 )
+from hgkm_workflow.settings import ClassificationSettings
+
+
+class PersonIndexProjection(Projection):
+    """Keeps the person index and the classification of every melding.
+
+    Args:
+        settings: Lookback and counted roles (default: the CBS definition).
+    """
+
+    name: ClassVar[str] = "person_index"
+    version: ClassVar[int] = 2  # 2: indexes by case on members and person involvements
+    metadata: ClassVar[sa.MetaData] = metadata
+    event_names: ClassVar[frozenset[str] | None] = frozenset(
+        {
+            "MeldingReceived",
+            "PersonAdded",
+            "VeiligheidsbeoordelingCompleted",
+            "VtServiceStarted",
+            "VtServiceCompleted",
+            "VtMonitoringStarted",
+            "VtMonitoringEnded",
+            "Closed",
+        }
+    )
+
+    def __init__(self, settings: ClassificationSettings | None = None) -> None:
+        self.settings = settings or ClassificationSettings()
+        self._classifier = Classifier(self.settings)
+
+    @property
+    def counted_roles(self) -> frozenset[str]:
+        """The role values whose persons count for the classification."""
+        return self._classifier.roles
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Load the rows the batch reads, fold its events in order, write the rows back."""
+        batch = _PersonIndexBatch(self._classifier)
+        for item in batch.load(conn, events):
+            batch.fold(*item)
+        batch.flush(conn)
+
+
+def person_index_projection(
+    settings: ClassificationSettings | None = None,
+) -> PersonIndexProjection:
+    """The person index with the given settings, else those of the environment.
+
+    Args:
+        settings: Lookback and counted roles; ``None`` reads them through
+            :meth:`~hgkm_workflow.settings.ClassificationSettings.from_environment` (CBS
+            defaults when unset).
+    """
+    return PersonIndexProjection(settings or ClassificationSettings.from_environment())
+
 
 _CASES = select_in(household_cases, household_cases.c.case_id)
 _MEMBERS = select_in(household_members, household_members.c.case_id)
@@ -54,16 +113,16 @@ _CHANGES: dict[str, dict[str, Any]] = {
 }
 
 
-class PersonIndexBatch:
+class _PersonIndexBatch:
     """The rows of the person index that one batch reads or writes, and the folds.
 
     Args:
-        projection: The projection (its classification settings are used).
+        classifier: Classifies the batch's meldingen.
     """
 
-    def __init__(self, projection: PersonIndexProjection) -> None:
-        self.projection = projection
-        self.roles = projection.counted_roles
+    def __init__(self, classifier: Classifier) -> None:
+        self.classifier = classifier
+        self.roles = classifier.roles
         self.cases = TableBuffer(household_cases)
         self.members = TableBuffer(household_members)
         self.involvements = TableBuffer(vt_involvements)
@@ -231,7 +290,7 @@ class PersonIndexBatch:
         if cur["ended_at"] is not None:
             if not starts:
                 return
-            if not (cur["ended_at"] == at and cur["end_event"] in _CONTINUABLE):
+            if not (cur["ended_at"] == at and cur["end_event"] in CONTINUABLE):
                 number += 1
                 self._new_involvement(new_involvement(case_id, number, at, None, pending=0))
                 members = [{"person_id": m["person_id"], "role": m["role"]}
@@ -261,6 +320,4 @@ class PersonIndexBatch:
                 rows.append((person_id, link["role"], link["case_id"], link["involvement_no"],
                              inv["started_at"], inv["ended_at"], inv["ended_on"],
                              inv["stage"], inv["last_stage"]))
-        self.classifications.insert(
-            self.projection.classification_row(ev, case_id, at, counted, rows)
-        )
+        self.classifications.insert(self.classifier.row(ev, case_id, at, counted, rows))

@@ -1,0 +1,281 @@
+"""The monitor's fact projection: one fold per event kind over the rows a batch loads.
+
+:class:`MonitorFactsProjection` scans a batch for the keys its events read or change, loads
+those rows of the fact tables (:mod:`hgkm_workflow.projections.monitor_tables`) once, folds
+each event in order into them in memory and writes the new and changed rows back in bulk.
+Facts without a domain id are keyed by the notification id of the event that created them,
+so a rebuild writes exactly the rows incremental processing wrote.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.monitor_tables import (
+    adviezen,
+    huisverboden,
+    meldingen,
+    metadata,
+    monitor_cases,
+    phase_stays,
+    plegeraanbod,
+    vt_services,
+)
+
+_MOMENTS = {
+    "CrisisMeasureTaken": "crisis_measure",
+    "EscalatedToMda": "mda_escalated",
+    "ReturnedToLocalTeam": "mda_returned",
+    "EmergencyAccessRecorded": "emergency_access",
+}
+_EVENTS = frozenset(
+    {
+        "AdviesRecorded",
+        "AdviesConvertedToMelding",
+        "MeldingReceived",
+        "VeiligheidsbeoordelingCompleted",
+        "PhaseChanged",
+        "VtServiceStarted",
+        "VtServiceCompleted",
+        "CrisisMeasureTaken",
+        "EscalatedToMda",
+        "ReturnedToLocalTeam",
+        "EmergencyAccessRecorded",
+        "ErvaringsdeskundigeInvolved",
+        "PlegeraanbodOffered",
+        "PlegeraanbodResponded",
+        "HuisverbodImposed",
+        "HuisverbodExtended",
+        "HuisverbodRevoked",
+        "HuisverbodExpired",
+        "HuisverbodContactAddressGiven",
+    }
+)
+
+
+
+class MonitorFactsProjection(Projection):
+    """Keeps the monitor's fact tables up to date."""
+
+    name: ClassVar[str] = "monitor_facts"
+    version: ClassVar[int] = 1
+    metadata: ClassVar[sa.MetaData] = metadata
+    event_names: ClassVar[frozenset[str] | None] = _EVENTS
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        """Load the rows the batch touches, fold its events in order, write the rows back."""
+        batch = _MonitorBatch()
+        for item in batch.load(conn, events):
+            batch.fold(*item)
+        batch.flush(conn)
+
+
+_BY_ID = {  # event kind -> (fact table, event attribute holding the row's id)
+    "AdviesConvertedToMelding": (adviezen, "originator_id"),
+    "VeiligheidsbeoordelingCompleted": (meldingen, "melding_id"),
+    "VtServiceCompleted": (vt_services, "service_id"),
+    "HuisverbodExtended": (huisverboden, "huisverbod_id"),
+    "HuisverbodRevoked": (huisverboden, "huisverbod_id"),
+    "HuisverbodExpired": (huisverboden, "huisverbod_id"),
+    "HuisverbodContactAddressGiven": (huisverboden, "huisverbod_id"),
+}
+_CREATES = {  # event kind -> (fact table, event attribute holding the new row's id)
+    "AdviesRecorded": (adviezen, "originator_id"),
+    "MeldingReceived": (meldingen, "melding_id"),
+    "VtServiceStarted": (vt_services, "service_id"),
+    "HuisverbodImposed": (huisverboden, "huisverbod_id"),
+}
+_LOAD_BY_ID = {t.name: select_in(t, t.c[t.primary_key.columns.keys()[0]])
+               for t in (adviezen, meldingen, vt_services, huisverboden)}
+_LOAD_OPEN_STAYS = select_in(phase_stays, phase_stays.c.case_id, phase_stays.c.left_at.is_(None))
+_LOAD_UNASSESSED = select_in(meldingen, meldingen.c.case_id, meldingen.c.assessed_at.is_(None))
+_LOAD_CASES = select_in(monitor_cases, monitor_cases.c.case_id)
+_LOAD_OPEN_OFFERS = select_in(
+    plegeraanbod, plegeraanbod.c.case_id, plegeraanbod.c.responded_at.is_(None)
+)
+_HV_END_COLUMN = {
+    "HuisverbodRevoked": "revoked_at",
+    "HuisverbodExpired": "expired_at",
+    "HuisverbodContactAddressGiven": "contact_address_at",
+}
+
+
+class _MonitorBatch:
+    """The fact rows a batch touches, and the fold of each event kind.
+
+    Besides rows by primary key it indexes, per case, the rows an event changes by a
+    condition rather than by key: open phase stays, unassessed meldingen (a crisis measure
+    marks them) and unanswered plegeraanbod offers.
+    """
+
+    def __init__(self) -> None:
+        self.buf = {t.name: TableBuffer(t) for t in metadata.sorted_tables}
+        self.open_stays: defaultdict[str, list[Row]] = defaultdict(list)
+        self.unassessed: defaultdict[str, list[Row]] = defaultdict(list)
+        self.offers: defaultdict[tuple[str, str], list[Row]] = defaultdict(list)
+
+    def load(
+        self, conn: sa.Connection, events: Sequence[tuple[object, int]]
+    ) -> list[tuple[str, str, str, Any, int]]:
+        """Load every stored row the batch's events read or change.
+
+        Returns:
+            The events to fold as ``(owner, kind, originator id, event, position)``.
+        """
+        items: list[tuple[str, str, str, Any, int]] = []
+        created: set[tuple[str, str]] = set()
+        by_id: defaultdict[str, set[str]] = defaultdict(set)
+        stay_cases: set[str] = set()
+        crisis_cases: set[str] = set()
+        monitor_cases_: set[str] = set()
+        offer_cases: set[str] = set()
+        for event, position in events:
+            owner, kind = owner_and_kind(event)
+            if owner not in ("Advies", "HouseholdCase"):
+                continue
+            ev: Any = event
+            case_id = str(ev.originator_id)
+            items.append((owner, kind, case_id, ev, position))
+            if kind in _CREATES:
+                table, attr = _CREATES[kind]
+                created.add((table.name, str(getattr(ev, attr))))
+            if kind in _BY_ID:
+                table, attr = _BY_ID[kind]
+                key = str(getattr(ev, attr))
+                if (table.name, key) not in created:  # created in this batch: not stored
+                    by_id[table.name].add(key)
+            if owner != "HouseholdCase":
+                continue
+            if kind == "PhaseChanged":
+                stay_cases.add(case_id)
+            elif kind == "CrisisMeasureTaken":
+                crisis_cases.add(case_id)
+            elif kind in ("MeldingReceived", "ErvaringsdeskundigeInvolved"):
+                monitor_cases_.add(case_id)
+            elif kind == "PlegeraanbodResponded":
+                offer_cases.add(case_id)
+        for name, keys in by_id.items():
+            self.buf[name].load_in(conn, _LOAD_BY_ID[name], keys)
+        for row in self.buf["rm_phase_stays"].load_in(conn, _LOAD_OPEN_STAYS, stay_cases):
+            self.open_stays[row["case_id"]].append(row)
+        for row in self.buf["rm_meldingen"].load_in(conn, _LOAD_UNASSESSED, crisis_cases):
+            self.unassessed[row["case_id"]].append(row)
+        self.buf["rm_monitor_cases"].load_in(conn, _LOAD_CASES, monitor_cases_)
+        for row in self.buf["rm_plegeraanbod"].load_in(conn, _LOAD_OPEN_OFFERS, offer_cases):
+            self.offers[row["case_id"], row["person_id"]].append(row)
+        return items
+
+    def flush(self, conn: sa.Connection) -> None:
+        """Write the new and changed rows of every fact table."""
+        for buf in self.buf.values():
+            buf.flush(conn)
+
+    def fold(self, owner: str, kind: str, case_id: str, ev: Any, position: int) -> None:
+        """Apply one event to the buffered rows (``case_id``: the originator id)."""
+        if owner == "Advies":
+            if kind == "AdviesRecorded":
+                self.buf["rm_adviezen"].insert({
+                    "advies_id": case_id, "region": ev.region, "gemeente": ev.gemeente,
+                    "received_at": naive_utc(ev.at), "melder_type": ev.melder_type,
+                    "converted_at": None, "melding_id": None})
+            elif kind == "AdviesConvertedToMelding":
+                row = self.buf["rm_adviezen"].get(case_id)
+                if row is not None:
+                    row["converted_at"] = naive_utc(ev.at)
+                    row["melding_id"] = ev.melding_id
+            return
+        at = naive_utc(ev.at)
+        if kind == "PhaseChanged":
+            for stay in self.open_stays.pop(case_id, ()):
+                stay.update(left_at=at, to_phase=ev.to_phase, how_left=ev.how)
+            self.open_stays[case_id].append(self.buf["rm_phase_stays"].insert({
+                "stay_id": position, "case_id": case_id, "phase": ev.to_phase,
+                "from_phase": ev.from_phase, "how_entered": ev.how, "entered_at": at,
+                "left_at": None, "to_phase": None, "how_left": None}))
+        elif kind == "MeldingReceived":
+            self._melding(ev, case_id, at)
+        elif kind == "VeiligheidsbeoordelingCompleted":
+            row = self.buf["rm_meldingen"].get(ev.melding_id)
+            if row is not None:
+                measures = list(ev.additional_measures)
+                row["assessed_at"] = at
+                row["outcome"] = ev.outcome
+                row["handover_type"] = (
+                    ev.handover_to.get("organisation_type") if ev.handover_to else None
+                )
+                row["additional_measures"] = ",".join(measures) or None
+                row["crisis"] = bool(row["crisis"]) or (
+                    "crisis_intervention" in (ev.outcome, *measures)
+                )
+        elif kind in _MOMENTS:
+            self.buf["rm_case_moments"].insert({
+                "moment_id": position, "case_id": case_id, "kind": _MOMENTS[kind],
+                "detail": getattr(ev, "measure", None), "at": at})
+            if kind == "CrisisMeasureTaken":
+                for row in self.unassessed.get(case_id, ()):
+                    if row["assessed_at"] is None:
+                        row["crisis"] = True
+        elif kind == "VtServiceStarted":
+            self.buf["rm_vt_services"].insert({
+                "service_id": ev.service_id, "case_id": case_id, "service": ev.service,
+                "melding_id": ev.melding_id, "started_at": at, "completed_at": None,
+                "result": None, "conclusion": None})
+        elif kind == "VtServiceCompleted":
+            row = self.buf["rm_vt_services"].get(ev.service_id)
+            if row is not None:
+                row.update(completed_at=at, result=ev.result, conclusion=ev.conclusion)
+        else:
+            self._other(ev, kind, case_id, at, position)
+
+    def _melding(self, ev: Any, case_id: str, at: Any) -> None:
+        self.unassessed[case_id].append(self.buf["rm_meldingen"].insert({
+            "melding_id": ev.melding_id, "case_id": case_id, "region": ev.region,
+            "gemeente": ev.gemeente, "received_at": at, "melder_type": ev.melder_type,
+            "acute": bool(ev.acute), "from_advies": ev.from_advies is not None,
+            "reopened": bool(ev.reopened), "persons": len(ev.persons), "assessed_at": None,
+            "outcome": None, "additional_measures": None, "handover_type": None,
+            "crisis": False}))
+        cases = self.buf["rm_monitor_cases"]
+        row = cases.get(case_id)
+        if row is not None:
+            row["region"] = ev.region
+            row["gemeente"] = ev.gemeente
+        else:
+            cases.insert({"case_id": case_id, "region": ev.region, "gemeente": ev.gemeente,
+                          "first_melding_at": at, "ervaringsdeskundige_at": None})
+
+    def _other(self, ev: Any, kind: str, case_id: str, at: Any, position: int) -> None:
+        if kind == "HuisverbodImposed":
+            self.buf["rm_huisverboden"].insert({
+                "huisverbod_id": ev.huisverbod_id, "case_id": case_id, "imposed_at": at,
+                "ends_at": naive_utc(ev.ends_at), "extended_at": None, "revoked_at": None,
+                "expired_at": None, "contact_address_at": None})
+        elif kind == "HuisverbodExtended" or kind in _HV_END_COLUMN:
+            row = self.buf["rm_huisverboden"].get(ev.huisverbod_id)
+            if row is None:
+                return
+            if kind == "HuisverbodExtended":
+                row["extended_at"] = at
+                row["ends_at"] = naive_utc(ev.new_end)
+            else:
+                row[_HV_END_COLUMN[kind]] = at
+        elif kind == "ErvaringsdeskundigeInvolved":
+            row = self.buf["rm_monitor_cases"].get(case_id)
+            if row is not None and row["ervaringsdeskundige_at"] is None:
+                row["ervaringsdeskundige_at"] = at
+        elif kind == "PlegeraanbodOffered":
+            self.offers[case_id, ev.person_id].append(self.buf["rm_plegeraanbod"].insert({
+                "offer_id": position, "case_id": case_id, "person_id": ev.person_id,
+                "offered_at": at, "responded_at": None, "accepted": None}))
+        elif kind == "PlegeraanbodResponded":
+            for row in self.offers.pop((case_id, ev.person_id), ()):
+                row["responded_at"] = at
+                row["accepted"] = bool(ev.accepted)
+

@@ -1,0 +1,87 @@
+"""Tables of the person index: household cases and members, VT involvements, classifications.
+
+The meaning of the rows (what an involvement is, when it starts and ends, how a melding is
+classified) is described in :mod:`hgkm_workflow.projections.person_index`; the fold that
+writes them is :mod:`hgkm_workflow.projections.person_fold`, the lookups that read them are
+:mod:`hgkm_workflow.projections.person_queries`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+_ID = sa.String(36)
+
+household_cases = sa.Table(
+    "rm_household_cases",
+    metadata,
+    sa.Column("case_id", _ID, primary_key=True),
+    sa.Column("is_open", sa.Boolean, nullable=False),
+    sa.Column("last_melding_at", sa.DateTime, nullable=False),
+)
+
+household_members = sa.Table(
+    "rm_household_members",
+    metadata,
+    sa.Column("person_id", _ID, primary_key=True),
+    sa.Column("case_id", _ID, primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("since", sa.DateTime, nullable=False),
+    sa.Index("ix_rm_household_members_case", "case_id"),
+)
+
+vt_involvements = sa.Table(
+    "rm_vt_involvements",
+    metadata,
+    sa.Column("case_id", _ID, primary_key=True),
+    sa.Column("involvement_no", sa.Integer, primary_key=True),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("started_by", _ID, nullable=True),
+    sa.Column("pending_assessments", sa.Integer, nullable=False),
+    sa.Column("service_running", sa.Boolean, nullable=False),
+    sa.Column("monitoring_running", sa.Boolean, nullable=False),
+    sa.Column("stage", sa.String(24), nullable=False),
+    sa.Column("last_stage", sa.String(24), nullable=False),
+    sa.Column("ended_at", sa.DateTime, nullable=True),
+    sa.Column("ended_on", sa.Date, nullable=True),
+    sa.Column("end_event", sa.String(48), nullable=True),
+)
+
+person_involvement = sa.Table(
+    "rm_person_involvement",
+    metadata,
+    sa.Column("person_id", _ID, primary_key=True),
+    sa.Column("case_id", _ID, primary_key=True),
+    sa.Column("involvement_no", sa.Integer, primary_key=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("melding_id", _ID, nullable=True),
+    sa.Column("joined_at", sa.DateTime, nullable=False),
+    sa.Index("ix_rm_person_involvement_case", "case_id", "involvement_no"),
+)
+
+melding_classification = sa.Table(
+    "rm_melding_classification",
+    metadata,
+    sa.Column("melding_id", _ID, primary_key=True),
+    sa.Column("case_id", _ID, nullable=False),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("gemeente", sa.String(8), nullable=False),
+    sa.Column("received_at", sa.DateTime, nullable=False),
+    sa.Column("classification", sa.String(16), nullable=False),
+    sa.Column("vervolg_kind", sa.String(24), nullable=True),
+    sa.Column("ref_person_id", _ID, nullable=True),
+    sa.Column("ref_role", sa.String(32), nullable=True),
+    sa.Column("ref_case_id", _ID, nullable=True),
+    sa.Column("ref_involvement_no", sa.Integer, nullable=True),
+    sa.Column("ref_started_at", sa.DateTime, nullable=True),
+    sa.Column("ref_ended_at", sa.DateTime, nullable=True),
+    sa.Column("persons_counted", sa.Integer, nullable=False),
+    sa.Column("persons_matched", sa.Integer, nullable=False),
+    sa.Column("lookback_years", sa.Integer, nullable=False),
+    sa.Column("cutoff_on", sa.Date, nullable=False),
+    sa.Column("counted_roles", sa.String(160), nullable=False),
+    sa.Index("ix_rm_melding_class_region", "region", "received_at"),
+    sa.Index("ix_rm_melding_class_gemeente", "gemeente", "received_at"),
+    sa.Index("ix_rm_melding_class_received", "received_at"),
+)
