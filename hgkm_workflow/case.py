@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
+from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_recorded
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
@@ -42,7 +43,7 @@ JsonDict = dict[str, Any]
 
 @answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
-                    HuisverbodDecisions, HouseholdDecisions):
+                    HuisverbodDecisions, HouseholdDecisions, FactDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
@@ -439,3 +440,5 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _period_started = event("PeriodStarted")(start_period)
     _huisverbod_expiry_withdrawn = event("HuisverbodExpiryWithdrawn")(expiry_withdrawn)
     _deadline_breach_withdrawn = event("DeadlineBreachWithdrawn")(breach_withdrawn)
+    _huisverbod_help_offered = event("HuisverbodHelpOffered")(help_offered)
+    _separation_recorded = event("SeparationRecorded")(separation_recorded)

@@ -111,6 +111,7 @@ ANTECEDENTS: Mapping[type[c.CaseCommand], tuple[Antecedent, ...]] = MappingProxy
     c.RevokeHuisverbod: (_HV,),
     c.ExpireHuisverbod: (_HV,),
     c.RecordContactAddressGiven: (_HV,),
+    c.RecordHuisverbodHelpOffered: (_HV,),
 })
 
 
