@@ -3,9 +3,8 @@
 :class:`HouseholdCase` composes the decision mixins of :mod:`hgkm_workflow.domain` (intake and
 VT, care phases, regie and MDA++, huisverbod, household records, deadlines; each decides
 before it triggers) and holds every ``@event`` method, so each stored topic stays
-``hgkm_workflow.case:HouseholdCase.<Event>``. Event methods only assign: they never read the
-clock, the calendar or a transition table, so a replay reproduces the live state. State is
-plain JSON-friendly values, so snapshots and replays compare equal.
+``hgkm_workflow.case:HouseholdCase.<Event>``. Event methods only assign (never the clock,
+calendar or a transition table): a replay reproduces the live state, in plain JSON values.
 """
 
 from __future__ import annotations
@@ -16,11 +15,15 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
+from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_recorded
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
 from hgkm_workflow.domain.intake import IntakeDecisions
+from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
+from hgkm_workflow.domain.period import start_period
 from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.domain.regie import RegieDecisions
 from hgkm_workflow.domain.state import plan_states_on_entry
@@ -38,17 +41,15 @@ from hgkm_workflow.phases.waakvlam import WaakvlamState
 JsonDict = dict[str, Any]
 
 
+@answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
-                    HuisverbodDecisions, HouseholdDecisions):
+                    HuisverbodDecisions, HouseholdDecisions, FactDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
     def __init__(self, id: UUID, region: str, gemeente: str, opened_at: datetime) -> None:
-        self.region = region
-        self.gemeente = gemeente
-        self.opened_at = opened_at
-        self.phase = CasePhase.NEW.value
-        self.phase_entered_at = opened_at
+        self.region, self.gemeente, self.opened_at = region, gemeente, opened_at
+        self.phase, self.phase_entered_at = CasePhase.NEW.value, opened_at
         self.phase_log: list[JsonDict] = []
         self.meldingen: dict[str, JsonDict] = {}
         self.persons: dict[str, JsonDict] = {}
@@ -98,19 +99,16 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
                     "corrections": [],
                 }
         if reopened:
-            self.closure = None
+            self.closure, self.waakvlam_state = None, WaakvlamState.ACTIVE.value
             self.dv_state = DirecteVeiligheidState.NO_PLAN.value
             self.rz_state = RisicogestuurdeZorgState.NO_PLAN.value
             self.herstel_state = HerstelState.NO_PLAN.value
-            self.waakvlam_state = WaakvlamState.ACTIVE.value
+
 
     class PhaseChanged(ClockedAggregate.Event):
-        """The case entered another phase.
-
-        Version 2 adds ``loop_back_cause`` (a :class:`LoopBackCause` code on a loop-back, else
-        None). Version 1 events carried the cause only inside the ``rule`` text;
-        :meth:`upcast_v1_v2` recovers it from there (docs/event-evolution.md).
-        """
+        """The case entered another phase. Version 2 adds ``loop_back_cause`` (a
+        :class:`LoopBackCause` code on a loop-back, else None); :meth:`upcast_v1_v2` recovers
+        it from the ``rule`` text of version 1 (docs/event-evolution.md)."""
 
         class_version = 2
         actor: JsonDict
@@ -216,6 +214,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             {*self.open_risk_factors, *(f for f in risk_factors
                                         if f not in self.resolved_risk_factors)})
         self.rz_state = RisicogestuurdeZorgState.PLAN_ACTIVE.value
+        note_fact_times(self, at, *(f"risk_factor:{f}" for f in self.open_risk_factors))
 
     @event("RiskFactorOpened")
     def _risk_factor_opened(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -223,12 +222,14 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         self.open_risk_factors = sorted({*self.open_risk_factors, factor})
         self.resolved_risk_factors = [f for f in self.resolved_risk_factors if f != factor]
         self.rz_state = RisicogestuurdeZorgState.PLAN_ACTIVE.value
+        note_fact_times(self, at, f"risk_factor:{factor}")
 
     @event("RiskFactorResolved")
     def _risk_factor_resolved(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                               factor: str) -> None:
         self.open_risk_factors = [f for f in self.open_risk_factors if f != factor]
         self.resolved_risk_factors = sorted({*self.resolved_risk_factors, factor})
+        self.__dict__.get("fact_times", {}).pop(f"risk_factor:{factor}", None)
 
     @event("StableSafetyConfirmed")
     def _stable_safety_confirmed(self, actor: JsonDict, at: datetime, rationale: str,
@@ -268,7 +269,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HandoverOffered")
     def _handover_offered(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                           to: JsonDict) -> None:
-        self.regie = {**self.regie, "state": RegieState.HANDOVER_OFFERED.value, "offered_to": to}
+        self.regie = {**self.regie, "state": RegieState.HANDOVER_OFFERED.value, "offered_to": to,
+                      "offered_at": at}
 
     @event("HandoverAccepted")
     def _handover_accepted(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
@@ -283,6 +285,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("EscalatedToMda")
     def _escalated_to_mda(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
         self.mda_state = MdaState.ESCALATED.value
+        note_fact_times(self, at, "mda_escalation", replace=True)
 
     @event("ReturnedToLocalTeam")
     def _returned_from_mda(self, actor: JsonDict, at: datetime, rationale: str, rule: str) -> None:
@@ -371,8 +374,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HuisverbodExpired")
     def _huisverbod_expired(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                             huisverbod_id: str) -> None:
-        self.huisverboden[huisverbod_id]["state"] = HuisverbodState.EXPIRED.value
-        self.huisverboden[huisverbod_id]["ended_at"] = at
+        h = self.huisverboden[huisverbod_id]
+        h.update(state=HuisverbodState.EXPIRED.value, ended_at=at, expired_version=self.version + 1)
 
     @event("HuisverbodContactAddressGiven")
     def _contact_address_given(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -393,8 +396,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
 
     @event("DeadlineBreached")
     def _deadline_breached(self, deadline_id: str, due: datetime, detected_at: datetime) -> None:
-        d = self.deadlines[deadline_id]
-        d["breached_at"] = detected_at
+        self.deadlines[deadline_id]["breached_at"] = detected_at
 
     @event("DeadlineClosedUnmet")
     def _deadline_closed_unmet(self, deadline_id: str, at: datetime, reason: str) -> None:
@@ -404,12 +406,9 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         d["met_at"] = at
 
     class DeadlineRescheduled(ClockedAggregate.Event):
-        """An open deadline moved to a new calendar version.
-
-        Version 2 adds ``counting`` (the recomputed plain-language count). Version 1 events
-        did not carry it; :meth:`upcast_v1_v2` sets it to None, and a replay then keeps the
-        text the deadline had, as version 1 did.
-        """
+        """An open deadline moved to a new calendar version. Version 2 adds ``counting`` (the
+        recomputed count); :meth:`upcast_v1_v2` sets None for version 1, whose replay keeps
+        the text the deadline had."""
 
         class_version = 2
         deadline_id: str
@@ -435,3 +434,11 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         d["skipped"] = skipped
         if counting is not None:
             d["counting"] = counting
+
+    # Events added with issue 14: each body is a function of the domain module that decides
+    # it (it only assigns); declared here so that every topic stays HouseholdCase.<Event>.
+    _period_started = event("PeriodStarted")(start_period)
+    _huisverbod_expiry_withdrawn = event("HuisverbodExpiryWithdrawn")(expiry_withdrawn)
+    _deadline_breach_withdrawn = event("DeadlineBreachWithdrawn")(breach_withdrawn)
+    _huisverbod_help_offered = event("HuisverbodHelpOffered")(help_offered)
+    _separation_recorded = event("SeparationRecorded")(separation_recorded)

@@ -474,6 +474,18 @@ class RequestErasure(Command):
                     "e.g. a court order or AVG art. 17 with the reason it applies.")
 
 
+
+class RecordHuisverbodHelpOffered(CaseCommand):
+    """Help was offered, during a huisverbod, to one side: the removed person or a person who
+    stayed at home (T9 is met once both sides were offered help; seed 001)."""
+
+    huisverbod_id: UUID
+    person_id: UUID
+
+
+class RecordSeparation(CaseCommand):
+    """The partners separated: the stalking risk horizon (T11) starts (seed 001)."""
+
 C = TypeVar("C", bound=BaseModel)
 
 

@@ -204,3 +204,13 @@ class CommandMethods:
     def impose_huisverbod(self, command: c.ImposeHuisverbod | dict[str, Any]) -> CommandResult:
         """Impose a tijdelijk huisverbod (burgemeester); ``ids["huisverbod_id"]`` names it."""
         return self.commands.run_case(c.ImposeHuisverbod, command)
+
+    def record_huisverbod_help_offered(
+        self, command: c.RecordHuisverbodHelpOffered | dict[str, Any]
+    ) -> CommandResult:
+        """Record help offered to one side during a huisverbod (T9 once both sides were)."""
+        return self.commands.run_case(c.RecordHuisverbodHelpOffered, command)
+
+    def record_separation(self, command: c.RecordSeparation | dict[str, Any]) -> CommandResult:
+        """Record that the partners separated (starts the stalking risk horizon, T11)."""
+        return self.commands.run_case(c.RecordSeparation, command)

@@ -106,6 +106,9 @@ _CASE: tuple[tuple[type[c.CaseCommand], str, str], ...] = (
     (c.ExpireHuisverbod, "expire_huisverbod", "expire_huisverbod"),
     (c.RecordContactAddressGiven, "record_contact_address_given",
      "record_contact_address_given"),
+    (c.RecordHuisverbodHelpOffered, "record_huisverbod_help_offered",
+     "record_huisverbod_help_offered"),
+    (c.RecordSeparation, "record_separation", "record_separation"),
 )
 
 _OTHER: tuple[CommandHandler, ...] = (

@@ -41,6 +41,12 @@ if TYPE_CHECKING:
         SetVeiligheidsplan,
     )
 
+#: The care phases in which plans of every phase may be set or revised: the phases are
+#: goal-states, not exclusive activities — interventions run "naast elkaar en in aanvulling op
+#: elkaar, in plaats van na elkaar" (seed 000), partners work "gelijktijdig en niet
+#: volgordelijk" (seed 001). The phase's own exit criterion still decides when it ends.
+SIDE_BY_SIDE = (CasePhase.DIRECTE_VEILIGHEID, CasePhase.RISICOGESTUURDE_ZORG, CasePhase.HERSTEL)
+
 
 class CareDecisions(CaseGuards):
     """Decisions within the care phases, the loop-back and closure."""
@@ -75,10 +81,15 @@ class CareDecisions(CaseGuards):
         self._leave_phase(ctx, "complete_directe_veiligheid", cmd, RULE_DV_EXIT)
 
     def set_hulpverleningsplan(self, cmd: SetHulpverleningsplan, ctx: DecisionContext) -> None:
-        """Set or revise the hulpverleningsplan; its risk factors become open."""
-        self._in_phase(CasePhase.RISICOGESTUURDE_ZORG, "set_hulpverleningsplan")
-        RISICOGESTUURDE_ZORG.next_state(RisicogestuurdeZorgState(self.rz_state),
-                                        "set_hulpverleningsplan")
+        """Set or revise the hulpverleningsplan; its risk factors become open.
+
+        Accepted in every care phase (:data:`SIDE_BY_SIDE`): risicogestuurde zorg may start
+        while directe veiligheid is still the goal. The phase and its exit criteria stay.
+        """
+        self._in_phase(SIDE_BY_SIDE, "set_hulpverleningsplan")
+        if self.case_phase is CasePhase.RISICOGESTUURDE_ZORG:
+            RISICOGESTUURDE_ZORG.next_state(RisicogestuurdeZorgState(self.rz_state),
+                                            "set_hulpverleningsplan")
         self._hulpverleningsplan_set(
             **ctx.provenance(cmd, rule="fase 2 risicogestuurde zorg (000)"),
             risk_factors=sorted({f.value for f in cmd.risk_factors}),
@@ -130,9 +141,15 @@ class CareDecisions(CaseGuards):
                           "exit criterion risicogestuurde zorg: stabiele veiligheid (000)")
 
     def set_herstelplan(self, cmd: SetHerstelplan, ctx: DecisionContext) -> None:
-        """Set or revise the herstelplan."""
-        self._in_phase(CasePhase.HERSTEL, "set_herstelplan")
-        HERSTEL.next_state(HerstelState(self.herstel_state), "set_herstelplan")
+        """Set or revise the herstelplan, in any care phase (:data:`SIDE_BY_SIDE`).
+
+        Herstel support may start beside safety work (trauma treatment of a child while the
+        veiligheidsplan runs); the phase stays the goal. Within herstel a completed herstelplan
+        is not revised (the herstel machine).
+        """
+        self._in_phase(SIDE_BY_SIDE, "set_herstelplan")
+        if self.case_phase is CasePhase.HERSTEL:
+            HERSTEL.next_state(HerstelState(self.herstel_state), "set_herstelplan")
         self._herstelplan_set(
             **ctx.provenance(cmd, rule="fase 3 herstel (000)"),
             interventions=sorted({i.value for i in cmd.interventions}),

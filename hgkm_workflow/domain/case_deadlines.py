@@ -108,8 +108,7 @@ class DeadlineDecisions(_Case):
         kind = SUBJECT_KIND.get(event_name, "case")
         for d in open_deadlines(self):
             if satisfied_by_event(d, event_name, kind, subject_id):
-                self._deadline_met(deadline_id=d["deadline_id"], at=when,
-                                   late_seconds=late_seconds(d["due"], when))
+                self._met(d, when, event_name)
         if event_name == "VtMonitoringEnded":
             for d in open_deadlines(self):
                 if d["rule_id"] == "T4" and d["checkpoint"] is not None:
@@ -119,9 +118,19 @@ class DeadlineDecisions(_Case):
         # A monitoring check meets the earliest open check-point of the monitoring period.
         for d in open_deadlines(self):
             if d["subject_id"] == monitoring_id and d["checkpoint"] is not None:
-                self._deadline_met(deadline_id=d["deadline_id"], at=ctx.at,
-                                   late_seconds=late_seconds(d["due"], ctx.at))
+                self._met(d, ctx.at, "MonitoringCheckRecorded")
                 return
+
+    def _met(self, d: JsonDict, when: datetime, event_name: str) -> None:
+        # Meet a deadline at business time ``when``. A breach a tick recorded before this fact
+        # was registered is withdrawn when the fact was on time: the breach stays on record,
+        # superseded by the correction (late.py; business time decides).
+        late = late_seconds(d["due"], when)
+        if d["breached_at"] is not None and late is None:
+            self._deadline_breach_withdrawn(deadline_id=d["deadline_id"],
+                                            observed_at=d["breached_at"], occurred_at=when,
+                                            by_event=event_name)
+        self._deadline_met(deadline_id=d["deadline_id"], at=when, late_seconds=late)
 
     def _open_statutory(self, exclude_subject: str | None = None,
                         satisfied_now: Iterable[str] = ()) -> list[JsonDict]:

@@ -35,6 +35,8 @@ SUBJECT_KIND = {
     "HuisverbodExpired": "huisverbod",
     "HuisverbodContactAddressGiven": "huisverbod",
     "CrisisMeasureTaken": "case",
+    "HuisverbodHelpOffered": "huisverbod",
+    "SeparationRecorded": "case",
 }
 
 #: Conditions under which a rule applies, keyed by rule id (plain text is on the rule).

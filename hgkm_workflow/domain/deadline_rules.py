@@ -44,6 +44,28 @@ class BreachEffect(StrEnum):
     BLOCKING = "blocking"
 
 
+class TermKind(StrEnum):
+    """Whether a term is fatal or ordenend (a termijn van orde).
+
+    A breach of an **ordenende termijn** is recorded, and the work goes on: the organisation
+    keeps its authority to act after the term (Gerechtshof Amsterdam 2 April 2024,
+    ECLI:NL:GHAMS:2024:975, on Veilig Thuis's onderzoekstermijn). A **fatale termijn** ends
+    what it bounds: after it the act is no longer possible (the huisverbod has run out; no
+    extension reaches past 28 days).
+    """
+
+    FATAL = "fatal"
+    ORDENEND = "ordenend"
+
+
+TERM_EXPLANATIONS = {
+    TermKind.ORDENEND: ("ordenende termijn: a breach is recorded; the authority to act stays "
+                        "and the work must still be done (ECLI:NL:GHAMS:2024:975)"),
+    TermKind.FATAL: "fatale termijn: at the due instant what it bounds ends and cannot be redone",
+}
+"""The plain-language meaning of each kind, used by explanations and the rules page."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DeadlineRule:
     """One time limit, as data.
@@ -72,6 +94,7 @@ class DeadlineRule:
             statutory rule a region may only choose ``counts_from`` among these.
         end_of_day: Calendar days only: True = ends at the end of the N-th local day;
             False = the same Amsterdam wall-clock time N days later.
+        term: Fatal or ordenend (:class:`TermKind`); every national rule says which.
     """
 
     id: str
@@ -94,6 +117,7 @@ class DeadlineRule:
     counts_from: str = ""
     alternative_counts_from: tuple[str, ...] = ()
     end_of_day: bool = True
+    term: TermKind = TermKind.ORDENEND
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -135,6 +159,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("VeiligheidsbeoordelingCompleted",),
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=(
             "Wmo 2015 art. 4.1.1 / Besluit Wmo; regiovisie 001 "
             "('binnen vijf werkdagen een veiligheidsbeoordeling')"
@@ -158,6 +183,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         ),
         rule_type=RuleType.PROTOCOL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source="Regiovisie 000 ('Op acute onveiligheid wordt altijd direct gehandeld')",
         description=(
             "An acute melding is acted on immediately: a first safety measure (crisis measure, "
@@ -177,6 +203,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("VtServiceCompleted",),
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=(
             f"Besluit Wmo 2015 / {_HANDELINGSPROTOCOL}; regiovisie 001 "
             "('moet het onderzoek of de dienst voorwaarden en vervolg binnen 10 weken zijn "
@@ -199,6 +226,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("VtMonitoringEnded",),
         rule_type=RuleType.PROTOCOL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=f"Regiovisie 001 ('maximaal anderhalf jaar'); {_HANDELINGSPROTOCOL}",
         description=(
             "After handover with conditions VT monitors for at most 18 months whether stable "
@@ -217,6 +245,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("MelderInformed",),
         rule_type=RuleType.PROTOCOL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=_HANDELINGSPROTOCOL,
         description=(
             "The melder is told the outcome of the safety assessment. Open: the sources name no "
@@ -233,6 +262,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("MelderInformed",),
         rule_type=RuleType.PROTOCOL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=_HANDELINGSPROTOCOL,
         description=(
             "The melder is told the outcome of the onderzoek (or Voorwaarden en Vervolg). Open: "
@@ -248,6 +278,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("HuisverbodExtended", "HuisverbodRevoked", "HuisverbodExpired"),
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.FATAL,
         legal_source=f"{_WTH} art. 2 lid 4; regiovisie 001 ('tien tot 28 dagen')",
         description=(
             "A tijdelijk huisverbod lasts 10 days from the instant of imposition: the same "
@@ -264,6 +295,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("HuisverbodRevoked", "HuisverbodExpired"),
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.BLOCKING,
+        term=TermKind.FATAL,
         legal_source=f"{_WTH} art. 9; regiovisie 001 ('tien tot 28 dagen')",
         description=(
             "An extension, decided before the huisverbod expires, runs until at most 28 days "
@@ -282,6 +314,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("HuisverbodContactAddressGiven",),
         rule_type=RuleType.STATUTORY,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=f"{_WTH} art. 2 lid 8",
         description=(
             "The removed person gives a contact address within 24 hours of imposition. "
@@ -298,6 +331,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("HuisverbodHelpOffered",),
         rule_type=RuleType.REGIONAL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=f"{_WTH} (help during the huisverbod); regiovisie 001",
         description=(
             "Provisional, disabled by default: help is offered to both sides (voluntary) within "
@@ -316,6 +350,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("SchoolInformed",),
         rule_type=RuleType.REGIONAL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source=(
             "Regiovisie 001 footnote 14 ('binnen 24 uur na een ingrijpend geweldsincident'); "
             "regiovisie 004 (Handle with Care)"
@@ -335,6 +370,7 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         satisfied_by=("StalkingRiskReviewed",),
         rule_type=RuleType.REGIONAL,
         breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
         legal_source="Regiovisie 001 (stalking/belaging; risk lasts at least two years)",
         description=(
             "Provisional, disabled by default: a risk horizon, not a deadline. After a "

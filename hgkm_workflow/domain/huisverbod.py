@@ -14,7 +14,8 @@ from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadline_records import ACTIVE_HUISVERBOD, LAPSE_WHEN_HUISVERBOD_ENDS
 from hgkm_workflow.domain.due import compute_due
-from hgkm_workflow.domain.guards import RULE_HUISVERBOD, CaseGuards
+from hgkm_workflow.domain.guards import RULE_HUISVERBOD
+from hgkm_workflow.domain.late import LateRegistration
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.huisverbod import HUISVERBOD, HuisverbodState
 
@@ -57,7 +58,7 @@ def check_huisverbod_extension(h: JsonDict, ctx: DecisionContext, new_end: datet
                             code="HUISVERBOD_EXTENSION_NOT_LATER", rule="T7 huisverbod_verlenging")
 
 
-class HuisverbodDecisions(CaseGuards):
+class HuisverbodDecisions(LateRegistration):
     """Decisions on the huisverboden of a case."""
 
     def impose_huisverbod(self, cmd: ImposeHuisverbod, huisverbod_id: UUID,
@@ -100,6 +101,7 @@ class HuisverbodDecisions(CaseGuards):
         if cmd.actor.role.value != "burgemeester":
             raise RuleViolation("only the burgemeester extends a huisverbod",
                                 code="NOT_AUTHORISED", rule=f"{RULE_HUISVERBOD} art. 9")
+        self._withdraw_expiry_decided_before(h, str(cmd.huisverbod_id), cmd, ctx, "extended")
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "extend")
         check_huisverbod_extension(h, ctx, cmd.new_end)
         prov = ctx.provenance(cmd, rule=f"{RULE_HUISVERBOD} art. 9 (T7)")
@@ -113,6 +115,7 @@ class HuisverbodDecisions(CaseGuards):
     def revoke_huisverbod(self, cmd: RevokeHuisverbod, ctx: DecisionContext) -> None:
         """Revoke an active huisverbod."""
         h = self._huisverbod(cmd.huisverbod_id)
+        self._withdraw_expiry_decided_before(h, str(cmd.huisverbod_id), cmd, ctx, "revoked")
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "revoke")
         if ctx.at >= h["ends_at"]:
             raise RuleViolation("the huisverbod has already run out", code="HUISVERBOD_EXPIRED",

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.guards import loop_back_rule
+from hgkm_workflow.domain.period import RULE_NEW_PERIOD, period_summary
 from hgkm_workflow.domain.vt import VtDecisions
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.intake import HANDOVER_OUTCOMES, TRIAGE, VT_SERVICE_OUTCOMES, MeldingState
@@ -45,6 +46,9 @@ class IntakeDecisions(VtDecisions):
                                 rule="melding-id-unique")
         prov = ctx.provenance(cmd, rule="Wet verplichte meldcode; Wmo 2015 art. 4.1.1")
         reopened = self.case_phase is CasePhase.CLOSED
+        if reopened:
+            self._period_started(**{**prov, "rule": RULE_NEW_PERIOD},
+                                 previous=period_summary(self))
         self._melding_received(
             **prov,
             melding_id=str(melding_id),

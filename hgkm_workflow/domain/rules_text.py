@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar, local_date
-from hgkm_workflow.domain.deadline_rules import DeadlineRule, RuleType, Unit
+from hgkm_workflow.domain.deadline_rules import TERM_EXPLANATIONS, DeadlineRule, RuleType, Unit
 from hgkm_workflow.domain.due import checkpoint_dues, compute_due
 from hgkm_workflow.domain.rulebook import RuleBook, default_rulebook
 
@@ -43,6 +43,8 @@ def explain(
             "type": rule.rule_type.value,
             "type_label": _TYPE_LABELS[rule.rule_type],
             "breach_effect": rule.breach_effect.value,
+            "term": rule.term.value,
+            "term_explanation": TERM_EXPLANATIONS[rule.term],
             "enabled": rule.enabled,
             "applies_when": rule.applies_when,
             "length": rule.length,
@@ -90,14 +92,19 @@ def render_rules_markdown(rulebook: RuleBook | None = None) -> str:
         "Generated from the rule data (`hgkm_workflow/deadline_rules.py`). Types: W statutory, "
         "P national protocol, R regional agreement. Counting conventions: `docs/calendar.md`.",
         "",
-        "| id | name | length | counting | starts on | satisfied by | type | breach | enabled |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "Term: *ordenend* — a breach is recorded, the authority to act stays and the work must "
+        "still be done (Gerechtshof Amsterdam, ECLI:NL:GHAMS:2024:975); *fatal* — at the due "
+        "instant what the term bounds ends.",
+        "",
+        "| id | name | length | counting | starts on | satisfied by | type | term | breach "
+        "| enabled |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in book:
         starts = r.starts_on + (f" (counted from {r.counts_from})" if r.counts_from else "")
         lines.append(
             f"| {r.id} | `{r.name}` | {_length_text(r)} | {_counting_text(r)} | {starts} | "
-            f"{', '.join(r.satisfied_by) or '—'} | {r.rule_type.value} | "
+            f"{', '.join(r.satisfied_by) or '—'} | {r.rule_type.value} | {r.term.value} | "
             f"{r.breach_effect.value} | {'yes' if r.enabled else 'no'} |"
         )
     for r in book:
@@ -105,6 +112,7 @@ def render_rules_markdown(rulebook: RuleBook | None = None) -> str:
         lines.append(r.description)
         lines.append("")
         lines.append(f"- Type: {_TYPE_LABELS[r.rule_type]}; breach: {r.breach_effect.value}")
+        lines.append(f"- Term: {TERM_EXPLANATIONS[r.term]}")
         lines.append(f"- Legal source: {r.legal_source}")
         if r.applies_when:
             lines.append(f"- Applies when: {r.applies_when}")

@@ -81,6 +81,9 @@ class CaseState(Protocol):
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
     ) -> None: ...
 
+    def _period_started(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                        previous: JsonDict) -> None: ...
+
     def _phase_changed(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, from_phase: str,
         to_phase: str, how: str, open_deadline_reason: str | None,
@@ -207,6 +210,21 @@ class CaseState(Protocol):
 
     def _contact_address_given(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                                huisverbod_id: str) -> None: ...
+
+    def _huisverbod_expiry_withdrawn(
+        self, actor: JsonDict, at: datetime, rationale: str, rule: str, huisverbod_id: str,
+        observed_end: datetime, observed_version: int | None, withdrawn_because: str,
+        restored_state: str, reopened_deadlines: list[str],
+    ) -> None: ...
+
+    def _deadline_breach_withdrawn(self, deadline_id: str, observed_at: datetime,
+                                   occurred_at: datetime, by_event: str) -> None: ...
+
+    def _huisverbod_help_offered(self, actor: JsonDict, at: datetime, rationale: str,
+                                 rule: str, huisverbod_id: str, person_id: str) -> None: ...
+
+    def _separation_recorded(self, actor: JsonDict, at: datetime, rationale: str,
+                             rule: str) -> None: ...
 
     def _deadline_started(self, deadline: JsonDict) -> None: ...
 

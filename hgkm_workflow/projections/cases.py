@@ -135,6 +135,12 @@ def _accepted(row: dict[str, Any], ev: Any) -> None:
     row["regie_offered_to"] = None
 
 
+def _new_period(row: dict[str, Any], ev: Any) -> None:
+    # a reopened case starts a new period without casusregie (domain/period.py)
+    row["regie_organisation"] = None
+    row["regie_offered_to"] = None
+
+
 # What each event kind changes besides ``version`` and ``last_event_at``.
 _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "MeldingReceived": _melding,
@@ -146,4 +152,5 @@ _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "HandoverOffered": _offered,
     "HandoverAccepted": _accepted,
     "HandoverEnded": _set("regie_offered_to", None),
+    "PeriodStarted": _new_period,
 }

@@ -39,7 +39,10 @@ deadlines = sa.Table(
 )
 
 _EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
-                     "DeadlineClosedUnmet", "DeadlineRescheduled"})
+                     "DeadlineClosedUnmet", "DeadlineRescheduled",
+                     # corrections by a fact registered late (domain/late.py): a breach or an
+                     # expiry the tick observed is withdrawn; the row follows business time
+                     "DeadlineBreachWithdrawn", "HuisverbodExpiryWithdrawn"})
 
 
 _load = select_in(deadlines, deadlines.c.deadline_id)
@@ -62,18 +65,32 @@ class DeadlineIndexProjection(Projection):
             ev: Any = event
             if type(event).__name__ == "DeadlineStarted":
                 started.add(ev.deadline["deadline_id"])
-            elif ev.deadline_id not in started:  # one started in this batch is not stored yet
-                needed.add(ev.deadline_id)
+            else:  # one started in this batch is not stored yet
+                needed.update(i for i in _deadline_ids(event) if i not in started)
         rows.load_in(conn, _load, needed)
         for event, _ in events:
             _fold(rows, event)
         rows.flush(conn)
 
 
+def _deadline_ids(event: object) -> tuple[str, ...]:
+    """The deadlines an event other than ``DeadlineStarted`` changes."""
+    ev: Any = event
+    if type(event).__name__ == "HuisverbodExpiryWithdrawn":
+        return tuple(ev.reopened_deadlines)
+    return (ev.deadline_id,)
+
+
 def _fold(rows: TableBuffer, event: object) -> None:
     """Fold one deadline event into the buffered rows."""
     ev: Any = event
     kind = type(event).__name__
+    if kind == "HuisverbodExpiryWithdrawn":  # the deadlines the expiry ended run again
+        for deadline_id in ev.reopened_deadlines:
+            reopened = rows.rows.get(deadline_id)
+            if reopened is not None:
+                reopened.update(status="open", met_at=None, late_seconds=None)
+        return
     if kind == "DeadlineStarted":
         d = ev.deadline
         rows.insert({
@@ -93,6 +110,8 @@ def _fold(rows: TableBuffer, event: object) -> None:
         row["late_seconds"] = ev.late_seconds
     elif kind == "DeadlineBreached":
         row["breached_at"] = naive_utc(ev.detected_at)
+    elif kind == "DeadlineBreachWithdrawn":
+        row["breached_at"] = None
     elif kind == "DeadlineClosedUnmet":
         row["status"] = "closed_unmet"
         row["met_at"] = naive_utc(ev.at)

@@ -54,6 +54,8 @@ def _specs() -> dict[str, CommandSpec]:
         "record_contact_address_given": c.RecordContactAddressGiven,
         "record_data_subjects_informed": c.RecordDataSubjectsInformed,
         "request_erasure": c.RequestErasure,
+        "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
+        "record_separation": c.RecordSeparation,
     }
     specs = {name: CommandSpec(name, model) for name, model in plain.items()}
     specs["record_advies"] = CommandSpec("record_advies", c.RecordAdvies, "advies")

@@ -77,12 +77,31 @@ class Scenario:
     steps: tuple[Step, ...]
 
 
-_DURATION = re.compile(r"(\d+)([wdhm])")
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
+_DURATION = re.compile(r"(\d+)([wdhms])")
+_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+#: ``refused: any`` accepts a refusal with any code.
+ANY_REFUSAL = "any"
+
+
+def refusal_matches(expected: str | list[str], code: str) -> bool:
+    """Whether a refusal with ``code`` is what ``refused:`` expects (a code, a list, ``any``)."""
+    if expected == ANY_REFUSAL:
+        return True
+    return code in expected if isinstance(expected, list) else code == expected
+
+
+def may_be_invalid(expected: str | list[str] | None, invalid: frozenset[str]) -> bool:
+    """Whether ``refused:`` allows a refusal at validation (one of the ``invalid`` codes)."""
+    if expected is None:
+        return False
+    if expected == ANY_REFUSAL:
+        return True
+    return bool(set(expected if isinstance(expected, list) else [expected]) & invalid)
 
 
 def parse_duration(text: str) -> timedelta:
-    """``2d`` → two days; units w, d, h, m; combinations such as ``1d12h``."""
+    """``2d`` → two days; units w, d, h, m, s; combinations such as ``1d12h`` or ``1m30s``."""
     total = timedelta()
     for amount, unit in _DURATION.findall(text):
         total += timedelta(**{_UNITS[unit]: int(amount)})

@@ -13,7 +13,7 @@ from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.scenario.commands import COMMANDS, READ_CASE
 from hgkm_workflow.scenario.expect import CASE_KEYS, Names, check_case, check_classification
-from hgkm_workflow.scenario.model import Scenario, Step
+from hgkm_workflow.scenario.model import Scenario, Step, refusal_matches
 from hgkm_workflow.scenario.results import Coverage, Failure
 from hgkm_workflow.scenario.states import normalise
 from hgkm_workflow.scenario.ticking import tick_cases
@@ -126,7 +126,7 @@ class Run:
                     failures.append(self._fail(step, "refused", "the step to succeed",
                                                f"{exc.code}: {exc.message}"))
                     self.aborted = True
-                elif exc.code != expected_refusal:
+                elif not refusal_matches(expected_refusal, exc.code):
                     failures.append(self._fail(step, "refused", expected_refusal,
                                                f"{exc.code}: {exc.message}"))
                 elif self._fingerprint(step.household) != before:

@@ -28,8 +28,8 @@ _DATE_OR_INSTANT = {"type": "string",
                                r"(Z|[+-]\d{2}:\d{2}))?$",
                     "description": "An instant, or a date: any instant on that day in "
                                    "Europe/Amsterdam."}
-_DURATION = {"type": "string", "pattern": r"^(\d+[wdhm])+$",
-             "description": "A duration such as 2d, 5h, 30m, 1w or 1d12h."}
+_DURATION = {"type": "string", "pattern": r"^(\d+[wdhms])+$",
+             "description": "A duration such as 2d, 5h, 30m, 45s, 1w or 1d12h."}
 _CODE = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{0,63}$"}
 _ERROR_CODE = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{2,63}$"}
 
@@ -89,8 +89,10 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
         "type": "object", "additionalProperties": False, "minProperties": 1,
         "properties": {
             "household": _NAME,
-            "refused": {**_ERROR_CODE, "description": "The step must be refused with this code "
-                                                      "and change nothing."},
+            "refused": {"anyOf": [_ERROR_CODE, {"const": "any"},
+                                  {"type": "array", "items": _ERROR_CODE, "minItems": 1}],
+                        "description": "The step must be refused and change nothing: with this "
+                                       "code, with one of a list of codes, or (any) with any."},
             "phase": _enum(CasePhase),
             "sub_state": _nullable({"type": "string"}),
             "mda": _enum(["not_escalated", "escalated", "returned"]),

@@ -57,6 +57,8 @@ class IntakeSteps(StepsBase):
         self.result.meldingen += 1
         if result is None:
             return
+        if h.phase == "closed":  # a new period: no regisseur or plan carried over (PeriodStarted)
+            h.regisseur, h.offered_to, h.plan_ever = None, None, False
         if h.phase in ("new", "closed"):
             h.phase = "triage"
             h.dv_state = "no_plan"

@@ -664,6 +664,10 @@ class HouseholdCaseMachine(RuleBasedStateMachine):
             return
         case = self._refresh()
         assert case is not None
+        # one regisseur per period: a reopened case starts a new period without one (issue 14)
+        period = len(case.__dict__.get("periods", []))
+        if period != getattr(self, "period", 0):
+            self.period, self.had_regisseur = period, False
         self.had_regisseur = self.had_regisseur or case.regie["regisseur"] is not None
         check_domain_invariants(d, case, self.had_regisseur)
         self.steps += 1

@@ -80,6 +80,8 @@ CASE_COMMANDS: dict[str, type[Any]] = {
     "revoke_huisverbod": c.RevokeHuisverbod,
     "expire_huisverbod": c.ExpireHuisverbod,
     "record_contact_address_given": c.RecordContactAddressGiven,
+    "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
+    "record_separation": c.RecordSeparation,
 }
 
 

@@ -232,8 +232,12 @@ def _phase_artefacts(state: str) -> list[Refusal]:
         ("complete_herstelplan", {}, "herstel"),
         ("record_waakvlam_contact", {}, "waakvlam"),
     ]
+    # plans are set beside the current goal in every care phase (issue 14.3, seeds 000, 001)
+    side_by_side = {"set_hulpverleningsplan", "set_herstelplan"}
+    care = {"directe_veiligheid", "risicogestuurde_zorg", "herstel"}
     return [Refusal(f"{method} in {state}", method, _cmd(**fields), _lifecycle(method, state))
-            for method, fields, phase in items if phase != state]
+            for method, fields, phase in items if phase != state
+            and not (method in side_by_side and state in care)]
 
 
 _HV: Callable[[Household, Ids], Any] = lambda h, ids: str(ids["huisverbod"])  # noqa: E731
