@@ -27,8 +27,10 @@ from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.errors import CaseNotFound
-from hgkm_workflow.monitor import MonitorReport, monitor_report
+from hgkm_workflow.monitor import MonitorReport, Period, monitor_report
+from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.projections import case_queries, deadline_queries
+from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.projections.person_index import (
@@ -108,10 +110,25 @@ class Queries:
         return result
 
     def monitor(self, region: str | None, gemeente: str | None,
-                period: str | None) -> MonitorReport:
+                period: str | None, as_known_at: datetime | None = None) -> MonitorReport:
         """The monitor figures (aggregates only: no access request), as of the clock's now."""
         self.catch_up()
-        return monitor_report(self.engine, region, gemeente, period, as_of=self.work.now())
+        return monitor_report(self.engine, region, gemeente, period, as_of=self.work.now(),
+                              as_known_at=as_known_at)
+
+    def melding_classifications(self, access: AccessArg, region: str | None,
+                                gemeente: str | None, period: str | None,
+                                as_known_at: datetime | None) -> list[ClassifiedMelding]:
+        """Every melding's classification (a listing: decided by the policy and logged)."""
+        scope = self.gate.listing(access, Resource.CLASSIFICATION, region)
+        self.catch_up()
+        chosen = Period.parse(period) if period else None
+        with self.engine.connect() as conn:
+            return classified_meldingen(
+                conn, region=region, gemeente=gemeente,
+                start=naive_utc(chosen.start) if chosen else None,
+                end=naive_utc(chosen.end) if chosen else None, regions=scope,
+                as_known_at=naive_utc(as_known_at) if as_known_at else None)
 
     def case_events(self, case_id: UUID, access: AccessArg) -> list[Any]:
         """The stored events of a case, in order."""

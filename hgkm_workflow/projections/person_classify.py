@@ -175,8 +175,9 @@ class BusinessTimeClassification:
         if fact.melding_id:
             self.meta[fact.melding_id] = (str(ev.region), str(ev.gemeente))
             self.rows.insert(self.classify(fact.melding_id))
+        version = int(getattr(ev, "originator_version", 0))
         for melding_id in sorted(self._affected(fact)):
-            self._reclassify(melding_id, fact, recorded)
+            self._reclassify(melding_id, fact, version, recorded)
 
     def _affected(self, fact: Fact) -> set[str]:
         persons = set(self._timeline(fact.case_id).members) | {p for p, _ in fact.persons}
@@ -188,7 +189,8 @@ class BusinessTimeClassification:
         return {m for m in ids if self.melding_fact[m].position < fact.position
                 and self.melding_fact[m].at > fact.at}
 
-    def _reclassify(self, melding_id: str, cause: Fact, recorded: datetime | None) -> None:
+    def _reclassify(self, melding_id: str, cause: Fact, version: int,
+                    recorded: datetime | None) -> None:
         row = self.rows.get(melding_id)
         if row is None:  # pragma: no cover - every recorded melding has a row
             return
@@ -197,7 +199,8 @@ class BusinessTimeClassification:
         if old != (new["classification"], new["vervolg_kind"]):
             self.changes.insert({
                 "melding_id": melding_id, "position": cause.position,
-                "cause_case_id": cause.case_id, "cause_event": cause.kind,
+                "cause_case_id": cause.case_id, "cause_version": version,
+                "cause_event": cause.kind,
                 "old_classification": old[0], "old_vervolg_kind": old[1],
                 "new_classification": new["classification"],
                 "new_vervolg_kind": new["vervolg_kind"], "recorded_at": recorded})

@@ -110,6 +110,7 @@ classification_changes = sa.Table(
     sa.Column("melding_id", _ID, primary_key=True),
     sa.Column("position", sa.BigInteger, primary_key=True),
     sa.Column("cause_case_id", _ID, nullable=False),
+    sa.Column("cause_version", sa.Integer, nullable=False),
     sa.Column("cause_event", sa.String(48), nullable=False),
     sa.Column("old_classification", sa.String(16), nullable=False),
     sa.Column("old_vervolg_kind", sa.String(24), nullable=True),
