@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hgkm_workflow.errors import AccessDenied
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.errors import AccessDenied
 from tests.support import LT, READ, Household
 
 
