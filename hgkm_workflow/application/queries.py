@@ -17,17 +17,18 @@ from uuid import UUID
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
-from hgkm_workflow.access.guard import AccessGuard
+from hgkm_workflow.access.guard import AccessGuard, as_access
 from hgkm_workflow.access.log import AccessLogEntry
 from hgkm_workflow.access.log import VerifyResult as AccessLogCheck
-from hgkm_workflow.access.models import Resource
+from hgkm_workflow.access.models import AccessDecision, Resource, Verdict
 from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails, PersonRegister
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.errors import CaseNotFound
-from hgkm_workflow.monitor import MonitorReport, Period, monitor_report
+from hgkm_workflow.monitor import MonitorReport, Period, min_cell_from_env, monitor_report
+from hgkm_workflow.monitor.disclosure import EXACT_CELL_ROLES, may_see_exact
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.projections import case_queries, deadline_queries
 from hgkm_workflow.projections._util import naive_utc
@@ -38,6 +39,7 @@ from hgkm_workflow.projections.person_index import (
     MeldingNotClassified,
     get_classification,
 )
+from hgkm_workflow.settings import process_environment
 from hgkm_workflow.views import CaseView
 
 __all__ = ["Queries"]
@@ -109,12 +111,30 @@ class Queries:
         self.gate.case(result.case_id, access, Resource.CLASSIFICATION)
         return result
 
-    def monitor(self, region: str | None, gemeente: str | None,
-                period: str | None, as_known_at: datetime | None = None) -> MonitorReport:
-        """The monitor figures (aggregates only: no access request), as of the clock's now."""
+    def monitor(self, access: AccessArg, region: str | None, gemeente: str | None,
+                period: str | None, as_known_at: datetime | None = None,
+                min_cell: int | None = None, round_to: int = 1) -> MonitorReport:
+        """The monitor figures as of the clock's now, safe by default (logged).
+
+        Small cells are suppressed (``min_cell``, default ``HGKM_MIN_CELL`` or 10) unless
+        the caller's role may see exact figures (:mod:`hgkm_workflow.monitor.disclosure`);
+        such a caller gets exact figures unless ``min_cell`` is given. Counts are then
+        rounded to ``round_to``.
+        """
+        acc = as_access(access)
+        exact = may_see_exact(acc.actor.role.value)
+        floor = min_cell_from_env(process_environment())
+        threshold = (min_cell or 0) if exact else max(floor, min_cell or 0)
+        rule = ("monitor aggregates: exact cells for roles " + ",".join(sorted(
+            EXACT_CELL_ROLES)) + f"; others see cells of at least {floor}")
+        self.guard.record(self.work.now(), acc, Resource.CLASSIFICATION, None,
+                          AccessDecision(verdict=Verdict.GRANTED, rule=rule),
+                          note=f"monitor, cells under {threshold} suppressed")
         self.catch_up()
-        return monitor_report(self.engine, region, gemeente, period, as_of=self.work.now(),
-                              as_known_at=as_known_at)
+        report = monitor_report(self.engine, region, gemeente, period, as_of=self.work.now(),
+                                as_known_at=as_known_at)
+        report = report.suppress_small_cells(threshold)
+        return report.round_counts(round_to) if round_to != 1 else report
 
     def melding_classifications(self, access: AccessArg, region: str | None,
                                 gemeente: str | None, period: str | None,

@@ -3,8 +3,10 @@
 Registered in :mod:`hgkm_workflow.cli` as ``app.command("monitor")(monitor)``. Like every
 command it opens the store named by ``--db`` (default ``HGKM_DATABASE_URL`` or
 ``sqlite:///hgkm.db``) and calls the public API only (:meth:`HgkmApplication.monitor`).
-Figures are aggregates (no case is read, so no access request is needed); cells resting on
-fewer than ``--min-cell`` meldingen, cases or stays are suppressed in every output.
+Figures are aggregates (no case is read); the read is logged as the reader (``--actor`` …,
+default the local operator). Cells resting on fewer than ``--min-cell`` meldingen, cases or
+stays are suppressed in every output (for a reader who may not see exact cells, at least
+``HGKM_MIN_CELL``); ``--round-to 5`` rounds published counts.
 ``--as-known-at ISO`` adds a restatement (the period's classification counts as known at
 that recording instant beside now). ``hgkm monitor meldingen --jsonl FILE`` writes the
 per-melding classification export for auditors (access-checked and logged; see
@@ -166,6 +168,9 @@ def monitor(
     as_known_at: Annotated[str | None, typer.Option(
         "--as-known-at", help="Restate the period's classification as known at this "
                               "recording instant (ISO 8601 with offset) beside now")] = None,
+    round_to: Annotated[int, typer.Option(
+        "--round-to", min=1, help="Round published counts to this base (e.g. 5, as CBS "
+                                  "does), after suppression")] = 1,
     jsonl: Annotated[Path | None, typer.Option(
         "--jsonl", help="With 'meldingen': the JSON Lines file to write", metavar="FILE")]
     = None,
@@ -192,8 +197,9 @@ def monitor(
     application = open_application(db)
     try:
         report = application.monitor(region=region, gemeente=gemeente, period=period,
-                                     as_known_at=known)
-        report = report.suppress_small_cells(threshold)
+                                     as_known_at=known, min_cell=threshold,
+                                     round_to=round_to,
+                                     access=reader(actor, organisation, role, purpose))
     finally:
         application.close()
     if as_json:

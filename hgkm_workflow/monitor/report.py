@@ -8,12 +8,13 @@ fit to show or export.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from hgkm_workflow.monitor.disclosure import round_figure, rounded
 from hgkm_workflow.monitor.figures import (
     NATIONAL_HERMELDING_REFERENCE,
     TIMELINESS_RULES,
@@ -56,6 +57,8 @@ class MonitorReport:
     """Cells below this many were suppressed (0: exact figures, as the library computes)."""
     restatement: Restatement | None = None
     """The classification counts as known at an earlier recording instant beside now."""
+    rounded_to: int = 1
+    """Counts were rounded to this base (1: not rounded; see :meth:`round_counts`)."""
 
     def suppress_small_cells(self, min_cell: int) -> MonitorReport:
         """A copy fit to show or export: small cells withheld (see :func:`suppress_small_cells`).
@@ -78,7 +81,24 @@ class MonitorReport:
             classification_settings=self.classification_settings,
             hermelding_reference=self.hermelding_reference, min_cell=max(min_cell, 0),
             restatement=None if self.restatement is None
-            else self.restatement.suppress(min_cell))
+            else self.restatement.suppress(min_cell), rounded_to=self.rounded_to)
+
+    def round_counts(self, base: int) -> MonitorReport:
+        """A copy with counts rounded to ``base`` (e.g. 5, as CBS publishes), after suppression.
+
+        See :func:`~hgkm_workflow.monitor.disclosure.round_figure`; flows are rounded too.
+
+        Raises:
+            InvalidRounding: If ``base`` is below 1.
+        """
+        def r(figures: Sequence[Figure]) -> tuple[Figure, ...]:
+            return tuple(round_figure(f, base) for f in figures)
+
+        flows = tuple(replace(f, count=int(rounded(f.count, base))) for f in self.flows)
+        return replace(self, figures=r(self.figures),
+                       series={k: r(v) for k, v in self.series.items()},
+                       flows=flows if base > 1 else self.flows,
+                       rounded_to=base if base > 1 else self.rounded_to)
 
     def figure(self, name: str) -> Figure:
         """The figure with this name (also looks in the series).
@@ -104,6 +124,7 @@ class MonitorReport:
             "flows": [{"from": f.from_phase, "to": f.to_phase, "count": f.count}
                       for f in self.flows],
             "min_cell": self.min_cell,
+            "rounded_to": self.rounded_to,
             "restatement": None if self.restatement is None else self.restatement.as_dict(),
         }
 

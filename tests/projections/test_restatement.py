@@ -37,7 +37,7 @@ def test_restatement_lists_the_moved_meldingen_and_why(
     app: HgkmApplication, clock: SettableClock
 ) -> None:
     later, early = _late_facts(app, clock)
-    report = app.monitor(period="2026H1")
+    report = app.monitor(access=READ, period="2026H1")
     r = report.restatement
     assert r is not None and r.known_at == datetime(2026, 6, 30, 22)  # the period's end
     counts = {c.name: (c.then, c.now) for c in r.counts}
@@ -59,9 +59,9 @@ def test_restatement_at_a_given_recording_instant_and_suppressed_copy(
     app: HgkmApplication, clock: SettableClock
 ) -> None:
     later, _ = _late_facts(app, clock)
-    now = app.monitor(period="2026H1", as_known_at=datetime(2026, 9, 1, tzinfo=UTC))
+    now = app.monitor(access=READ, period="2026H1", as_known_at=datetime(2026, 9, 1, tzinfo=UTC))
     assert now.restatement is not None and now.restatement.moved == ()
-    shown = app.monitor(period="2026H1").suppress_small_cells(10)
+    shown = app.monitor(access=READ, period="2026H1").suppress_small_cells(10)
     assert shown.restatement is not None and shown.restatement.moved == ()
     assert shown.restatement.moved_withheld
     assert all(c.suppressed for c in shown.restatement.counts if 0 < c.now < 10)
