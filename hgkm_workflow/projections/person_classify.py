@@ -90,6 +90,8 @@ class BusinessTimeClassification:
         self.timelines: dict[str, Timeline] = {}
         self.cases_of: defaultdict[str, set[str]] = defaultdict(set)
         self.meldingen_of: defaultdict[str, set[str]] = defaultdict(set)  # person -> melding
+        self.persons_of: defaultdict[str, set[str]] = defaultdict(set)  # case -> persons
+        self.meldingen_in: defaultdict[str, set[str]] = defaultdict(set)  # case -> meldingen
         self.melding_fact: dict[str, Fact] = {}
         self.rows = TableBuffer(melding_classification)
         self.changes = TableBuffer(classification_changes)
@@ -154,10 +156,12 @@ class BusinessTimeClassification:
         self.timelines.pop(fact.case_id, None)
         for person_id, _ in fact.persons:
             self.cases_of[person_id].add(fact.case_id)
+            self.persons_of[fact.case_id].add(person_id)
             if fact.melding_id:
                 self.meldingen_of[person_id].add(fact.melding_id)
         if fact.melding_id:
             self.melding_fact[fact.melding_id] = fact
+            self.meldingen_in[fact.case_id].add(fact.melding_id)
 
     def _timeline(self, case_id: str) -> Timeline:
         tl = self.timelines.get(case_id)
@@ -180,9 +184,9 @@ class BusinessTimeClassification:
             self._reclassify(melding_id, fact, version, recorded)
 
     def _affected(self, fact: Fact) -> set[str]:
-        persons = set(self._timeline(fact.case_id).members) | {p for p, _ in fact.persons}
+        persons = self.persons_of.get(fact.case_id, set())
         ids = {m for p in persons for m in self.meldingen_of.get(p, ())}
-        ids |= {f.melding_id for f in self.facts[fact.case_id] if f.melding_id}
+        ids |= self.meldingen_in.get(fact.case_id, set())
         ids.discard(fact.melding_id)
         if fact.kind == "PersonRoleCorrected":
             return {m for m in ids if self.melding_fact[m].position < fact.position}
