@@ -95,6 +95,8 @@ def test_melding_on_a_running_case_naming_only_a_new_child_is_vervolg(
     assert c.vervolg_kind is VervolgKind.DURING_ASSESSMENT
     assert c.reference is not None and c.reference.case_id == h.case_id
     assert c.reference.involvement_no == 1
+    assert c.persons_matched == 0
+    assert "joins the running involvement of its own case" in c.explanation
 
 
 def test_vervolg_kind_is_the_stage_at_receipt_not_the_current_stage(
