@@ -183,3 +183,18 @@ def test_cli_writes_the_per_melding_export(
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     result = CliRunner().invoke(cli, ["monitor", "meldingen", "--db", sqlite_url])
     assert result.exit_code != 0
+
+
+def test_the_per_melding_export_survives_export_and_import(
+    make_app: Callable[..., HgkmApplication], sqlite_app: HgkmApplication,
+    clock: SettableClock, tmp_path: Path,
+) -> None:
+    _drive(sqlite_app, clock, 5, 120)
+    export = tmp_path / "events.jsonl"
+    sqlite_app.export_jsonl(export, access=READ)
+    copy = make_app(f"sqlite:///{tmp_path / 'copy.db'}")
+    copy.import_jsonl(export)
+    before = [m.as_dict() for m in sqlite_app.melding_classifications(access=READ)]
+    after = [m.as_dict() for m in copy.melding_classifications(access=READ)]
+    assert before == after and len(before) > 30
+    assert any(m["changes"] for m in before)
