@@ -43,7 +43,14 @@ from hgkm_workflow.projections.person_tables import (
     household_members,
     melding_classification,
 )
-from hgkm_workflow.projections.person_timeline import CHANGES, Fact, Point, Timeline, replay
+from hgkm_workflow.projections.person_timeline import (
+    CHANGES,
+    Fact,
+    Point,
+    Timeline,
+    extend,
+    replay,
+)
 
 FACT_EVENTS = frozenset({"MeldingReceived", "PersonAdded", "PersonRoleCorrected", *CHANGES})
 """The events of a household case the classification replays."""
@@ -88,6 +95,7 @@ class BusinessTimeClassification:
         self.facts: defaultdict[str, list[Fact]] = defaultdict(list)
         self.meta: dict[str, tuple[str, str]] = {}  # melding -> (region, gemeente)
         self.timelines: dict[str, Timeline] = {}
+        self.last: dict[str, Point] = {}  # case -> latest point of its facts
         self.cases_of: defaultdict[str, set[str]] = defaultdict(set)
         self.meldingen_of: defaultdict[str, set[str]] = defaultdict(set)  # person -> melding
         self.persons_of: defaultdict[str, set[str]] = defaultdict(set)  # case -> persons
@@ -152,8 +160,15 @@ class BusinessTimeClassification:
                     self.meta[fact.melding_id] = (str(r["region"]), str(r["gemeente"]))
 
     def _index(self, fact: Fact) -> None:
+        last = self.last.get(fact.case_id)
         self.facts[fact.case_id].append(fact)
-        self.timelines.pop(fact.case_id, None)
+        tl = self.timelines.get(fact.case_id)
+        if tl is not None and last is not None and fact.point > last:
+            extend(tl, fact)  # in business-time order: no replay needed
+        else:
+            self.timelines.pop(fact.case_id, None)
+        if last is None or fact.point > last:
+            self.last[fact.case_id] = fact.point
         for person_id, _ in fact.persons:
             self.cases_of[person_id].add(fact.case_id)
             self.persons_of[fact.case_id].add(person_id)

@@ -140,6 +140,20 @@ def replay(case_id: str, facts: list[Fact]) -> Timeline:
     return tl
 
 
+def extend(tl: Timeline, fact: Fact) -> None:
+    """Add a fact that lies after every fact of the timeline (same result as a replay).
+
+    Args:
+        tl: The case's timeline.
+        fact: A fact whose point and position are later than those of every fact replayed.
+    """
+    if fact.kind == "PersonRoleCorrected":
+        for person_id, role in fact.persons:
+            tl.corrections[person_id] = role
+    else:
+        _apply(tl, fact)
+
+
 def _apply(tl: Timeline, fact: Fact) -> None:
     point = fact.point
     cur = tl.involvements[-1] if tl.involvements else None
