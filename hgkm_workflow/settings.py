@@ -13,7 +13,11 @@ import time):
 
 * ``HGKM_HERMELDING_LOOKBACK_YEARS`` — whole years, at least 1 (default 3);
 * ``HGKM_HERMELDING_ROLES`` — comma-separated :class:`~hgkm_workflow.vocabulary.PersonRole`
-  values, e.g. ``victim,alleged_perpetrator,child`` (default: all roles).
+  values, e.g. ``victim,alleged_perpetrator,child`` (default: all roles);
+* ``HGKM_HERMELDING_BASIS`` — ``persons`` (default, as CBS words it: a melding is a
+  hermelding only through a *person* known to VT) or ``household`` (a melding on a household
+  case whose VT involvement ended within the lookback is a hermelding even when it names only
+  persons new to VT).
 
 Classifications are stored when a melding is received, so after changing a setting run
 ``hgkm projections rebuild``; every classification records the settings it was made with.
@@ -31,6 +35,9 @@ from hgkm_workflow.vocabulary import PersonRole
 
 LOOKBACK_ENV = "HGKM_HERMELDING_LOOKBACK_YEARS"
 ROLES_ENV = "HGKM_HERMELDING_ROLES"
+BASIS_ENV = "HGKM_HERMELDING_BASIS"
+HERMELDING_BASES = ("persons", "household")
+"""The values of ``HGKM_HERMELDING_BASIS`` (the first is the default)."""
 
 #: CBS's lookback for hermeldingen: "in de afgelopen drie jaar".
 CBS_LOOKBACK_YEARS = 3
@@ -57,16 +64,23 @@ class ClassificationSettings:
             melding a hermelding. The boundary day counts (inclusive).
         counted_roles: Roles that make a person count, both in the new melding and in the
             earlier involvement.
+        hermelding_basis: ``persons`` (CBS: only a counted person known to VT makes a
+            hermelding) or ``household`` (also the melding's own case, when its VT
+            involvement ended within the lookback, whoever the melding names).
     """
 
     lookback_years: int = CBS_LOOKBACK_YEARS
     counted_roles: frozenset[PersonRole] = field(default_factory=_all_roles)
+    hermelding_basis: str = HERMELDING_BASES[0]
 
     def __post_init__(self) -> None:
         if not isinstance(self.lookback_years, int) or self.lookback_years < 1:
             raise InvalidSetting("lookback_years must be a whole number of at least 1")
         if not self.counted_roles:
             raise InvalidSetting("counted_roles must name at least one role")
+        if self.hermelding_basis not in HERMELDING_BASES:
+            raise InvalidSetting("hermelding_basis must be one of: "
+                                 + ", ".join(HERMELDING_BASES))
 
     @property
     def roles_text(self) -> str:
@@ -103,7 +117,10 @@ class ClassificationSettings:
                 raise InvalidSetting(
                     f"{ROLES_ENV} must list roles among: "
                     + ", ".join(r.value for r in PersonRole)) from None
-        return cls(lookback_years=years, counted_roles=roles)
+        basis = env.get(BASIS_ENV, "").strip() or HERMELDING_BASES[0]
+        if basis not in HERMELDING_BASES:
+            raise InvalidSetting(f"{BASIS_ENV} must be one of: " + ", ".join(HERMELDING_BASES))
+        return cls(lookback_years=years, counted_roles=roles, hermelding_basis=basis)
 
     @classmethod
     def from_environment(cls) -> ClassificationSettings:

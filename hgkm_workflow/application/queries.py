@@ -19,10 +19,10 @@ from uuid import UUID
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
-from hgkm_workflow.access.guard import AccessGuard
+from hgkm_workflow.access.guard import AccessGuard, as_access
 from hgkm_workflow.access.log import AccessLogEntry
 from hgkm_workflow.access.log import VerifyResult as AccessLogCheck
-from hgkm_workflow.access.models import Resource
+from hgkm_workflow.access.models import AccessDecision, Resource, Verdict
 from hgkm_workflow.adapters.persons import ErasedPerson, PersonDetails, PersonRegister
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application import query_args as q
@@ -30,8 +30,11 @@ from hgkm_workflow.application.read_gate import AccessArg, ReadGate
 from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.errors import CaseNotFound
-from hgkm_workflow.monitor import MonitorReport, monitor_report
+from hgkm_workflow.monitor import MonitorReport, Period, min_cell_from_env, monitor_report
+from hgkm_workflow.monitor.disclosure import EXACT_CELL_ROLES, may_see_exact
+from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.projections import case_queries, deadline_queries
+from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.projections.person_index import (
@@ -39,6 +42,7 @@ from hgkm_workflow.projections.person_index import (
     MeldingNotClassified,
     get_classification,
 )
+from hgkm_workflow.settings import process_environment
 from hgkm_workflow.views import CaseView
 
 __all__ = ["Queries"]
@@ -118,13 +122,46 @@ class Queries:
         self.gate.case(result.case_id, access, Resource.CLASSIFICATION)
         return result
 
-    def monitor(self, region: str | None, gemeente: str | None,
-                period: str | None) -> MonitorReport:
-        """The monitor figures (aggregates only: no access request), as of the clock's now."""
+    def monitor(self, access: AccessArg, region: str | None, gemeente: str | None,
+                period: str | None, as_known_at: datetime | None = None,
+                min_cell: int | None = None, round_to: int = 1) -> MonitorReport:
+        """The monitor figures as of the clock's now, safe by default (logged).
+
+        Small cells are suppressed (``min_cell``, default ``HGKM_MIN_CELL`` or 10) unless
+        the caller's role may see exact figures (:mod:`hgkm_workflow.monitor.disclosure`);
+        such a caller gets exact figures unless ``min_cell`` is given. Counts are then
+        rounded to ``round_to``.
+        """
         region, gemeente = q.code(region, "region"), q.code(gemeente, "gemeente")
         period = q.period(period)
+        acc = as_access(access)
+        exact = may_see_exact(acc.actor.role.value)
+        floor = min_cell_from_env(process_environment())
+        threshold = (min_cell or 0) if exact else max(floor, min_cell or 0)
+        rule = ("monitor aggregates: exact cells for roles " + ",".join(sorted(
+            EXACT_CELL_ROLES)) + f"; others see cells of at least {floor}")
+        self.guard.record(self.work.now(), acc, Resource.CLASSIFICATION, None,
+                          AccessDecision(verdict=Verdict.GRANTED, rule=rule),
+                          note=f"monitor, cells under {threshold} suppressed")
         self.catch_up()
-        return monitor_report(self.engine, region, gemeente, period, as_of=self.work.now())
+        report = monitor_report(self.engine, region, gemeente, period, as_of=self.work.now(),
+                                as_known_at=as_known_at)
+        report = report.suppress_small_cells(threshold)
+        return report.round_counts(round_to) if round_to != 1 else report
+
+    def melding_classifications(self, access: AccessArg, region: str | None,
+                                gemeente: str | None, period: str | None,
+                                as_known_at: datetime | None) -> list[ClassifiedMelding]:
+        """Every melding's classification (a listing: decided by the policy and logged)."""
+        scope = self.gate.listing(access, Resource.CLASSIFICATION, region)
+        self.catch_up()
+        chosen = Period.parse(period) if period else None
+        with self.engine.connect() as conn:
+            return classified_meldingen(
+                conn, region=region, gemeente=gemeente,
+                start=naive_utc(chosen.start) if chosen else None,
+                end=naive_utc(chosen.end) if chosen else None, regions=scope,
+                as_known_at=naive_utc(as_known_at) if as_known_at else None)
 
     def case_events(self, case_id: UUID, access: AccessArg) -> list[Any]:
         """The stored events of a case, in order."""

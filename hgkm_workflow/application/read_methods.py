@@ -28,6 +28,7 @@ from hgkm_workflow.audit.explain import EventExplanation
 from hgkm_workflow.audit.verification import VerifyReport
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.monitor import MonitorReport
+from hgkm_workflow.monitor.meldingen import ClassifiedMelding
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.projections.person_index import MeldingClassification
@@ -109,14 +110,35 @@ class ReadMethods:
         return self.queries.classification(melding_id, access)
 
     def monitor(self, region: str | None = None, gemeente: str | None = None,
-                period: str | None = None) -> MonitorReport:
+                period: str | None = None, *, access: AccessArg,
+                as_known_at: datetime | None = None, min_cell: int | None = None,
+                round_to: int = 1) -> MonitorReport:
         """The monitor figures for a region/gemeente and a period (default: this half-year).
 
-        Aggregates only: no case is read, so no access request is needed. Small cells are
-        suppressed where the report is shown or exported (:mod:`hgkm_workflow.monitor`).
-        The report instant is the end of the period, or the clock's now if that is earlier.
+        Aggregates only, and **safe by default**: small cells are suppressed (primary and
+        secondary suppression; ``min_cell``, default ``HGKM_MIN_CELL`` or 10) unless the
+        caller's role may see exact figures (an auditor; then exact unless ``min_cell`` is
+        given); ``round_to`` rounds the published counts (e.g. 5, as CBS does). The read is
+        in the access log. The report instant is the end of the period, or the clock's now
+        if that is earlier. With ``as_known_at`` (a recording instant) the report carries a
+        restatement: the period's classification counts as known then beside now, and the
+        meldingen that moved and why (a period that has ended is restated as known at its
+        end by default). See docs/monitor.md.
         """
-        return self.queries.monitor(region, gemeente, period)
+        return self.queries.monitor(access, region, gemeente, period, as_known_at, min_cell,
+                                    round_to)
+
+    def melding_classifications(self, *, access: AccessArg, region: str | None = None,
+                                gemeente: str | None = None, period: str | None = None,
+                                as_known_at: datetime | None = None
+                                ) -> list[ClassifiedMelding]:
+        """Every melding's classification, with its basis, settings and changes (auditors).
+
+        A listing across cases: decided by the access policy (an auditor, or Veilig Thuis
+        for its own regions) and logged. See :mod:`hgkm_workflow.monitor.meldingen`.
+        """
+        return self.queries.melding_classifications(access, region, gemeente, period,
+                                                    as_known_at)
 
     def case_events(self, case_id: UUID, *, access: AccessArg) -> list[Any]:
         """The stored events of a case, in order (for timelines and audits); logged."""

@@ -52,6 +52,7 @@ from hgkm_workflow.clock import as_utc
 from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.privacy import find_identifying_data
+from hgkm_workflow.settings import ClassificationSettings
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
@@ -182,15 +183,26 @@ def export_jsonl(app: Exports, target: str | Path | IO[str], *,
 
 
 def write_export(app: Application[Any], target: str | Path | IO[str], *,
-                 erased: frozenset[str] = frozenset(), batch_size: int = 500) -> ExportResult:
+                 erased: frozenset[str] = frozenset(), batch_size: int = 500,
+                 classification: ClassificationSettings | None = None) -> ExportResult:
     """Write the export (no access check: the caller has decided it).
+
+    Every ``MeldingReceived`` line also carries ``classification``: how the melding came to
+    its case (``opened`` a new case, ``reopened`` a closed one, ``joined`` an open one) and
+    the classification settings (lookback, counted roles, hermelding basis), so an auditor
+    can recompute the CBS classification from the export alone (docs/export-format.md).
 
     Args:
         app: The event store's application (its recorder and mapper).
         target: A file path or an open text stream.
         erased: Ids of persons whose details were erased (marked on the lines naming them).
         batch_size: Notifications read per query.
+        classification: The classification settings to record (default: this process's,
+            :meth:`ClassificationSettings.from_environment`, as the application uses).
     """
+    settings = classification or ClassificationSettings.from_environment()
+    meta = _classification_meta(settings)
+    opened: set[UUID] = set()
     clocks: dict[UUID, BusinessClock] = {}
     written = redacted = 0
     with _opened(target, "w") as out:
@@ -202,12 +214,33 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
                 break
             for n in batch:
                 line, count = _line(app, n, clocks, erased)
+                if line["event_type"] == "MeldingReceived":
+                    _mark_melding(line, opened, meta)
                 redacted += count
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
                 out.write("\n")
                 written += 1
             start = batch[-1].id
     return ExportResult(events=written, aggregates=len(clocks), redacted=redacted)
+
+
+def _classification_meta(settings: ClassificationSettings) -> dict[str, Any]:
+    return {"lookback_years": settings.lookback_years,
+            "counted_roles": sorted(r.value for r in settings.counted_roles),
+            "hermelding_basis": settings.hermelding_basis}
+
+
+def _mark_melding(line: dict[str, Any], opened: set[UUID], meta: dict[str, Any]) -> None:
+    """Add how the melding came to its case and the classification settings to its line."""
+    case = UUID(line["case_id"])
+    if case not in opened:
+        match = "opened"
+        opened.add(case)
+    elif line["payload"].get("reopened"):
+        match = "reopened"
+    else:
+        match = "joined"
+    line["classification"] = {"match": match, "settings": meta}
 
 
 def _strings(value: Any) -> Iterator[str]:

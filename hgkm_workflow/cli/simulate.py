@@ -226,7 +226,10 @@ def run_demo(db: str | None, region: str = DEMO_REGION, scale: float = DEMO_SCAL
                       "engine in simulated time; the scheduler ticks every simulated morning.")
         result, rows = run_with_progress(app, clock, config)
         print_summary(result, rows, hide_password(app.config.url))
-        report = app.monitor(region=config.region, period=DEMO_PERIOD).suppress_small_cells(
+        from hgkm_workflow.cli.access import reader
+
+        report = app.monitor(region=config.region, period=DEMO_PERIOD,
+                             access=reader()).suppress_small_cells(
             min_cell_from_env(process_environment()))
         _print_headlines(report)
         case_ids = interesting_cases(app.engine, result.case_ids, timelines)

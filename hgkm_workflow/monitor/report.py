@@ -8,12 +8,13 @@ fit to show or export.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from hgkm_workflow.monitor.disclosure import round_figure, rounded
 from hgkm_workflow.monitor.figures import (
     NATIONAL_HERMELDING_REFERENCE,
     TIMELINESS_RULES,
@@ -22,8 +23,10 @@ from hgkm_workflow.monitor.figures import (
     suppress_complements,
     suppress_small_cells,
 )
+from hgkm_workflow.monitor.meldingen import classified_meldingen
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.queries import FigureBuilder, Scope
+from hgkm_workflow.monitor.restatement import Restatement, restatement
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.person_tables import melding_classification as mc
 
@@ -52,6 +55,10 @@ class MonitorReport:
     hermelding_reference: float = NATIONAL_HERMELDING_REFERENCE
     min_cell: int = 0
     """Cells below this many were suppressed (0: exact figures, as the library computes)."""
+    restatement: Restatement | None = None
+    """The classification counts as known at an earlier recording instant beside now."""
+    rounded_to: int = 1
+    """Counts were rounded to this base (1: not rounded; see :meth:`round_counts`)."""
 
     def suppress_small_cells(self, min_cell: int) -> MonitorReport:
         """A copy fit to show or export: small cells withheld (see :func:`suppress_small_cells`).
@@ -72,7 +79,26 @@ class MonitorReport:
             series={k: tuple(shown(v)) for k, v in self.series.items()},
             flows=tuple(f for f in self.flows if not 0 < f.count < min_cell),
             classification_settings=self.classification_settings,
-            hermelding_reference=self.hermelding_reference, min_cell=max(min_cell, 0))
+            hermelding_reference=self.hermelding_reference, min_cell=max(min_cell, 0),
+            restatement=None if self.restatement is None
+            else self.restatement.suppress(min_cell), rounded_to=self.rounded_to)
+
+    def round_counts(self, base: int) -> MonitorReport:
+        """A copy with counts rounded to ``base`` (e.g. 5, as CBS publishes), after suppression.
+
+        See :func:`~hgkm_workflow.monitor.disclosure.round_figure`; flows are rounded too.
+
+        Raises:
+            InvalidRounding: If ``base`` is below 1.
+        """
+        def r(figures: Sequence[Figure]) -> tuple[Figure, ...]:
+            return tuple(round_figure(f, base) for f in figures)
+
+        flows = tuple(replace(f, count=int(rounded(f.count, base))) for f in self.flows)
+        return replace(self, figures=r(self.figures),
+                       series={k: r(v) for k, v in self.series.items()},
+                       flows=flows if base > 1 else self.flows,
+                       rounded_to=base if base > 1 else self.rounded_to)
 
     def figure(self, name: str) -> Figure:
         """The figure with this name (also looks in the series).
@@ -98,6 +124,8 @@ class MonitorReport:
             "flows": [{"from": f.from_phase, "to": f.to_phase, "count": f.count}
                       for f in self.flows],
             "min_cell": self.min_cell,
+            "rounded_to": self.rounded_to,
+            "restatement": None if self.restatement is None else self.restatement.as_dict(),
         }
 
 
@@ -110,6 +138,7 @@ def monitor_report(
     as_of: datetime | None = None,
     history: int = 6,
     min_cell: int = 0,
+    as_known_at: datetime | None = None,
 ) -> MonitorReport:
     """Compute every monitor figure for a selection and a period.
 
@@ -128,6 +157,10 @@ def monitor_report(
         min_cell: Suppress cells below this many units (see
             :meth:`MonitorReport.suppress_small_cells`; e.g. ``min_cell_from_env``); the
             default 0 gives the exact figures.
+        as_known_at: Add a restatement: the classification counts of the period as known
+            at this recording instant beside as known now (see
+            :mod:`hgkm_workflow.monitor.restatement`). Without it, a period that has ended
+            by the report instant is restated as known at its end.
 
     Returns:
         The report with every figure, the series and the phase flows.
@@ -136,13 +169,13 @@ def monitor_report(
         InvalidPeriod: If ``period`` cannot be parsed.
     """
     report = _compute(engine if isinstance(engine, sa.Engine) else engine.engine,
-                      region, gemeente, period, as_of, history)
+                      region, gemeente, period, as_of, history, as_known_at)
     return report.suppress_small_cells(min_cell) if min_cell else report
 
 
 def _compute(engine: sa.Engine, region: str | None, gemeente: str | None,
              period: str | Period | None, as_of: datetime | None,
-             history: int) -> MonitorReport:
+             history: int, as_known_at: datetime | None = None) -> MonitorReport:
     if isinstance(period, Period):
         chosen = period
     elif period:
@@ -170,13 +203,21 @@ def _compute(engine: sa.Engine, region: str | None, gemeente: str | None,
             sa.select(mc.c.lookback_years, mc.c.counted_roles).distinct()
             .where(scope.within(mc.c.received_at)).order_by(mc.c.lookback_years,
                                                             mc.c.counted_roles)))
+        restated = None
+        if as_known_at is not None or instant >= chosen.end:
+            known = naive_utc(as_known_at or chosen.end)
+            sel: dict[str, Any] = {"region": scope.region, "gemeente": scope.gemeente,
+                                   "start": scope.start, "end": scope.end}
+            restated = restatement(classified_meldingen(conn, **sel, as_known_at=known),
+                                   classified_meldingen(conn, **sel), known)
     first_seen: dict[str, int] = {}
     for i, f in enumerate(b.figures):
         first_seen.setdefault(f.group, i)
     figures = sorted(b.figures, key=lambda f: first_seen[f.group])  # stable within a group
     return MonitorReport(region=region or None, gemeente=gemeente or None, period=chosen,
                          as_of=instant, figures=tuple(figures), series=series,
-                         flows=tuple(flows), classification_settings=settings)
+                         flows=tuple(flows), classification_settings=settings,
+                         restatement=restated)
 
 
 def _half_years(period: Period, count: int) -> list[Period]:

@@ -4,14 +4,14 @@
 
 * the cases of the batch's events: their ``rm_household_cases`` row, members, every VT
   involvement and every person linked to one of them;
-* the counted persons of the batch's meldingen: every involvement they are linked to (with
-  the involvements of those cases), for the classification;
 
 then folds each event, in order, into those rows in memory (rows created or changed by
 earlier events of the batch are there, so each event sees the index as it stood just before
 it), and writes the new and changed rows back in bulk. What the rows mean is described in
 :mod:`hgkm_workflow.projections.person_index`; the rules are in
-:mod:`hgkm_workflow.projections.person_rules`.
+:mod:`hgkm_workflow.projections.person_rules`. The classification of meldingen (by business
+time, as known now) runs after the fold, in the same transaction:
+:mod:`hgkm_workflow.projections.person_classify`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.person_classify import BusinessTimeClassification
 from hgkm_workflow.projections.person_rules import (
     CONTINUABLE,
     Classifier,
@@ -36,7 +37,6 @@ from hgkm_workflow.projections.person_rules import (
 from hgkm_workflow.projections.person_tables import (
     household_cases,
     household_members,
-    melding_classification,
     metadata,
     person_involvement,
     vt_involvements,
@@ -52,12 +52,13 @@ class PersonIndexProjection(Projection):
     """
 
     name: ClassVar[str] = "person_index"
-    version: ClassVar[int] = 2  # 2: indexes by case on members and person involvements
+    version: ClassVar[int] = 3  # 3: classification by business time, as known now
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = frozenset(
         {
             "MeldingReceived",
             "PersonAdded",
+            "PersonRoleCorrected",
             "VeiligheidsbeoordelingCompleted",
             "VtServiceStarted",
             "VtServiceCompleted",
@@ -82,6 +83,7 @@ class PersonIndexProjection(Projection):
         for item in batch.load(conn, events):
             batch.fold(*item)
         batch.flush(conn)
+        BusinessTimeClassification(self._classifier).run(conn, events)
 
 
 def person_index_projection(
@@ -100,7 +102,6 @@ def person_index_projection(
 _CASES = select_in(household_cases, household_cases.c.case_id)
 _MEMBERS = select_in(household_members, household_members.c.case_id)
 _LINKS_OF_CASES = select_in(person_involvement, person_involvement.c.case_id)
-_LINKS_OF_PERSONS = select_in(person_involvement, person_involvement.c.person_id)
 _INVOLVEMENTS = select_in(vt_involvements, vt_involvements.c.case_id)
 
 _CHANGES: dict[str, dict[str, Any]] = {
@@ -127,7 +128,6 @@ class _PersonIndexBatch:
         self.members = TableBuffer(household_members)
         self.involvements = TableBuffer(vt_involvements)
         self.links = TableBuffer(person_involvement)
-        self.classifications = TableBuffer(melding_classification)
         self.latest: dict[str, int] = {}  # case -> number of its latest involvement
         self.members_of: defaultdict[str, dict[str, Row]] = defaultdict(dict)
         self.linked: defaultdict[tuple[str, int], set[str]] = defaultdict(set)
@@ -145,7 +145,6 @@ class _PersonIndexBatch:
         """
         items: list[tuple[str, str, Any]] = []
         case_ids: set[str] = set()
-        persons: set[str] = set()
         for event, _ in events:
             owner, kind = owner_and_kind(event)
             if owner != "HouseholdCase":
@@ -154,13 +153,10 @@ class _PersonIndexBatch:
             case_id = str(ev.originator_id)
             items.append((kind, case_id, ev))
             case_ids.add(case_id)
-            if kind == "MeldingReceived":
-                persons.update(p["person_id"] for p in ev.persons if p["role"] in self.roles)
         self.cases.load_in(conn, _CASES, case_ids)
         for row in self.members.load_in(conn, _MEMBERS, case_ids):
             self.members_of[row["case_id"]][row["person_id"]] = row
         self.links.load_in(conn, _LINKS_OF_CASES, case_ids)
-        self.links.load_in(conn, _LINKS_OF_PERSONS, persons)
         linked_cases = set(case_ids)
         for row in self.links.rows.values():
             self._index_link(row)
@@ -180,8 +176,7 @@ class _PersonIndexBatch:
 
     def flush(self, conn: sa.Connection) -> None:
         """Write the new and changed rows."""
-        for buf in (self.cases, self.members, self.involvements, self.links,
-                    self.classifications):
+        for buf in (self.cases, self.members, self.involvements, self.links):
             buf.flush(conn)
 
     # ------------------------------------------------------------------ folding
@@ -209,7 +204,6 @@ class _PersonIndexBatch:
 
     def _melding(self, ev: Any, case_id: str, at: datetime) -> None:
         persons: list[dict[str, str]] = list(ev.persons)
-        self._classify(ev, case_id, at, persons)
         cur = self._current(case_id)
         if cur is None:
             self.cases.insert({"case_id": case_id, "is_open": True, "last_melding_at": at})
@@ -303,21 +297,3 @@ class _PersonIndexBatch:
                        bool(cur["monitoring_running"]), str(cur["last_stage"]))
         target.update(involvement_change(current, at, kind, pending=pending, service=service,
                                          monitoring=monitoring, close=close))
-
-    # ------------------------------------------------------------------ classification
-
-    def _classify(self, ev: Any, case_id: str, at: datetime,
-                  persons: list[dict[str, str]]) -> None:
-        counted = [p["person_id"] for p in persons if p["role"] in self.roles]
-        rows: list[tuple[Any, ...]] = []
-        for person_id in set(counted):
-            for link in self.links_of.get(person_id, ()):
-                if link["joined_at"] > at:
-                    continue
-                inv = self.involvements.get((link["case_id"], link["involvement_no"]))
-                if inv is None:  # the query's inner join drops it
-                    continue
-                rows.append((person_id, link["role"], link["case_id"], link["involvement_no"],
-                             inv["started_at"], inv["ended_at"], inv["ended_on"],
-                             inv["stage"], inv["last_stage"]))
-        self.classifications.insert(self.classifier.row(ev, case_id, at, counted, rows))

@@ -15,25 +15,33 @@ involvements in ``rm_person_involvement`` — members known when an involvement 
 persons named or added while it runs. ``rm_household_members`` lists every person of every
 case.
 
-**Classification at receipt** (CBS Monitor Veilig Thuis), using the business time ``at`` of
-``MeldingReceived`` and only persons whose role is counted (see
-:class:`~hgkm_workflow.settings.ClassificationSettings`):
+**Classification by business time, as known now** (CBS Monitor Veilig Thuis; only persons
+whose role is counted, see :class:`~hgkm_workflow.settings.ClassificationSettings`): each
+case's facts are replayed in business-time order (:mod:`.person_timeline`) and a melding is
+classified at its point ``(at, position)`` from every fact recorded so far
+(:mod:`.person_classify`); a late fact reclassifies the meldingen it affects, each change a
+row of ``rm_classification_changes``:
 
-* *vervolgmelding* — one of the persons is in an involvement running at receipt; its kind is
-  the involvement's stage: ``after_assessment`` (a VT service runs) before
+* *vervolgmelding* — an involvement of the melding's own case runs at receipt (whoever it
+  names), or one of the persons is in an involvement running then; its kind is that
+  involvement's stage at receipt: ``after_assessment`` (a VT service runs) before
   ``during_monitoring`` before ``during_assessment``;
-* *hermelding* — otherwise, one of the persons was in an involvement that ended at or before
-  receipt, on or after the same calendar date ``lookback_years`` earlier (Europe/Amsterdam
-  dates; the boundary day counts: "in de afgelopen drie jaar", inclusive);
+* *hermelding* — otherwise, one of the persons (with ``hermelding_basis="household"`` also
+  the own case) was in an involvement that ended before receipt, on or after the same
+  calendar date ``lookback_years`` earlier (Europe/Amsterdam dates; the boundary day counts:
+  "in de afgelopen drie jaar", inclusive);
 * *nieuw* — otherwise.
 
-The melding is classified before it is itself recorded in the index. Each row keeps the
-reference involvement (which person, which case, which dates) so it can be explained.
+Each row keeps the reference involvement (which person, which case, which dates) so it can be
+explained. The index tables above follow recording order; they serve the lookup of a
+household's open case (:func:`open_case_for_persons`) and :func:`involvements_of`.
 
 **Where things are.** The tables are in :mod:`~hgkm_workflow.projections.person_tables`, the
 rules (stages, classification) in :mod:`~hgkm_workflow.projections.person_rules`, the fold in
 :mod:`~hgkm_workflow.projections.person_fold` and the lookups in
-:mod:`~hgkm_workflow.projections.person_queries`; this module re-exports their public names.
+:mod:`~hgkm_workflow.projections.person_queries`, the business-time classification in
+:mod:`~hgkm_workflow.projections.person_timeline` and
+:mod:`~hgkm_workflow.projections.person_classify`; this module re-exports their public names.
 """
 
 from hgkm_workflow.projections.person_fold import PersonIndexProjection, person_index_projection

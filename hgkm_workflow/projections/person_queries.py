@@ -100,8 +100,10 @@ class MeldingClassification:
                 f"(role {ref.role.value}) is in VT involvement #{ref.involvement_no} of case "
                 f"{ref.case_id}, running since {ref.started_at.isoformat(timespec='minutes')}"
                 f"; at {received} {STAGE_TEXT[self.vervolg_kind]}. "
-                f"{self.persons_matched} of {self.persons_counted} counted person(s) were "
-                "involved at receipt."
+                + (f"{self.persons_matched} of {self.persons_counted} counted person(s) were "
+                   "involved at receipt." if self.persons_matched else
+                   "The melding joins the running involvement of its own case, whoever it "
+                   "names.")
             )
         if self.classification is MeldingClass.HERMELDING and ref is not None:
             assert ref.ended_at is not None

@@ -81,7 +81,41 @@ melding_classification = sa.Table(
     sa.Column("lookback_years", sa.Integer, nullable=False),
     sa.Column("cutoff_on", sa.Date, nullable=False),
     sa.Column("counted_roles", sa.String(160), nullable=False),
+    sa.Column("hermelding_basis", sa.String(16), nullable=False),
+    sa.Column("classified_by", sa.Integer, nullable=False),
     sa.Index("ix_rm_melding_class_region", "region", "received_at"),
     sa.Index("ix_rm_melding_class_gemeente", "gemeente", "received_at"),
     sa.Index("ix_rm_melding_class_received", "received_at"),
 )
+
+case_facts = sa.Table(
+    "rm_case_facts",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("case_id", _ID, nullable=False),
+    sa.Column("kind", sa.String(48), nullable=False),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=True),
+    sa.Column("melding_id", _ID, nullable=True),
+    sa.Column("region", sa.String(64), nullable=True),
+    sa.Column("gemeente", sa.String(8), nullable=True),
+    sa.Column("persons", sa.Text, nullable=False),
+    sa.Index("ix_rm_case_facts_case", "case_id"),
+)
+"""One row per event of a household case the classification reads (business-time replay)."""
+
+classification_changes = sa.Table(
+    "rm_classification_changes",
+    metadata,
+    sa.Column("melding_id", _ID, primary_key=True),
+    sa.Column("position", sa.BigInteger, primary_key=True),
+    sa.Column("cause_case_id", _ID, nullable=False),
+    sa.Column("cause_version", sa.Integer, nullable=False),
+    sa.Column("cause_event", sa.String(48), nullable=False),
+    sa.Column("old_classification", sa.String(16), nullable=False),
+    sa.Column("old_vervolg_kind", sa.String(24), nullable=True),
+    sa.Column("new_classification", sa.String(16), nullable=False),
+    sa.Column("new_vervolg_kind", sa.String(24), nullable=True),
+    sa.Column("recorded_at", sa.DateTime, nullable=True),
+)
+"""A late fact (the event at ``position``) changed a melding's class or vervolg kind."""

@@ -49,7 +49,7 @@ def test_erasure_destroys_the_key_and_everything_reads_erased(
         app: HgkmApplication, clock: SettableClock) -> None:
     h = household_with_register(app, clock)
     assert h.case_id is not None
-    monitor_before = app.monitor().as_dict()
+    monitor_before = app.monitor(access=READ).as_dict()
     state_before = app.load_case(h.case_id, access=READ).state_dict()
     result = erase(app, h.perpetrator, legal_ground=GROUND)
     assert result.basis == "legal ground given"  # type: ignore[attr-defined]
@@ -64,7 +64,7 @@ def test_erasure_destroys_the_key_and_everything_reads_erased(
     # history still replays, unchanged; the monitor is the same
     assert app.load_case(h.case_id, access=READ).state_dict() == state_before
     assert app.verify(access=READ).ok
-    assert app.monitor().as_dict() == monitor_before
+    assert app.monitor(access=READ).as_dict() == monitor_before
     # the case view, the timeline and the export say who was erased
     assert app.get_case(h.case_id, access=READ).erased_persons == {str(h.perpetrator)}
     marked = [e for e in app.timeline(h.case_id, access=READ)

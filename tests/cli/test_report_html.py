@@ -24,6 +24,7 @@ from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.monitor import MonitorReport
 from hgkm_workflow.monitor.html import render_html, write_html
 from tests.projections.test_monitor import scenario
+from tests.support import READ
 
 CHARTS = ("chart-hermelding", "chart-timeliness", "chart-funnel", "chart-flow")
 
@@ -31,7 +32,7 @@ CHARTS = ("chart-hermelding", "chart-timeliness", "chart-funnel", "chart-flow")
 @pytest.fixture
 def report(sqlite_app: HgkmApplication, clock: SettableClock) -> MonitorReport:
     scenario(sqlite_app, clock)
-    return sqlite_app.monitor(period="2026-03")
+    return sqlite_app.monitor(access=READ, period="2026-03")
 
 
 def chromium() -> str:

@@ -266,7 +266,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch,
     by_victim = new_household(app, clock, person(h.victim))
     c = app.classification(by_victim.melding_id, access=READ)
     assert c.classification is MeldingClass.NIEUW and c.lookback_years == 1
-    assert app.monitor().classification_settings == (
+    assert app.monitor(access=READ).classification_settings == (
         "lookback 1 years; roles alleged_perpetrator,victim",)
 
 

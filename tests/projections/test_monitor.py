@@ -30,7 +30,7 @@ import pytest
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.monitor import InvalidPeriod, MonitorReport, Period, monitor_report
-from tests.support import BURGEMEESTER, LT, VT, Household
+from tests.support import BURGEMEESTER, LT, READ, VT, Household
 
 
 def at(day: int, hour: int = 9, minute: int = 0, month: int = 3) -> datetime:
@@ -117,7 +117,7 @@ def check(report: MonitorReport, name: str, num: float, den: float | None) -> No
 @pytest.fixture
 def march(app: HgkmApplication, clock: SettableClock) -> tuple[HgkmApplication, MonitorReport]:
     scenario(app, clock)
-    return app, app.monitor(period="2026-03")
+    return app, app.monitor(access=READ, period="2026-03")
 
 
 def test_volume_classification_melder_types(march: tuple[HgkmApplication, Any]) -> None:
@@ -206,22 +206,22 @@ def test_series_selection_and_periods(march: tuple[HgkmApplication, Any]) -> Non
     assert series[0].value is None  # no meldingen then
     check(r, "timeliness.T1.on_time@2026-03", 3, 4)
     # Selections.
-    haaglanden = app.monitor(region="haaglanden", period="2026-03")
+    haaglanden = app.monitor(access=READ, region="haaglanden", period="2026-03")
     check(haaglanden, "meldingen", 1, None)
     check(haaglanden, "classification.nieuw", 1, 1)
-    schiedam = app.monitor(gemeente="GM0606", period="2026-03")
+    schiedam = app.monitor(access=READ, gemeente="GM0606", period="2026-03")
     check(schiedam, "meldingen", 2, None)
     check(schiedam, "classification.hermelding", 1, 2)
     check(schiedam, "timeliness.T1.on_time", 1, 1)
     check(schiedam, "timeliness.T1.open_breaches", 1, 1)
     # Other periods: the quarter equals March here; April so far holds H only.
-    check(app.monitor(period="2026Q1"), "meldingen", 7, None)
-    april = app.monitor(period="2026-04")
+    check(app.monitor(access=READ, period="2026Q1"), "meldingen", 7, None)
+    april = app.monitor(access=READ, period="2026-04")
     assert april.as_of == datetime(2026, 4, 2, 12, tzinfo=UTC)
     check(april, "meldingen", 1, None)
-    check(app.monitor(period="2026H1"), "meldingen", 8, None)
-    check(app.monitor(period="2026"), "meldingen", 8, None)
-    check(app.monitor(), "meldingen", 8, None)  # default: the clock's half-year
+    check(app.monitor(access=READ, period="2026H1"), "meldingen", 8, None)
+    check(app.monitor(access=READ, period="2026"), "meldingen", 8, None)
+    check(app.monitor(access=READ), "meldingen", 8, None)  # default: the clock's half-year
     # The engine alone gives the same figures (report instant: end of the period).
     assert monitor_report(app.engine, period="2026-03").as_dict() == r.as_dict()
     shown = monitor_report(app.engine, period="2026-03", min_cell=3)
@@ -271,9 +271,9 @@ def test_every_figure_is_defined_in_the_docs(march: tuple[HgkmApplication, Any])
 
 def test_query_after_command_sees_it(sqlite_app: HgkmApplication,
                                      clock: SettableClock) -> None:
-    before = sqlite_app.monitor().figure("meldingen").numerator
+    before = sqlite_app.monitor(access=READ).figure("meldingen").numerator
     Household(sqlite_app, clock).melding()
-    assert sqlite_app.monitor().figure("meldingen").numerator == before + 1
+    assert sqlite_app.monitor(access=READ).figure("meldingen").numerator == before + 1
     clock.advance(timedelta(days=1))
 
 
