@@ -24,9 +24,7 @@ enable it.) Each catch-up is bounded by the maximum notification id read at its 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,8 +54,7 @@ from hgkm_workflow.projections.tracking import (
     read_rows,
     write_row,
 )
-
-_STOP_CHECK = 0.1  # seconds between checks of the stop event while listening
+from hgkm_workflow.projections.waiting import notification_waiter
 
 DEFAULT_BATCH_SIZE = 500
 """Notifications per transaction when catching up (short transactions, prompt progress)."""
@@ -273,7 +270,7 @@ class ProjectionRunner:
             poll_interval: Seconds between catch-ups when nothing wakes the runner.
         """
         self._ensure_set_up()
-        with self._waiter(stop_event, poll_interval) as wait:
+        with notification_waiter(self._app, self._engine, stop_event, poll_interval) as wait:
             while not stop_event.is_set():
                 self.catch_up()
                 wait()
@@ -423,37 +420,6 @@ class ProjectionRunner:
                 f"code is at version {projection.version}"
             )
         return row
-
-    @contextmanager
-    def _waiter(
-        self, stop_event: threading.Event, poll_interval: float
-    ) -> Iterator[Callable[[], None]]:
-        channel = getattr(self._app.recorder, "channel_name", None)
-        if self._engine.dialect.name != "postgresql" or not isinstance(channel, str):
-
-            def sleep() -> None:
-                stop_event.wait(poll_interval)
-
-            yield sleep
-            return
-        import psycopg
-        from psycopg import sql
-
-        url = self._engine.url.set(drivername="postgresql")
-        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as pg:
-            pg.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-
-            def wait() -> None:
-                deadline = time.monotonic() + poll_interval
-                while not stop_event.is_set():
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        return
-                    # Short slices, so that setting stop_event is noticed promptly.
-                    for _ in pg.notifies(timeout=min(remaining, _STOP_CHECK), stop_after=1):
-                        return
-
-            yield wait
 
 
 def _reset(conn: sa.Connection, projection: Projection) -> None:
