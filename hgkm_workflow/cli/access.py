@@ -84,6 +84,7 @@ def access_log_show(
     actor: Annotated[str | None, typer.Option("--actor", help="Only entries of this actor")]
     = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, the newest")] = 200,
     db: DbOption = None,
     reader_id: Annotated[str | None, typer.Option(
         "--reader", help="Who reads the log (default HGKM_ACTOR or local-operator)")] = None,
@@ -107,6 +108,7 @@ def access_log_show(
         entries = application.access_log(access=access, case_id=case_id, actor_id=actor)
     finally:
         application.close()
+    entries = entries[-limit:]  # the newest, still in the order they were logged
     if as_json:
         typer.echo(json.dumps([e.as_dict() for e in entries], indent=2, ensure_ascii=False))
         return

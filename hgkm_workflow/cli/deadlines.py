@@ -63,7 +63,10 @@ def deadlines_explain(
 @deadlines_app.command("due")
 def deadlines_due(db: DbOption = None,
                   at: Annotated[str | None, typer.Option(help="Only those due by this instant")]
-                  = None, as_json: JsonOption = False, actor: ActorOption = None,
+                  = None,
+                  limit: Annotated[int, typer.Option(
+                      min=1, help="At most this many, the soonest due first")] = 200,
+                  as_json: JsonOption = False, actor: ActorOption = None,
                   organisation: OrganisationOption = None, role: RoleOption = None,
                   purpose: PurposeOption = None) -> None:
     """List open deadlines by due instant, with the case and rule."""
@@ -71,7 +74,7 @@ def deadlines_due(db: DbOption = None,
     by = instant(at) if at else None
     application = open_application(db)
     try:
-        rows = application.open_deadlines(access=access, at=by)
+        rows = application.open_deadlines(access=access, at=by)[:limit]
     finally:
         application.close()
     if as_json:

@@ -222,6 +222,9 @@ def test_cli_reads_state_who_reads_and_the_access_log_command(
     rows = json.loads(shown.output)
     assert [(r["actor_id"], r["verdict"]) for r in rows] == [
         ("local-operator", "granted"), ("pol-881", "refused")]
+    newest = runner.invoke(cli, ["access-log", "--db", store_url, "--case", str(h.case_id),
+                                 "--json", "--limit", "1"])
+    assert [r["actor_id"] for r in json.loads(newest.output)] == ["pol-881"]
     by_actor = runner.invoke(cli, ["access-log", "--db", store_url, "--actor", "vt-017"])
     assert by_actor.exit_code == 0 and "case_list" in by_actor.output
     assert runner.invoke(cli, ["access-log", "verify", "--db", store_url]).exit_code == 0

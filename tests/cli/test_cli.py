@@ -72,6 +72,8 @@ def test_deadlines_due_lists_open_deadlines_by_due(tmp_path: Path) -> None:
     later = runner.invoke(cli, ["deadlines", "due", "--db", url, "--json",
                                 "--at", "2026-03-03T12:00:00Z"])
     assert [r["rule_id"] for r in json.loads(later.output)] == ["T10"]
+    first = runner.invoke(cli, ["deadlines", "due", "--db", url, "--json", "--limit", "1"])
+    assert [r["rule_id"] for r in json.loads(first.output)] == ["T10"]  # the soonest due
 
 
 def test_tick_command_records_breach_once(tmp_path: Path) -> None:
