@@ -19,6 +19,7 @@ from hgkm_workflow.monitor import FUNNEL_PHASES, Figure, Flow, MonitorReport, Pe
 from hgkm_workflow.monitor.format_nl import percent
 from hgkm_workflow.monitor.html import render_html, write_html
 from tests.cli.test_report_html import layout_at, png_not_blank, run_chromium
+from tests.support import READ
 
 AS_OF = datetime(2025, 3, 15, 12, tzinfo=UTC)
 
@@ -155,7 +156,7 @@ def test_hermelding_value_label_never_sits_on_the_national_line(share: float) ->
 
 
 def test_an_empty_store_gives_a_page_without_false_zeros(sqlite_app: HgkmApplication) -> None:
-    report = sqlite_app.monitor(period="2026-03").suppress_small_cells(10)
+    report = sqlite_app.monitor(period="2026-03", access=READ).suppress_small_cells(10)
     html = render_html(report)
     text = re.sub(r"<[^>]+>", " ", html)
     assert "NaN" not in text and "None" not in text

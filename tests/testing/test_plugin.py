@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,15 @@ pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "examples" / "scenarios" / "02-geen-verdere-actie.yaml"
-PLUGIN = ("-p", "hgkm_workflow.testing.plugin", "-p", "no:cacheprovider")
+#: Each host run is a subprocess: an in-process run would unload the modules it imported
+#: (psycopg among them) and leave later tests with a second copy of their classes.
+#: The plugin loads by its ``pytest11`` entry point once the package is installed; from a
+#: source tree without the entry point it is named with ``-p`` (naming it twice would
+#: register it twice).
+_INSTALLED = any(ep.name == "hgkm" and ep.value == "hgkm_workflow.testing.plugin"
+                 for ep in entry_points(group="pytest11"))
+PLUGIN = (() if _INSTALLED else ("-p", "hgkm_workflow.testing.plugin")) + (
+    "-p", "no:cacheprovider")
 
 HOST_TESTS = '''
 from datetime import timedelta
@@ -51,7 +60,7 @@ def app():
 def test_fixtures_in_a_host_project(pytester: pytest.Pytester) -> None:
     pytester.makeconftest(HOST_CONFTEST)
     pytester.makepyfile(test_host=HOST_TESTS)
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest_subprocess(*PLUGIN)
     result.assert_outcomes(passed=3)
 
 
@@ -73,13 +82,13 @@ def test_good(run_hgkm_scenario):
 def test_bad(run_hgkm_scenario):
     run_hgkm_scenario(Path(__file__).parent / "bad.yaml")
 ''')
-    result = pytester.runpytest(*PLUGIN)
+    result = pytester.runpytest_subprocess(*PLUGIN)
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*FAIL*bad.yaml*", "*CASE_NOT_FOUND*"])
 
 
 def test_postgres_option_is_offered(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest(*PLUGIN, "--help")
+    result = pytester.runpytest_subprocess(*PLUGIN, "--help")
     result.stdout.fnmatch_lines(["*--hgkm-postgres-url*"])
 
 
@@ -114,5 +123,5 @@ def test_one(hgkm_app, hgkm_store_url, hgkm_actors):
 def test_two(hgkm_app, hgkm_actors):
     assert hgkm_app.list_cases(access=hgkm_actors.read) == []
 ''')
-    result = pytester.runpytest(*PLUGIN, f"--hgkm-postgres-url={pg_admin_url()}")
+    result = pytester.runpytest_subprocess(*PLUGIN, f"--hgkm-postgres-url={pg_admin_url()}")
     result.assert_outcomes(passed=2)
