@@ -143,6 +143,8 @@ def access_log_verify(
     if as_json:
         typer.echo(json.dumps({"ok": result.ok, "entries": result.entries,
                                "last_hash": result.last_hash,
+                               "keyed": result.keyed,
+                               "anchored_entries": result.anchored_entries,
                                "problems": list(result.problems)}, indent=2))
     else:
         for problem in result.problems:
@@ -150,6 +152,13 @@ def access_log_verify(
         console.print(f"{result.entries} entries; "
                       + ("the chain is intact" if result.ok else "the chain is BROKEN"),
                       highlight=False)
+        if not result.keyed:
+            console.print("note: the chain is not keyed (HGKM_ACCESS_LOG_KEY): whoever can "
+                          "write the database can recompute it", highlight=False, soft_wrap=True)
+        if result.anchored_entries is None:
+            console.print("note: no anchor is configured (HGKM_ACCESS_LOG_ANCHOR): removed "
+                          "last entries or a wiped log cannot be detected", highlight=False,
+                          soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
 
