@@ -396,3 +396,11 @@ def test_events_page_names_every_field_of_every_event() -> None:
             fields = [f for f in fields if f not in _PROVENANCE]
         problems += [f"{name}.{f}" for f in fields if f"`{f}`" not in section]
     assert problems == [], f"docs/events.md does not name: {problems}"
+
+
+def test_architecture_page_names_no_missing_module() -> None:
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    named = re.findall(r"^\| `([^`]+\.py)`", text, flags=re.MULTILINE)
+    assert named, "the module table was not found"
+    gone = [m for m in named if not (ROOT / "hgkm_workflow" / m).exists()]
+    assert gone == [], f"docs/architecture.md names modules that do not exist: {gone}"
