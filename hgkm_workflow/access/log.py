@@ -296,7 +296,8 @@ class AccessLog:
             self.anchor_now()
 
     def _witness(self, count: int, last_hash: str) -> Anchor:
-        assert self._anchor is not None
+        if self._anchor is None:  # an invariant, kept under python -O
+            raise RuntimeError("internal invariant broken: self._anchor is missing")
         at = datetime.now(UTC).isoformat()
         anchor = Anchor(entries=count, last_hash=last_hash, at=at)
         if self._key is not None:

@@ -94,7 +94,8 @@ class MeldingClassification:
             f"{self.cutoff.isoformat()}, inclusive)"
         )
         if self.classification is MeldingClass.VERVOLGMELDING and ref is not None:
-            assert self.vervolg_kind is not None
+            if self.vervolg_kind is None:  # an invariant, kept under python -O
+                raise RuntimeError("internal invariant broken: self.vervolg_kind is missing")
             return (
                 f"vervolgmelding ({self.vervolg_kind.value}): person {ref.person_id} "
                 f"(role {ref.role.value}) is in VT involvement #{ref.involvement_no} of case "
@@ -106,7 +107,8 @@ class MeldingClassification:
                    "names.")
             )
         if self.classification is MeldingClass.HERMELDING and ref is not None:
-            assert ref.ended_at is not None
+            if ref.ended_at is None:  # an invariant, kept under python -O
+                raise RuntimeError("internal invariant broken: ref.ended_at is missing")
             return (
                 f"hermelding: person {ref.person_id} (role {ref.role.value}) was in VT "
                 f"involvement #{ref.involvement_no} of case {ref.case_id} from "

@@ -273,5 +273,6 @@ def _ts(instant: datetime) -> float:
 
 
 def _latest_end(c: _Candidate) -> tuple[float, str, str]:
-    assert c.ended_at is not None
+    if c.ended_at is None:  # an invariant, kept under python -O
+        raise RuntimeError("internal invariant broken: c.ended_at is missing")
     return (-_ts(c.ended_at), c.case_id, c.person_id)

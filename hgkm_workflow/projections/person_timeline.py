@@ -163,7 +163,8 @@ def _apply(tl: Timeline, fact: Fact) -> None:
             tl.members.setdefault(person_id, (point, role))
     if fact.kind == "MeldingReceived":
         if running:
-            assert cur is not None
+            if cur is None:  # an invariant, kept under python -O
+                raise RuntimeError("internal invariant broken: cur is missing")
             _set(cur, point, melding_joins(cur.pending, cur.service, cur.monitoring))
             for person_id, _ in fact.persons:
                 cur.joined.setdefault(person_id, point)
@@ -172,7 +173,8 @@ def _apply(tl: Timeline, fact: Fact) -> None:
             _set(inv, point, melding_joins(0, False, False))
     elif fact.kind == "PersonAdded":
         if running:
-            assert cur is not None
+            if cur is None:  # an invariant, kept under python -O
+                raise RuntimeError("internal invariant broken: cur is missing")
             for person_id, _ in fact.persons:
                 cur.joined.setdefault(person_id, point)
     elif fact.kind in CHANGES and cur is not None:

@@ -139,7 +139,8 @@ class _Checker:
             raise self.fail((*path, "with", key), message) from None
         if may_be_invalid(step.expect.get("refused"), _VALIDATION_CODES):
             return
-        assert spec.model is not None
+        if spec.model is None:  # an invariant, kept under python -O
+            raise RuntimeError("internal invariant broken: spec.model is missing")
         try:
             c.validate_command(spec.model, data)
         except InvalidCommand as exc:

@@ -60,7 +60,8 @@ def command_data(step: Step, spec: CommandSpec, names: Any,
     ``names`` resolves scenario names (``person``, ``ref``, ``case``, ``actor``, ``max_end``).
     Raises ``KeyError((key, message))`` for an unknown name, naming the ``with:`` key.
     """
-    assert spec.model is not None
+    if spec.model is None:  # an invariant, kept under python -O
+        raise RuntimeError("internal invariant broken: spec.model is missing")
     fields = spec.model.model_fields
     data: dict[str, Any] = {}
     huisverbod_id: UUID | None = None
