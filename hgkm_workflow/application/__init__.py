@@ -45,6 +45,7 @@ from hgkm_workflow.adapters.cipher import cipher_env, resolve_cipher_key
 from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
+from hgkm_workflow.adapters.schema_lock import schema_lock
 from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
@@ -175,17 +176,18 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         self.persons = PersonRegister(
             self.engine, now=self.work.now,
             keys=register_keys or key_store_from_settings(cipher_key=key))
-        self.persons.setup()
         self.guard = AccessGuard(self.engine, policy)
-        self.guard.setup()
         projections: list[Projection] = default_projections()
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
-        self.projections.setup(migrate=False)  # a version bump waits for migrate()
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
         self.authority = CommandGate(self.guard, self.work.now, authority)
         self.intake = Intake(self.work, self.engine, self.catch_up, self.authority)
-        self.intake.unique.setup(strict=False)  # before any command: a refusal changes no table
+        with schema_lock(self.engine):  # processes opening one store together (docs/scaling.md)
+            self.persons.setup()
+            self.guard.setup()
+            self.projections.setup(migrate=False)  # a version bump waits for migrate()
+            self.intake.unique.setup(strict=False)  # before any command: a refusal changes nothing
         self.erasure = ErasureService(self.work, self.gate, self.persons, self.engine,
                                       self.retention, self.catch_up, self.authority)
         self.erasure.complete_pending()  # a crash between PersonErased and the key's end

@@ -33,6 +33,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hgkm_workflow.adapters.schema_lock import schema_lock
 from hgkm_workflow.integration.messages import (
     Consumer,
     DeliveryError,
@@ -87,8 +88,9 @@ class Outbox:
         self.policy = policy or RetryPolicy()
 
     def setup(self) -> None:
-        """Create the ``ob_*`` tables if missing."""
-        metadata.create_all(self.engine)
+        """Create the ``ob_*`` tables if missing (under the store's schema lock)."""
+        with schema_lock(self.engine):
+            metadata.create_all(self.engine)
 
     # ------------------------------------------------------------------ staging
 

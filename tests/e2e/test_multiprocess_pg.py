@@ -151,6 +151,14 @@ def projector_main(url: str, out: str) -> None:
     Path(out).write_text(json.dumps({"final_catch_up": applied}))
 
 
+def opener_main(url: str) -> None:
+    """A process that opens the store the moment the parent says go (one line on stdin)."""
+    from hgkm_workflow import HgkmApplication
+
+    sys.stdin.readline()
+    HgkmApplication(url).close()
+
+
 def _spawn(function: str, *args: str) -> subprocess.Popen[str]:
     code = (f"import sys; from tests.e2e.test_multiprocess_pg import {function}; "
             f"{function}(*sys.argv[1:])")
@@ -158,7 +166,52 @@ def _spawn(function: str, *args: str) -> subprocess.Popen[str]:
                             stdin=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-# ---------------------------------------------------------------------- the test
+# ---------------------------------------------------------------------- the tests
+
+
+@pytest.mark.parametrize("initialised", [False, True], ids=["empty-store", "initialised-store"])
+def test_processes_opening_one_store_at_the_same_moment(pg_url: str, initialised: bool) -> None:
+    """Six processes open one store together: none fails on a schema race (docs/scaling.md).
+
+    Without the schema lock, PostgreSQL refuses some of the concurrent ``CREATE … IF NOT
+    EXISTS`` statements ("tuple concurrently updated", a duplicate pg_type key), also when
+    the tables already exist.
+    """
+    if initialised:
+        init = subprocess.run([sys.executable, "-m", "hgkm_workflow.cli", "init", "--db", pg_url],
+                              check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert init.returncode == 0, init.stderr
+    openers = [_spawn("opener_main", pg_url) for _ in range(6)]
+    failures: list[str] = []
+    try:
+        time.sleep(3)  # every process imported the package and waits on stdin
+        for p in openers:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+    finally:
+        for p in openers:
+            _, err = _finish(p)
+            if p.returncode != 0:
+                failures.append(err.strip().splitlines()[-1] if err.strip() else "no stderr")
+    assert failures == []
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with engine.connect() as c:
+            tables = set(sa.inspect(c).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"hgkm_events", "rm_cases", "person_register_keys", "hgkm_access_log"} <= tables
+
+
+def _finish(p: subprocess.Popen[str], timeout: float = 120) -> tuple[str, str]:
+    """Wait for a child (killing it after ``timeout``) and close its pipes."""
+    try:
+        out, err = p.communicate(input=None, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    return out or "", err or ""
 
 
 def test_two_writers_a_scheduler_and_a_projection_process(pg_url: str, tmp_path: Path) -> None:
@@ -190,15 +243,20 @@ def test_two_writers_a_scheduler_and_a_projection_process(pg_url: str, tmp_path:
         [sys.executable, "-c", code, pg_url, name, str(seed), shared_arg,
          str(tmp_path / f"{name}.json")], cwd=ROOT, text=True, stderr=subprocess.PIPE)
         for name, seed in (("writer-a", 1), ("writer-b", 2))]
+    errors: dict[str, str] = {}
     try:
-        for w in writers:
-            _, err = w.communicate(timeout=120)
-            assert w.returncode == 0, err
+        for name, w in zip(("writer-a", "writer-b"), writers, strict=True):
+            _, err = _finish(w)
+            if w.returncode != 0:
+                errors[name] = err
     finally:
-        for p in (scheduler, projector):
-            if p.poll() is None:
-                _, err = p.communicate(input="", timeout=120)
-                assert p.returncode == 0, err
+        # Every child is waited for and its pipes closed, also when a writer failed; closing
+        # their input tells the scheduler and the projector to stop (and catch up once more).
+        for name, p in (("scheduler", scheduler), ("projector", projector)):
+            _, err = _finish(p)
+            if p.returncode != 0:
+                errors[name] = err
+    assert errors == {}, errors
 
     results = [json.loads((tmp_path / f"{n}.json").read_text()) for n in ("writer-a",
                                                                            "writer-b")]

@@ -29,6 +29,7 @@ import httpx
 import jwt
 import sqlalchemy as sa
 
+from hgkm_workflow.adapters.schema_lock import schema_lock
 from hgkm_workflow.integration.outbox import (
     Consumer,
     Message,
@@ -149,7 +150,8 @@ class ZgwDelivery:
         self.settings = settings
         self.client = client or httpx.Client(timeout=settings.timeout)
         self.wall_clock = wall_clock
-        metadata.create_all(engine, tables=[zgw_zaken, zgw_resources])
+        with schema_lock(engine):
+            metadata.create_all(engine, tables=[zgw_zaken, zgw_resources])
 
     # ------------------------------------------------------------------ state
 
