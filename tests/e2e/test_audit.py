@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -217,6 +217,46 @@ def test_verify_finds_a_tampered_view(app: HgkmApplication, clock: SettableClock
     assert ("row_differs", "rm_cases") in kinds and ("row_missing", "rm_cases") in kinds
     differs = next(d for d in report.differences if d.kind == "row_differs")
     assert "phase: live 'herstel' != rebuilt 'directe_veiligheid'" in differs.detail
+
+
+def _poison_one_event(app: HgkmApplication, case_id: UUID) -> None:
+    """Overwrite the stored state of one event of ``case_id`` with bytes that do not decode."""
+    with app.engine.begin() as conn:
+        table = next(t for t in sa.inspect(conn).get_table_names()
+                     if t.endswith("events") and "snapshot" not in t)
+        postgres = conn.dialect.name == "postgresql"
+        ident = "CAST(:id AS uuid)" if postgres else ":id"  # SQLite keeps the hex form
+        changed = conn.execute(sa.text(
+            f"UPDATE {table} SET state = :bad WHERE originator_id = {ident} "
+            "AND originator_version = 2"),
+            {"bad": b"\x00 not an event", "id": str(case_id) if postgres else case_id.hex})
+        assert changed.rowcount == 1
+
+
+def test_verify_in_worker_processes_reports_what_the_serial_replay_reports(
+        app: HgkmApplication, clock: SettableClock) -> None:
+    households = [Household(app, clock) for _ in range(6)]
+    for n, h in enumerate(households):
+        h.to_waakvlam() if n % 2 else h.to_directe_veiligheid()
+    clean_serial = verify(app, access=READ)
+    clean_parallel = verify(app, access=READ, workers=3)
+    assert clean_serial.ok and clean_parallel.ok
+    assert (clean_parallel.aggregates, clean_parallel.events) == (
+        clean_serial.aggregates, clean_serial.events) and clean_serial.aggregates == 6
+
+    _poison_one_event(app, households[4].case_id)
+    app.repository.cache = None  # the loads below must come from the store
+    serial = verify(app, access=READ)
+    calls: list[tuple[str, int, int]] = []
+    parallel = verify(app, access=READ, workers=3,
+                      progress=lambda stage, done, total: calls.append((stage, done, total)))
+    assert not serial.ok
+    assert [d.as_dict() for d in parallel.differences] == [
+        d.as_dict() for d in serial.differences]
+    assert any(d.kind == "error" and d.where == str(households[4].case_id)
+               for d in parallel.differences)
+    assert (parallel.aggregates, parallel.events) == (serial.aggregates, serial.events)
+    assert ("replay", 6, 6) in calls
 
 
 def test_cli_audit_commands(app: HgkmApplication, clock: SettableClock) -> None:
