@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
 import sqlalchemy as sa
@@ -27,7 +27,7 @@ from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import CaseNotFound
 from hgkm_workflow.projections.cases import cases
-from tests.support import BURGEMEESTER, LT, READ, Household
+from tests.support import BURGEMEESTER, LT, READ, Household, poison_event
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -219,20 +219,6 @@ def test_verify_finds_a_tampered_view(app: HgkmApplication, clock: SettableClock
     assert "phase: live 'herstel' != rebuilt 'directe_veiligheid'" in differs.detail
 
 
-def _poison_one_event(app: HgkmApplication, case_id: UUID) -> None:
-    """Overwrite the stored state of one event of ``case_id`` with bytes that do not decode."""
-    with app.engine.begin() as conn:
-        table = next(t for t in sa.inspect(conn).get_table_names()
-                     if t.endswith("events") and "snapshot" not in t)
-        postgres = conn.dialect.name == "postgresql"
-        ident = "CAST(:id AS uuid)" if postgres else ":id"  # SQLite keeps the hex form
-        changed = conn.execute(sa.text(
-            f"UPDATE {table} SET state = :bad WHERE originator_id = {ident} "
-            "AND originator_version = 2"),
-            {"bad": b"\x00 not an event", "id": str(case_id) if postgres else case_id.hex})
-        assert changed.rowcount == 1
-
-
 def test_verify_in_worker_processes_reports_what_the_serial_replay_reports(
         app: HgkmApplication, clock: SettableClock) -> None:
     households = [Household(app, clock) for _ in range(6)]
@@ -244,7 +230,7 @@ def test_verify_in_worker_processes_reports_what_the_serial_replay_reports(
     assert (clean_parallel.aggregates, clean_parallel.events) == (
         clean_serial.aggregates, clean_serial.events) and clean_serial.aggregates == 6
 
-    _poison_one_event(app, households[4].case_id)
+    poison_event(app, households[4].case_id)
     app.repository.cache = None  # the loads below must come from the store
     serial = verify(app, access=READ)
     calls: list[tuple[str, int, int]] = []
