@@ -229,6 +229,7 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorO
                      help="Processes sharing the replay; 0: the CPUs, at most 8.")] = 0,
                  ) -> None:
     """Replay every case and rebuild every read model in a scratch database; compare."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from hgkm_workflow.audit import verify
@@ -240,7 +241,7 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorO
         if as_json:
             report = verify(application, access=access, workers=workers)
         else:
-            with Progress(console=console, transient=True) as progress:
+            with Progress(console=Console(stderr=True), transient=True) as progress:
                 tasks: dict[str, Any] = {}
 
                 def show(stage: str, done: int, total: int) -> None:
