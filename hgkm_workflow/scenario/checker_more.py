@@ -95,11 +95,13 @@ def check_decree(checker: Any, step: Step, path: tuple[str | int, ...]) -> None:
         raise checker.fail((*path, "with"), f"{PUBLISH_DECREE} needs decree and dates")
     calendar = checker.calendar or default_calendar()
     try:
-        checker.calendar = with_decree(calendar, step.data)
+        published = with_decree(calendar, step.data)
     except ValueError:
         raise checker.fail((*path, "with", "dates"), "dates are written YYYY-MM-DD") from None
     except HgkmError as exc:
         raise checker.fail((*path, "with"), f"{exc.code}: {exc.message}") from None
+    if "refused" not in step.expect:  # a refused decree leaves the calendar as it was
+        checker.calendar = published
 
 
 def check_more(checker: Any, step: Step, path: tuple[str | int, ...]) -> None:
