@@ -126,12 +126,12 @@ class _Checker:
             expect_lines={k: line_of(self.lines, (*path, "expect", k)) or 0
                           for k in raw.get("expect") or {}},
         )
+        check_more(self, step, path)
         if do == PUBLISH_DECREE:
             check_decree(self, step, path)
         elif do is not None and do != "tick":
             self.command(step, path)
         self.expectations(step, path)
-        check_more(self, step, path)
         return step
 
     def command(self, step: Step, path: tuple[str | int, ...]) -> None:
