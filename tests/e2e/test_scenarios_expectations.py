@@ -278,3 +278,22 @@ def test_a_bad_monitor_period_is_refused_with_the_line() -> None:
     text = _changed("54", "        period: 2026-03\n", "        period: maart\n")
     err = _error(text)
     assert "unknown period" in err.message and err.line == _line_of(text, "period: maart")
+
+
+def test_the_command_line_reports_a_wrong_history_expectation_and_exits_1(
+        tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hgkm_workflow.cli import app as cli
+
+    path = tmp_path / "wrong.yaml"
+    text = _changed("50", "      phase_history: [triage, directe_veiligheid]\n",
+                    "      phase_history: [triage, herstel]\n")
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["scenario", "run", str(path)])
+    assert result.exit_code == 1, result.output
+    line = _line_of(text, "      phase_history: [triage, herstel]\n")
+    assert f"step 4 (line {line}, complete_vt_service): phase_history" in result.output
+    assert "expected: ['triage', 'herstel']" in result.output
+    assert "actual:   ['triage', 'directe_veiligheid']" in result.output
+    assert not _UUID.search(result.output)
