@@ -74,7 +74,7 @@ def test_a_stranger_is_refused_stores_nothing_and_the_attempt_is_logged(
     assert "lt-666" in str(exc) and str(h.case_id) in str(exc)
     assert str(h.victim) not in str(exc)
     assert command_log(app) == [("lt-666", str(h.case_id), "command", "casusregie", "refused",
-                                 "authority v1: CloseCase refused "
+                                 "authority v2: CloseCase refused "
                                  "(P-vt-afsluiten-zonder-regisseur)")]
     assert app.verify_access_log(access=READ).ok  # the refusal is chained like any entry
 
