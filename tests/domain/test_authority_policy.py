@@ -312,3 +312,14 @@ def test_what_an_auditor_a_stranger_and_the_regisseur_may_do() -> None:
     mine = set(allowed_commands(LT, WITH_LT, POLICY))
     assert {"OfferHandover", "CloseCase", "SetHerstelplan", "InformSchool"} <= mine
     assert not mine & {"CompleteVeiligheidsbeoordeling", "ImposeHuisverbod", "AcceptHandover"}
+
+
+def test_the_access_and_authority_policies_list_the_same_regional_organisations() -> None:
+    """Who is Veilig Thuis and MDA++ kernteam per region is the same in both policies (issue 13
+    item 4: mda-arnhem-achterhoek was missing from one region's kernteam)."""
+    access = default_access_policy()
+    assert set(access.regions) == set(TABLES.regions)
+    for code, table in TABLES.regions.items():
+        assert access.region(code).veilig_thuis == table.veilig_thuis, code
+        assert access.region(code).mda_kernteam == table.mda_kernteam, code
+    assert "mda-arnhem-achterhoek" in TABLES.mda_kernteam("arnhem-achterhoek")
