@@ -349,7 +349,9 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HuisverbodImposed")
     def _huisverbod_imposed(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                             huisverbod_id: str, removed_person_id: str, ends_at: datetime,
-                            max_end: datetime) -> None:
+                            max_end: datetime, mandate_id: str | None = None) -> None:
+        # mandate_id: the burgemeester's mandate a hulpofficier imposed under (issue 13);
+        # None when the burgemeester imposed, and in events stored before the field existed
         self.huisverboden[huisverbod_id] = {
             "state": HuisverbodState.IMPOSED.value, "removed_person_id": removed_person_id,
             "imposed_at": at, "ends_at": ends_at, "max_end": max_end,
