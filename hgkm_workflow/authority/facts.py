@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from hgkm_workflow.authority.tables import PolicyTables
+from hgkm_workflow.domain.track_kinds import partner_organisations
 from hgkm_workflow.phases.mda import MdaState
 from hgkm_workflow.phases.regie import RegieState
 
@@ -127,6 +128,7 @@ def case_facts(case: CaseLike, tables: PolicyTables,
         involved.add(regisseur_org)
     if escalated:
         involved |= base.mda_kernteam_organisations
+    involved |= partner_organisations(case)  # procesregie and open partner tracks (issue 14)
     return CommandFacts(
         region=base.region, gemeente=base.gemeente, vt_organisations=base.vt_organisations,
         politie_organisations=base.politie_organisations,

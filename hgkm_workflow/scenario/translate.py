@@ -15,7 +15,7 @@ __all__ = ["REFS", "command_data", "read_data"]
 REFS = {"melding": ("melding", "melding_id"), "huisverbod": ("huisverbod", "huisverbod_id"),
         "advies": ("advies", "advies_id"), "person": ("person", "person_id"),
         "removed_person": ("person", "removed_person_id"),
-        "access": ("access", "access_id")}
+        "access": ("access", "access_id"), "track": ("track", "track_id")}
 _ACTOR_REFS = frozenset({"regisseur", "to", "handover_to"})
 
 _READ_KEYS = frozenset({"purpose", "safety_reason", "access"})
