@@ -64,7 +64,7 @@ class TrackDecisions(CaseGuards):
         self._partner_track_started(
             **ctx.provenance(cmd, rule=spec.rule), track_id=str(track_id), kind=spec.kind.value,
             organisation=cmd.organisation, organisation_type=cmd.organisation_type.value,
-            person_ids=sorted({str(p) for p in cmd.person_ids}))
+            person_ids=list(dict.fromkeys(str(p) for p in cmd.person_ids)))
 
     def end_partner_track(self, cmd: EndPartnerTrack, ctx: DecisionContext) -> None:
         """End a partner track with its outcome."""

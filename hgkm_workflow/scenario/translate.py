@@ -103,6 +103,8 @@ def _translate(step: Step, spec: CommandSpec, names: Any, key: str, value: Any,
     if key == "persons" and isinstance(value, Mapping):
         data["persons"] = [{"person_id": str(names.person(p)), "role": role}
                            for p, role in value.items()]
+    elif key == "person_ids" and isinstance(value, list):  # a partner track's persons
+        data[key] = [str(names.person(p)) for p in value]
     elif key in _ACTOR_REFS and isinstance(value, str):
         a = names.actor(value)
         data[key] = {"actor_id": a["actor_id"], "organisation": a["organisation"],
