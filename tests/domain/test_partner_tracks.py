@@ -130,7 +130,10 @@ def test_persons_belong_to_the_case_and_one_open_track_per_kind_and_organisation
     err = refused(cases, lambda: start(cases, h, "shelter_stay", "opvang-rotterdam",
                                        "vrouwenopvang", person_ids=[stranger]))
     assert getattr(err, "code", None) == "PERSON_NOT_IN_CASE"
-    start(cases, h, "shelter_stay", "opvang-rotterdam", "vrouwenopvang")
+    tid = start(cases, h, "shelter_stay", "opvang-rotterdam", "vrouwenopvang")
+    err = refused(cases, lambda: start(cases, h, "criminal", "om-rotterdam", "om",
+                                       track_id=tid), RuleViolation)
+    assert isinstance(err, RuleViolation) and err.code == "TRACK_ID_IN_USE"
     err = refused(cases, lambda: start(cases, h, "shelter_stay", "opvang-rotterdam",
                                        "vrouwenopvang"), RuleViolation)
     assert isinstance(err, RuleViolation) and err.code == "TRACK_ALREADY_OPEN"
