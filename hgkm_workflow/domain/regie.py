@@ -140,9 +140,10 @@ class RegieDecisions(CaseGuards):
             RuleViolation: ``PROCESREGIE_ORGANISATION_NOT_ALLOWED`` for another organisation
                 type; ``NOT_PROCESREGIE_ORGANISATION`` when the actor is not of the named
                 organisation (it takes procesregie up itself); ``MDA_NOT_ESCALATED`` for the
-                kernteam of a case not escalated to MDA++; ``PROCESREGIE_GROUND_MISSING`` for
-                a Zorg- en Veiligheidshuis without an open criminal track or the Centrum
-                Huiselijk Geweld without an open CHG involvement; ``PROCESREGIE_HELD`` while another
+                kernteam of a case not escalated to MDA++ (at the business time);
+                ``PROCESREGIE_GROUND_MISSING`` for a Zorg- en Veiligheidshuis without an open
+                criminal track or the Centrum Huiselijk Geweld without an open CHG involvement
+                (started by the business time); ``PROCESREGIE_HELD`` while another
                 holds it (one procesregisseur at a time: it hands back first).
         """
         self._require_open("take_procesregie")
@@ -154,12 +155,14 @@ class RegieDecisions(CaseGuards):
         if cmd.actor.organisation != holder.organisation:
             raise RuleViolation("procesregie is taken up by the organisation that will hold it",
                                 code="NOT_PROCESREGIE_ORGANISATION", rule=RULE_PROCESREGIE)
-        if (holder.organisation_type is OrganisationType.MDA_KERNTEAM
-                and self.mda_state != MdaState.ESCALATED.value):
+        escalated_at = self.__dict__.get("fact_times", {}).get("mda_escalation")
+        if holder.organisation_type is OrganisationType.MDA_KERNTEAM and (
+                self.mda_state != MdaState.ESCALATED.value
+                or (escalated_at is not None and ctx.at < escalated_at)):
             raise RuleViolation("the MDA++ kernteam holds procesregie of an escalated case",
                                 code="MDA_NOT_ESCALATED", rule=RULE_PROCESREGIE)
         ground = PROCESREGIE_GROUNDS.get(holder.organisation_type)
-        if ground is not None and not any(t["kind"] == ground.value
+        if ground is not None and not any(t["kind"] == ground.value and t["started_at"] <= ctx.at
                                           for t in open_tracks(self).values()):
             raise RuleViolation(f"this organisation holds procesregie while a {ground.value} "
                                 "track is open", code="PROCESREGIE_GROUND_MISSING",

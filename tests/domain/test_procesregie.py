@@ -98,8 +98,19 @@ def test_each_holder_needs_its_ground(cases: DomainCases) -> None:
     err = refused(cases, lambda: take(cases, h, CHG, CHG_HOLDER))
     assert code(err) == "PROCESREGIE_GROUND_MISSING"       # no CHG involvement
     start(cases, h, "criminal", "politie-rotterdam", "politie", actor=POLITIE)
+    before_track = (cases.clock.now() - timedelta(minutes=30)).isoformat()
+    err = refused(cases, lambda: take(cases, h, ZVH, ZVH_HOLDER, occurred_at=before_track))
+    assert code(err) == "PROCESREGIE_GROUND_MISSING"       # business time decides
     take(cases, h, ZVH, ZVH_HOLDER)
     assert cases.view(h.case_id).procesregie is not None
+
+
+def test_the_kernteam_takes_procesregie_not_before_the_escalation(cases: DomainCases) -> None:
+    h = escalated(cases)
+    early = (cases.clock.now() - timedelta(hours=3)).isoformat()
+    err = refused(cases, lambda: take(cases, h, MDA, MDA_HOLDER, occurred_at=early))
+    assert code(err) == "MDA_NOT_ESCALATED"
+    take(cases, h, MDA, MDA_HOLDER)
 
 
 def test_the_holder_hands_back_not_before_it_took_it(cases: DomainCases) -> None:
