@@ -115,7 +115,7 @@ def case_facts(case: CaseLike, tables: PolicyTables,
         case: The loaded case (attribute access only).
         tables: The policy's region and gemeente tables.
         involvements: Further organisations with an open involvement that the host records
-            (the case itself records only casusregie and MDA++).
+            (the case itself records casusregie, MDA++, procesregie and partner tracks).
     """
     base = intake_facts(case.region, case.gemeente, tables)
     regisseur = case.regie.get("regisseur") or {}
