@@ -25,8 +25,9 @@ from hgkm_workflow.domain.intake import IntakeDecisions
 from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
 from hgkm_workflow.domain.period import start_period
 from hgkm_workflow.domain.recording import ClockedAggregate
-from hgkm_workflow.domain.regie import RegieDecisions
+from hgkm_workflow.domain.regie import RegieDecisions, procesregie_handed_back, procesregie_taken
 from hgkm_workflow.domain.state import plan_states_on_entry
+from hgkm_workflow.domain.tracks import TrackDecisions, partner_track_ended, partner_track_started
 from hgkm_workflow.phases.directe_veiligheid import DirecteVeiligheidState
 from hgkm_workflow.phases.herstel import HerstelState
 from hgkm_workflow.phases.huisverbod import HuisverbodState
@@ -43,7 +44,7 @@ JsonDict = dict[str, Any]
 
 @answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
-                    HuisverbodDecisions, HouseholdDecisions, FactDecisions):
+                    HuisverbodDecisions, HouseholdDecisions, FactDecisions, TrackDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
@@ -103,7 +104,6 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             self.dv_state = DirecteVeiligheidState.NO_PLAN.value
             self.rz_state = RisicogestuurdeZorgState.NO_PLAN.value
             self.herstel_state = HerstelState.NO_PLAN.value
-
 
     class PhaseChanged(ClockedAggregate.Event):
         """The case entered another phase. Version 2 adds ``loop_back_cause`` (a
@@ -444,3 +444,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _deadline_breach_withdrawn = event("DeadlineBreachWithdrawn")(breach_withdrawn)
     _huisverbod_help_offered = event("HuisverbodHelpOffered")(help_offered)
     _separation_recorded = event("SeparationRecorded")(separation_recorded)
+    # Issue 14 part B, procesregie and partner tracks (bodies in domain/regie.py, domain/tracks.py)
+    _procesregie_taken = event("ProcesregieTaken")(procesregie_taken)
+    _procesregie_handed_back = event("ProcesregieHandedBack")(procesregie_handed_back)
+    _partner_track_started = event("PartnerTrackStarted")(partner_track_started)
+    _partner_track_ended = event("PartnerTrackEnded")(partner_track_ended)

@@ -58,6 +58,22 @@ class EmergencyAccessView:
 
 
 @dataclass(frozen=True)
+class TrackView:
+    """One partner track beside the phases (criminal track, RvdK request, protection order,
+    shelter stay, Centrum Huiselijk Geweld): open while ``ended_at`` is None."""
+
+    track_id: str
+    kind: str
+    organisation: str
+    organisation_type: str
+    person_ids: tuple[str, ...]
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    handover_to: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A snapshot of a household case for callers (no identifying data: ids only)."""
 
@@ -87,6 +103,16 @@ class CaseView:
     emergency_accesses: tuple[EmergencyAccessView, ...] = ()
     erased_persons: frozenset[str] = frozenset()
     """Persons of the case whose details were erased from the register (set by the query)."""
+    procesregie: dict[str, Any] | None = None
+    """Who holds procesregie (``actor_id``, ``organisation``, ``organisation_type``, ``since``)
+    beside the casusregisseur (``regisseur``), or None."""
+    tracks: tuple[TrackView, ...] = ()
+    """The partners' tracks, open and ended, in the order they started."""
+
+    @property
+    def open_tracks(self) -> tuple[TrackView, ...]:
+        """Partner tracks that have not ended."""
+        return tuple(t for t in self.tracks if t.ended_at is None)
 
     @property
     def open_deadlines(self) -> tuple[DeadlineView, ...]:
@@ -156,4 +182,20 @@ class CaseView:
             closure=case.closure,
             emergency_accesses=tuple(EmergencyAccessView(**a)
                                      for a in case.emergency_accesses),
+            procesregie=_procesregie(case),
+            tracks=tuple(
+                TrackView(track_id=tid, kind=t["kind"], organisation=t["organisation"],
+                          organisation_type=t["organisation_type"],
+                          person_ids=tuple(t["person_ids"]), started_at=t["started_at"],
+                          ended_at=t["ended_at"], outcome=t["outcome"],
+                          handover_to=t["handover_to"])
+                for tid, t in case.__dict__.get("tracks", {}).items()
+            ),
         )
+
+
+def _procesregie(case: HouseholdCase) -> dict[str, Any] | None:
+    held: dict[str, Any] = case.__dict__.get("procesregie") or {}
+    if not held.get("holder"):
+        return None
+    return {**held["holder"], "since": held["since"]}

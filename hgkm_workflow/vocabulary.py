@@ -206,3 +206,36 @@ class OrganisationType(StrEnum):
     ZORG_EN_VEILIGHEIDSHUIS = "zorg_en_veiligheidshuis"
     ZORGAANBIEDER = "zorgaanbieder"
     SYSTEM = "system"
+    VROUWENOPVANG = "vrouwenopvang"
+    CENTRUM_HUISELIJK_GEWELD = "centrum_huiselijk_geweld"
+
+
+# ---------------------------------------------------------------- issue 14 part B: partner tracks
+
+
+class TrackKind(StrEnum):
+    """The partners' tracks that run beside the phases (seeds 001, 002; docs/tracks.md)."""
+
+    CRIMINAL = "criminal"
+    RVDK_REQUEST = "rvdk_request"
+    PROTECTION_ORDER = "protection_order"
+    SHELTER_STAY = "shelter_stay"
+    CHG_INVOLVEMENT = "chg_involvement"
+
+
+class TrackOutcome(StrEnum):
+    """How a partner track ended (which kind allows which: ``domain/track_kinds.py``)."""
+
+    NOT_PROSECUTED = "not_prosecuted"
+    ZSM_AFDOENING = "zsm_afdoening"
+    PROSECUTED = "prosecuted"
+    JUSTITIELE_VOORWAARDEN = "justitiele_voorwaarden"
+    MEASURE_PREVENTED = "measure_prevented"
+    PROTECTION_ORDER_REQUESTED = "protection_order_requested"
+    NO_MEASURE_NEEDED = "no_measure_needed"
+    ORDER_ENDED = "order_ended"
+    ORDER_REVOKED = "order_revoked"
+    RETURNED_HOME = "returned_home"
+    MOVED_ON = "moved_on"
+    HANDED_BACK_TO_LOCAL_FIELD = "handed_back_to_local_field"
+    FOLLOWED_OUTSIDE_CASE = "followed_outside_case"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.application.handlers import CommandBus
 from hgkm_workflow.application.results import CommandResult
 
@@ -214,3 +215,21 @@ class CommandMethods:
     def record_separation(self, command: c.RecordSeparation | dict[str, Any]) -> CommandResult:
         """Record that the partners separated (starts the stalking risk horizon, T11)."""
         return self.commands.run_case(c.RecordSeparation, command)
+
+    def take_procesregie(self, command: ct.TakeProcesregie | dict[str, Any]) -> CommandResult:
+        """Take up procesregie beside casusregie (MDA++ kernteam, ZVH or CHG)."""
+        return self.commands.run_case(ct.TakeProcesregie, command)
+
+    def hand_back_procesregie(
+        self, command: ct.HandBackProcesregie | dict[str, Any]
+    ) -> CommandResult:
+        """Hand procesregie back; the casusregisseur continues."""
+        return self.commands.run_case(ct.HandBackProcesregie, command)
+
+    def start_partner_track(self, command: ct.StartPartnerTrack | dict[str, Any]) -> CommandResult:
+        """Start a partner track beside the phases; ``ids["track_id"]`` names it."""
+        return self.commands.run_case(ct.StartPartnerTrack, command)
+
+    def end_partner_track(self, command: ct.EndPartnerTrack | dict[str, Any]) -> CommandResult:
+        """End a partner track with its outcome."""
+        return self.commands.run_case(ct.EndPartnerTrack, command)

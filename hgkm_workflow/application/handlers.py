@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.erasure import ErasureService
 from hgkm_workflow.application.intake import Intake
@@ -112,6 +113,10 @@ _CASE: tuple[tuple[type[c.CaseCommand], str, str], ...] = (
     (c.RecordHuisverbodHelpOffered, "record_huisverbod_help_offered",
      "record_huisverbod_help_offered"),
     (c.RecordSeparation, "record_separation", "record_separation"),
+    # issue 14 part B: procesregie and the partners' tracks (commands_tracks.py)
+    (ct.TakeProcesregie, "take_procesregie", "take_procesregie"),
+    (ct.HandBackProcesregie, "hand_back_procesregie", "hand_back_procesregie"),
+    (ct.EndPartnerTrack, "end_partner_track", "end_partner_track"),
 )
 
 _OTHER: tuple[CommandHandler, ...] = (
@@ -123,6 +128,8 @@ _OTHER: tuple[CommandHandler, ...] = (
                    run=lambda bus, cmd: bus.intake.convert_advies_to_melding(cmd)),
     CommandHandler(c.ImposeHuisverbod, "impose_huisverbod", decides="impose_huisverbod",
                    mints=("huisverbod_id",), takes_mandate=True),
+    CommandHandler(ct.StartPartnerTrack, "start_partner_track", decides="start_partner_track",
+                   mints=("track_id",)),
     CommandHandler(c.RequestErasure, "request_erasure",
                    run=lambda bus, cmd: bus.erasure.request(cmd)),
 )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from hgkm_workflow.authority.tables import PolicyTables
 from hgkm_workflow.domain.mandate import HuisverbodMandate
+from hgkm_workflow.domain.track_kinds import partner_organisations
 from hgkm_workflow.phases.mda import MdaState
 from hgkm_workflow.phases.regie import RegieState
 
@@ -121,7 +122,7 @@ def case_facts(case: CaseLike, tables: PolicyTables,
         case: The loaded case (attribute access only).
         tables: The policy's region and gemeente tables.
         involvements: Further organisations with an open involvement that the host records
-            (the case itself records only casusregie and MDA++; see
+            (the case itself records casusregie, MDA++, procesregie and partner tracks; see
             :class:`~hgkm_workflow.application.authorise.InvolvementSource`).
         at: The business time of the decision (selects the burgemeester's mandates in force).
     """
@@ -136,6 +137,7 @@ def case_facts(case: CaseLike, tables: PolicyTables,
         involved.add(regisseur_org)
     if escalated:
         involved |= base.mda_kernteam_organisations
+    involved |= partner_organisations(case)  # procesregie and open partner tracks (issue 14)
     return CommandFacts(
         region=base.region, gemeente=base.gemeente, vt_organisations=base.vt_organisations,
         politie_organisations=base.politie_organisations,

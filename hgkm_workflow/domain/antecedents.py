@@ -2,10 +2,11 @@
 
 Every case command answers an earlier fact of the case — the case itself, a melding, a
 huisverbod, an offer of casusregie, a plegeraanbod, a risk factor, a plan, the current phase,
-a VT service, VT monitoring, an MDA++ escalation. :data:`ANTECEDENTS` declares, per command
-class, which facts it answers and which command field names the fact; :func:`check_antecedents`
-refuses a decision whose business time lies before one of them, with the code
-``OCCURRED_BEFORE_<FACT>`` (``OCCURRED_BEFORE_HUISVERBOD``, ``OCCURRED_BEFORE_OFFER``, …).
+a VT service, VT monitoring, an MDA++ escalation, a partner track, procesregie.
+:data:`ANTECEDENTS` declares, per command class, which facts it answers and which command
+field names the fact; :func:`check_antecedents` refuses a decision whose business time lies
+before one of them, with the code ``OCCURRED_BEFORE_<FACT>`` (``OCCURRED_BEFORE_HUISVERBOD``,
+``OCCURRED_BEFORE_OFFER``, …).
 
 The check is written once: :func:`answers_antecedents` wraps every public decision of the
 aggregate, so no decision method calls it by hand and none can forget it. A fact the case does
@@ -25,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.errors import RuleViolation
 
@@ -54,6 +56,8 @@ class Fact(Enum):
     VT_SERVICE = "vt_service"
     MONITORING = "monitoring"
     ESCALATION = "escalation"
+    TRACK = "track"
+    PROCESREGIE = "procesregie"
 
     @property
     def code(self) -> str:
@@ -112,6 +116,8 @@ ANTECEDENTS: Mapping[type[c.CaseCommand], tuple[Antecedent, ...]] = MappingProxy
     c.ExpireHuisverbod: (_HV,),
     c.RecordContactAddressGiven: (_HV,),
     c.RecordHuisverbodHelpOffered: (_HV,),
+    ct.EndPartnerTrack: (Antecedent(Fact.TRACK, "track_id"),),
+    ct.HandBackProcesregie: (Antecedent(Fact.PROCESREGIE),),
 })
 
 
@@ -162,6 +168,10 @@ def fact_instant(case: Any, antecedent: Antecedent, cmd: c.CaseCommand) -> datet
         found = case.monitoring.get("started_at")
     elif fact is Fact.ESCALATION:
         found = times.get("mda_escalation")
+    elif fact is Fact.TRACK:
+        found = case.__dict__.get("tracks", {}).get(key or "", {}).get("started_at")
+    elif fact is Fact.PROCESREGIE:
+        found = case.__dict__.get("procesregie", {}).get("since")
     return found if isinstance(found, datetime) else None
 
 

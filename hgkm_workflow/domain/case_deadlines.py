@@ -47,6 +47,7 @@ from hgkm_workflow.domain.outcomes import (
     HuisverbodExpiredOutcome,
     TickOutcome,
 )
+from hgkm_workflow.domain.track_kinds import RULE_CLOSE_WITH_TRACKS, closure_blocker
 from hgkm_workflow.errors import RuleViolation
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ class DeadlineDecisions(_Case):
                                  satisfied_now: set[str]) -> bool:
         # Not while a huisverbod is in force or a statutory deadline (other than those the
         # command itself meets) is open: then a person closes the case with a reason.
-        return not huisverbod_in_force(self, ctx.at) and \
+        return not huisverbod_in_force(self, ctx.at) and closure_blocker(self) is None and \
             not self._open_statutory(exclude_subject, satisfied_now)
 
     def _require_no_open_statutory(self, ctx: DecisionContext, reason: str | None,
@@ -165,6 +166,9 @@ class DeadlineDecisions(_Case):
                 "a huisverbod is still in force; revoke it or let it run out first",
                 code="HUISVERBOD_IN_FORCE", rule="Wet tijdelijk huisverbod",
             )
+        blocker = closure_blocker(self)  # partner tracks and procesregie end explicitly first
+        if blocker is not None:
+            raise RuleViolation(blocker[1], code=blocker[0], rule=RULE_CLOSE_WITH_TRACKS)
         _require_reason(self._open_statutory(exclude_subject, satisfied_now), reason)
 
     def _require_reason_for_open_statutory(self, reason: str | None) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_tracks as ct
 
 __all__ = ["COMMANDS", "READ_CASE", "CommandSpec"]
 
@@ -56,6 +57,9 @@ def _specs() -> dict[str, CommandSpec]:
         "request_erasure": c.RequestErasure,
         "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
         "record_separation": c.RecordSeparation,
+        "take_procesregie": ct.TakeProcesregie,
+        "hand_back_procesregie": ct.HandBackProcesregie,
+        "end_partner_track": ct.EndPartnerTrack,
     }
     specs = {name: CommandSpec(name, model) for name, model in plain.items()}
     specs["record_advies"] = CommandSpec("record_advies", c.RecordAdvies, "advies")
@@ -64,6 +68,8 @@ def _specs() -> dict[str, CommandSpec]:
                                                      c.ConvertAdviesToMelding, "melding")
     specs["impose_huisverbod"] = CommandSpec("impose_huisverbod", c.ImposeHuisverbod,
                                              "huisverbod")
+    specs["start_partner_track"] = CommandSpec("start_partner_track", ct.StartPartnerTrack,
+                                               "track")
     specs["tick"] = CommandSpec("tick", None)
     # a decree of gelijkstelling published mid-scenario (scenario.inputs.PUBLISH_DECREE)
     specs["publish_decree"] = CommandSpec("apply_calendar", None, "decree")

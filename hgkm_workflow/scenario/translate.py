@@ -16,7 +16,7 @@ __all__ = ["REFS", "command_data", "read_data"]
 REFS = {"melding": ("melding", "melding_id"), "huisverbod": ("huisverbod", "huisverbod_id"),
         "advies": ("advies", "advies_id"), "person": ("person", "person_id"),
         "removed_person": ("person", "removed_person_id"),
-        "access": ("access", "access_id")}
+        "access": ("access", "access_id"), "track": ("track", "track_id")}
 _ACTOR_REFS = frozenset({"regisseur", "to", "handover_to"})
 
 _READ_KEYS = frozenset({"purpose", "safety_reason", "access"})
@@ -106,6 +106,8 @@ def _translate(step: Step, spec: CommandSpec, names: Any, key: str, value: Any,
     if key == "persons" and isinstance(value, Mapping):
         data["persons"] = [{"person_id": str(names.person(p)), "role": role}
                            for p, role in value.items()]
+    elif key == "person_ids" and isinstance(value, list):  # a partner track's persons
+        data[key] = [str(names.person(p)) for p in value]
     elif key in _ACTOR_REFS and isinstance(value, str):
         a = names.actor(value)
         data[key] = {"actor_id": a["actor_id"], "organisation": a["organisation"],

@@ -19,7 +19,7 @@ from hgkm_workflow.phases.lifecycle import CasePhase
 
 __all__ = ["CaseModel", "CaseSummaryModel", "CommandResultModel", "DeadlineModel",
            "EmergencyAccessModel", "HuisverbodModel", "OpenDeadlineModel", "ResponseModel",
-           "TickRecordModel"]
+           "TickRecordModel", "TrackModel"]
 
 
 class ResponseModel(BaseModel):
@@ -76,6 +76,20 @@ class EmergencyAccessModel(ResponseModel):
     reason_not_informed: str | None
 
 
+class TrackModel(ResponseModel):
+    """One partner track (:class:`~hgkm_workflow.views.TrackView`)."""
+
+    track_id: str
+    kind: str
+    organisation: str
+    organisation_type: str
+    person_ids: tuple[str, ...]
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str | None
+    handover_to: dict[str, Any] | None
+
+
 class CaseModel(ResponseModel):
     """A case (:class:`~hgkm_workflow.views.CaseView`): ids, codes, states and instants."""
 
@@ -104,6 +118,8 @@ class CaseModel(ResponseModel):
     closure: dict[str, Any] | None
     emergency_accesses: tuple[EmergencyAccessModel, ...] = ()
     erased_persons: frozenset[str] = frozenset()
+    procesregie: dict[str, Any] | None = None
+    tracks: tuple[TrackModel, ...] = ()
 
 
 class CommandResultModel(ResponseModel):

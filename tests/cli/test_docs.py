@@ -102,6 +102,8 @@ _ENGLISH = """auditor access erased erasure requested subjects
     running safety scheduler school secured separation service set stable stalking start started
     system taken team to transferred trauma unassigned unmet unsafety victim with withdraw
     without witness
+    case field followed handed home moved on order outside partner prevented prosecuted
+    protection shelter stay track needed
 """
 ENGLISH_WORDS = frozenset(_ENGLISH.split())
 

@@ -20,6 +20,7 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock, as_utc
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
@@ -83,6 +84,9 @@ CASE_COMMANDS: dict[str, type[Any]] = {
     "record_contact_address_given": c.RecordContactAddressGiven,
     "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
     "record_separation": c.RecordSeparation,
+    "take_procesregie": ct.TakeProcesregie,
+    "hand_back_procesregie": ct.HandBackProcesregie,
+    "end_partner_track": ct.EndPartnerTrack,
 }
 
 

@@ -13,13 +13,20 @@ from hgkm_workflow.application.results import CommandResult, TickRecord
 from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.service import models as m
-from hgkm_workflow.views import CaseView, DeadlineView, EmergencyAccessView, HuisverbodView
+from hgkm_workflow.views import (
+    CaseView,
+    DeadlineView,
+    EmergencyAccessView,
+    HuisverbodView,
+    TrackView,
+)
 
 PAIRS: list[tuple[type[Any], type[m.ResponseModel]]] = [
     (CaseView, m.CaseModel), (DeadlineView, m.DeadlineModel),
     (HuisverbodView, m.HuisverbodModel), (EmergencyAccessView, m.EmergencyAccessModel),
     (CommandResult, m.CommandResultModel), (TickRecord, m.TickRecordModel),
     (CaseSummary, m.CaseSummaryModel), (OpenDeadline, m.OpenDeadlineModel),
+    (TrackView, m.TrackModel),
 ]
 
 
