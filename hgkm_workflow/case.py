@@ -21,6 +21,7 @@ from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_r
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
+from hgkm_workflow.domain.incident import MeldingReceived
 from hgkm_workflow.domain.intake import IntakeDecisions
 from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
 from hgkm_workflow.domain.period import start_period
@@ -78,11 +79,14 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         self.plegeraanbod: dict[str, JsonDict] = {}
         self.measures: list[str] = []
 
-    @event("MeldingReceived")
+    MeldingReceived = MeldingReceived  # version 2: incident_at (domain/incident.py)
+
+    @event(MeldingReceived)
     def _melding_received(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, melding_id: str,
         region: str, gemeente: str, melder_type: str, persons: list[JsonDict],
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
+        incident_at: datetime | None,
     ) -> None:
         self.region = region
         self.gemeente = gemeente
@@ -90,7 +94,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             "state": MeldingState.RECEIVED.value, "received_at": at, "melder_type": melder_type,
             "acute": acute, "persons": persons, "forms_of_violence": forms_of_violence,
             "from_advies": from_advies, "outcome": None, "assessed_at": None,
-            "melder_informed": False, "school_informed": False,
+            "melder_informed": False, "school_informed": False, "incident_at": incident_at,
         }
         for p in persons:
             if p["person_id"] not in self.persons:

@@ -16,7 +16,11 @@ from enum import StrEnum
 
 from hgkm_workflow.errors import RuleViolation
 
-__all__ = ["NATIONAL_RULES", "BreachEffect", "DeadlineRule", "RuleType", "Unit"]
+__all__ = ["INCIDENT_START", "NATIONAL_RULES", "BreachEffect", "DeadlineRule", "RuleType", "Unit"]
+
+#: The ``counts_from`` of a rule counted from the incident a melding reports, or from its
+#: receipt when the melding gives no incident time (T10; ``domain/incident.py``).
+INCIDENT_START = "MeldingIncident"
 
 
 class Unit(StrEnum):
@@ -357,9 +361,14 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         ),
         description=(
             "Handle with Care: the child's school is informed within 24 hours of a violent "
-            "incident reported by the police. A regional agreement; regions may disable it."
+            "incident reported by the police. The 24 hours run from the incident when the "
+            "melding gives its time (incident_at), else from the receipt of the melding; the "
+            "deadline's counting says which. "
+            "A regional agreement; regions may disable it or count from the receipt."
         ),
         applies_when="a child is involved and the melder is the police",
+        counts_from=INCIDENT_START,
+        alternative_counts_from=("MeldingReceived",),
     ),
     DeadlineRule(
         id="T11",

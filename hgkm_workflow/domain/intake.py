@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.guards import loop_back_rule
+from hgkm_workflow.domain.incident import check_incident_time
 from hgkm_workflow.domain.period import RULE_NEW_PERIOD, period_summary
 from hgkm_workflow.domain.vt import VtDecisions
 from hgkm_workflow.errors import RuleViolation
@@ -44,6 +46,8 @@ class IntakeDecisions(VtDecisions):
         if str(melding_id) in self.meldingen:
             raise RuleViolation("melding id already used in this case", code="DUPLICATE_MELDING",
                                 rule="melding-id-unique")
+        incident_at = as_utc(cmd.incident_at) if cmd.incident_at is not None else None
+        check_incident_time(incident_at, ctx.at)
         prov = ctx.provenance(cmd, rule="Wet verplichte meldcode; Wmo 2015 art. 4.1.1")
         reopened = self.case_phase is CasePhase.CLOSED
         if reopened:
@@ -60,6 +64,7 @@ class IntakeDecisions(VtDecisions):
             acute=cmd.acute,
             from_advies=str(from_advies) if from_advies else None,
             reopened=reopened,
+            incident_at=incident_at,
         )
         if dest.value != self.phase:
             self._enter_phase(dest, "reopened" if reopened else "melding", prov)

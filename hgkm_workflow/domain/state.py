@@ -79,6 +79,7 @@ class CaseState(Protocol):
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, melding_id: str,
         region: str, gemeente: str, melder_type: str, persons: list[JsonDict],
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
+        incident_at: datetime | None,
     ) -> None: ...
 
     def _period_started(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
