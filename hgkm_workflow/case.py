@@ -22,9 +22,9 @@ from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
 from hgkm_workflow.domain.incident import MeldingReceived
-from hgkm_workflow.domain.intake import IntakeDecisions
+from hgkm_workflow.domain.intake import IntakeDecisions, informing_withheld, persons_informed
 from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
-from hgkm_workflow.domain.period import start_period
+from hgkm_workflow.domain.period import carried_over, start_period
 from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.domain.regie import RegieDecisions
 from hgkm_workflow.domain.state import plan_states_on_entry
@@ -88,8 +88,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
         incident_at: datetime | None,
     ) -> None:
-        self.region = region
-        self.gemeente = gemeente
+        self.region, self.gemeente = region, gemeente
         self.meldingen[melding_id] = {
             "state": MeldingState.RECEIVED.value, "received_at": at, "melder_type": melder_type,
             "acute": acute, "persons": persons, "forms_of_violence": forms_of_violence,
@@ -107,7 +106,6 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
             self.dv_state = DirecteVeiligheidState.NO_PLAN.value
             self.rz_state = RisicogestuurdeZorgState.NO_PLAN.value
             self.herstel_state = HerstelState.NO_PLAN.value
-
 
     class PhaseChanged(ClockedAggregate.Event):
         """The case entered another phase. Version 2 adds ``loop_back_cause`` (a
@@ -446,3 +444,6 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _deadline_breach_withdrawn = event("DeadlineBreachWithdrawn")(breach_withdrawn)
     _huisverbod_help_offered = event("HuisverbodHelpOffered")(help_offered)
     _separation_recorded = event("SeparationRecorded")(separation_recorded)
+    _persons_concerned_informed = event("PersonsConcernedInformed")(persons_informed)  # 14A:
+    _informing_withheld = event("InformingWithheld")(informing_withheld)
+    _period_carry_over_decided = event("PeriodCarryOverDecided")(carried_over)  # (time14a)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.erasure import ErasureService
 from hgkm_workflow.application.intake import Intake
@@ -109,6 +110,11 @@ _CASE: tuple[tuple[type[c.CaseCommand], str, str], ...] = (
     (c.RecordHuisverbodHelpOffered, "record_huisverbod_help_offered",
      "record_huisverbod_help_offered"),
     (c.RecordSeparation, "record_separation", "record_separation"),
+    # issue 14, part A (hgkm_workflow/commands_period.py)
+    (cp.RecordPersonsConcernedInformed, "record_persons_concerned_informed",
+     "record_persons_concerned_informed"),
+    (cp.RecordInformingWithheld, "record_informing_withheld", "record_informing_withheld"),
+    (cp.CarryOverIntoPeriod, "carry_over_into_period", "carry_over_into_period"),
 )
 
 _OTHER: tuple[CommandHandler, ...] = (

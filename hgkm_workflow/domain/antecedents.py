@@ -2,7 +2,8 @@
 
 Every case command answers an earlier fact of the case — the case itself, a melding, a
 huisverbod, an offer of casusregie, a plegeraanbod, a risk factor, a plan, the current phase,
-a VT service, VT monitoring, an MDA++ escalation. :data:`ANTECEDENTS` declares, per command
+a VT service, VT monitoring, an MDA++ escalation, the current period of a reopened case.
+:data:`ANTECEDENTS` declares, per command
 class, which facts it answers and which command field names the fact; :func:`check_antecedents`
 refuses a decision whose business time lies before one of them, with the code
 ``OCCURRED_BEFORE_<FACT>`` (``OCCURRED_BEFORE_HUISVERBOD``, ``OCCURRED_BEFORE_OFFER``, …).
@@ -25,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.errors import RuleViolation
 
@@ -54,6 +56,7 @@ class Fact(Enum):
     VT_SERVICE = "vt_service"
     MONITORING = "monitoring"
     ESCALATION = "escalation"
+    PERIOD = "period"
 
     @property
     def code(self) -> str:
@@ -112,6 +115,10 @@ ANTECEDENTS: Mapping[type[c.CaseCommand], tuple[Antecedent, ...]] = MappingProxy
     c.ExpireHuisverbod: (_HV,),
     c.RecordContactAddressGiven: (_HV,),
     c.RecordHuisverbodHelpOffered: (_HV,),
+    # issue 14, part A: informing the persons concerned; carry-over into the new period
+    cp.RecordPersonsConcernedInformed: (_MELDING,),
+    cp.RecordInformingWithheld: (_MELDING,),
+    cp.CarryOverIntoPeriod: (Antecedent(Fact.PERIOD),),
 })
 
 
@@ -162,6 +169,8 @@ def fact_instant(case: Any, antecedent: Antecedent, cmd: c.CaseCommand) -> datet
         found = case.monitoring.get("started_at")
     elif fact is Fact.ESCALATION:
         found = times.get("mda_escalation")
+    elif fact is Fact.PERIOD:
+        found = case.__dict__.get("period_opened_at")
     return found if isinstance(found, datetime) else None
 
 

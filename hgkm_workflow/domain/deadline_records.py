@@ -38,6 +38,7 @@ SUBJECT_KIND = {
     "CrisisMeasureTaken": "case",
     "HuisverbodHelpOffered": "huisverbod",
     "SeparationRecorded": "case",
+    "PersonsConcernedInformed": "melding",
 }
 
 #: Conditions under which a rule applies, keyed by rule id (plain text is on the rule).

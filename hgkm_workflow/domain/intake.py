@@ -9,7 +9,12 @@ from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.guards import loop_back_rule
 from hgkm_workflow.domain.incident import check_incident_time
-from hgkm_workflow.domain.period import RULE_NEW_PERIOD, period_summary
+from hgkm_workflow.domain.informing import (
+    InformingDecisions,
+    informing_withheld,
+    persons_informed,
+)
+from hgkm_workflow.domain.period import RULE_NEW_PERIOD, PeriodDecisions, period_summary
 from hgkm_workflow.domain.vt import VtDecisions
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.intake import HANDOVER_OUTCOMES, TRIAGE, VT_SERVICE_OUTCOMES, MeldingState
@@ -28,11 +33,15 @@ if TYPE_CHECKING:
     )
     from hgkm_workflow.commands import _MeldingFields as MeldingFields
 
+# the informing event methods are re-exported for case.py, which binds them as events
+__all__ = ["IntakeDecisions", "informing_withheld", "persons_informed"]
+
 JsonDict = dict[str, Any]
 
 
-class IntakeDecisions(VtDecisions):
-    """Decisions on meldingen, their assessment, feedback and the persons of the household."""
+class IntakeDecisions(InformingDecisions, PeriodDecisions, VtDecisions):
+    """Decisions on meldingen, their assessment, feedback and the persons of the household;
+    with informing the persons concerned and carry-over into a reopened case's new period."""
 
     def receive_melding(
         self, cmd: MeldingFields, melding_id: UUID, ctx: DecisionContext,

@@ -227,6 +227,19 @@ class CaseState(Protocol):
     def _separation_recorded(self, actor: JsonDict, at: datetime, rationale: str,
                              rule: str) -> None: ...
 
+    # issue 14, part A: informing the persons concerned; carry-over into a new period
+    def _persons_concerned_informed(self, actor: JsonDict, at: datetime, rationale: str,
+                                    rule: str, melding_id: str,
+                                    persons: list[JsonDict]) -> None: ...
+
+    def _informing_withheld(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                            melding_id: str, persons: list[JsonDict]) -> None: ...
+
+    def _period_carry_over_decided(self, actor: JsonDict, at: datetime, rationale: str,
+                                   rule: str, from_period: int, regisseur: JsonDict | None,
+                                   veiligheidsplan: JsonDict | None,
+                                   risk_factors: list[str]) -> None: ...
+
     def _deadline_started(self, deadline: JsonDict) -> None: ...
 
     def _deadline_met(self, deadline_id: str, at: datetime, late_seconds: float | None) -> None: ...

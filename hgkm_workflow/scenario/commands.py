@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 
 __all__ = ["COMMANDS", "READ_CASE", "CommandSpec"]
 
@@ -56,6 +57,10 @@ def _specs() -> dict[str, CommandSpec]:
         "request_erasure": c.RequestErasure,
         "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
         "record_separation": c.RecordSeparation,
+        # issue 14, part A
+        "record_persons_concerned_informed": cp.RecordPersonsConcernedInformed,
+        "record_informing_withheld": cp.RecordInformingWithheld,
+        "carry_over_into_period": cp.CarryOverIntoPeriod,
     }
     specs = {name: CommandSpec(name, model) for name, model in plain.items()}
     specs["record_advies"] = CommandSpec("record_advies", c.RecordAdvies, "advies")

@@ -34,7 +34,7 @@ def command_methods() -> dict[str, type[c.Command]]:
 
 def test_every_command_method_is_in_the_table_under_its_name() -> None:
     methods = command_methods()
-    assert len(methods) == 45  # issue 14: record_huisverbod_help_offered, record_separation
+    assert len(methods) == 48  # issue 14: help offered, separation; 14A: informing (2), carry-over
     assert {h.name: h.command for h in HANDLERS.values()} == methods
     for name, command in methods.items():
         assert HANDLERS[command].name == name
