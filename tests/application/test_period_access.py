@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import AccessDenied
+from hgkm_workflow.projections.cases import cases as cases_table
 from tests.support import LT, LT2, LT2_REGISSEUR, READ, VT, Household
 
 
@@ -99,3 +101,9 @@ def test_carrying_the_regisseur_over_restores_full_access(app: HgkmApplication,
     seen = app.get_case(h.case_id, access=OLD)
     assert seen.phase == "triage"
     assert seen.version == app.get_case(h.case_id, access=READ).version
+    # the case index follows: casusregie is the carried regisseur's again
+    app.catch_up()
+    with app.engine.connect() as conn:
+        regie = conn.execute(sa.select(cases_table.c.regie_organisation).where(
+            cases_table.c.case_id == str(h.case_id))).scalar_one()
+    assert regie == LT["organisation"]
