@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from hgkm_workflow.application import HgkmApplication
+from hgkm_workflow.authority import NotAuthorised
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import AccessDenied
 from hgkm_workflow.projections.cases import cases as cases_table
@@ -107,3 +108,23 @@ def test_carrying_the_regisseur_over_restores_full_access(app: HgkmApplication,
         regie = conn.execute(sa.select(cases_table.c.regie_organisation).where(
             cases_table.c.case_id == str(h.case_id))).scalar_one()
     assert regie == LT["organisation"]
+
+
+def test_who_may_decide_a_carry_over(app: HgkmApplication, clock: SettableClock) -> None:
+    h = Household(app, clock)
+    h.to_directe_veiligheid()
+    h.through_directe_veiligheid()
+    app.set_hulpverleningsplan(h.cmd(actor=LT, risk_factors=["verslaving"]))
+    app.close_case(h.cmd(actor=LT, reason="other", open_deadline_reason="moved away"))
+    h.advance(days=90)
+    h.melding()
+    assert h.case_id is not None
+    before = app.get_case(h.case_id, access=READ).version
+    # the closed period's regisseur holds nothing in the new period: it cannot carry itself
+    with pytest.raises(NotAuthorised):
+        app.carry_over_into_period(h.cmd(actor=LT, regisseur=True))
+    assert app.get_case(h.case_id, access=READ).version == before
+    # the new period's regisseur may carry the closed period's risk factor into its work
+    h.assess("handover_local_team", handover_to=LT2_REGISSEUR)
+    app.carry_over_into_period(h.cmd(actor=LT2, risk_factors=["verslaving"]))
+    assert app.load_case(h.case_id, access=READ).open_risk_factors == ["verslaving"]
