@@ -14,12 +14,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.audit import verify
 from hgkm_workflow.audit.exchange import decode_stored_state, export_jsonl, import_jsonl
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock
-from tests.support import READ, Household
+from hgkm_workflow.errors import RuleViolation
+from tests.support import READ, VT, Household
+
+VT_READ = {"actor": VT, "purpose": "triage"}
 
 
 def _as_version_1(line: dict[str, Any]) -> dict[str, Any]:
@@ -69,3 +74,14 @@ def test_a_new_melding_stores_its_incident_time_as_version_2(
     assert state["class_version"] == 2
     (t10,) = [d for d in app.get_case(h.case_id, access=READ).deadlines if d.rule_id == "T10"]
     assert t10.due == incident + timedelta(hours=24)
+
+
+def test_a_refused_incident_time_opens_no_case(app: HgkmApplication,
+                                               clock: SettableClock) -> None:
+    h = Household(app, clock)
+    later = clock.now() + timedelta(hours=1)
+    with pytest.raises(RuleViolation) as info:
+        h.melding(incident_at=later.isoformat())
+    assert info.value.code == "INCIDENT_AFTER_RECEIPT"
+    assert "T10" in info.value.rule and str(later.year) not in str(info.value)
+    assert app.list_cases(access=VT_READ) == []

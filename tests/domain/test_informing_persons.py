@@ -157,3 +157,14 @@ def test_region_data_without_a_source_is_refused() -> None:
     with pytest.raises(RuleViolation) as statutory:
         rulebook_from_data({"region": "x", "overrides": {"T1": {"length": 9, "source": "s"}}})
     assert statutory.value.code == "STATUTORY_RULE_NOT_OVERRIDABLE"
+
+
+def test_every_shipped_region_file_loads_and_names_its_sources() -> None:
+    from hgkm_workflow.adapters.region_rules import region_override_files
+
+    files = region_override_files()
+    assert "rotterdam-rijnmond" in files
+    for region in files:
+        book = regional_rulebook(region)
+        changed = [r for r in book if r.variant != "national"]
+        assert changed and all(r.variant == f"region:{region}" for r in changed)
