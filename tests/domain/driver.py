@@ -20,6 +20,7 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock, as_utc
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
@@ -82,6 +83,10 @@ CASE_COMMANDS: dict[str, type[Any]] = {
     "record_contact_address_given": c.RecordContactAddressGiven,
     "record_huisverbod_help_offered": c.RecordHuisverbodHelpOffered,
     "record_separation": c.RecordSeparation,
+    # issue 14, part A
+    "record_persons_concerned_informed": cp.RecordPersonsConcernedInformed,
+    "record_informing_withheld": cp.RecordInformingWithheld,
+    "carry_over_into_period": cp.CarryOverIntoPeriod,
 }
 
 
