@@ -80,7 +80,6 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         self.measures: list[str] = []
 
     MeldingReceived = MeldingReceived  # version 2: incident_at (domain/incident.py)
-
     @event(MeldingReceived)
     def _melding_received(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, melding_id: str,
@@ -97,10 +96,8 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         }
         for p in persons:
             if p["person_id"] not in self.persons:
-                self.persons[p["person_id"]] = {
-                    "role_at_melding": p["role"], "first_melding": melding_id,
-                    "corrections": [],
-                }
+                self.persons[p["person_id"]] = {"role_at_melding": p["role"],
+                                                "first_melding": melding_id, "corrections": []}
         if reopened:
             self.closure, self.waakvlam_state = None, WaakvlamState.ACTIVE.value
             self.dv_state = DirecteVeiligheidState.NO_PLAN.value
@@ -351,7 +348,9 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     @event("HuisverbodImposed")
     def _huisverbod_imposed(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                             huisverbod_id: str, removed_person_id: str, ends_at: datetime,
-                            max_end: datetime) -> None:
+                            max_end: datetime, mandate_id: str | None = None) -> None:
+        # mandate_id: the burgemeester's mandate a hulpofficier imposed under (issue 13);
+        # None when the burgemeester imposed, and in events stored before the field existed
         self.huisverboden[huisverbod_id] = {
             "state": HuisverbodState.IMPOSED.value, "removed_person_id": removed_person_id,
             "imposed_at": at, "ends_at": ends_at, "max_end": max_end,

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+import sqlalchemy as sa
 
 from hgkm_workflow.access import Access
 from hgkm_workflow.application import CommandResult, HgkmApplication
@@ -185,3 +186,22 @@ def refused(app: HgkmApplication, call: Callable[[], Any],
         call()
     assert stored_event_rows(app) == before
     return info.value
+
+
+def poison_event(app: HgkmApplication, case_id: UUID, version: int = 2) -> None:
+    """Overwrite the stored state of one event of ``case_id`` with bytes that do not decode.
+
+    As a damaged disk, a bad restore or a DBA's edit would: the store must go on for
+    every other case.
+    """
+    with app.engine.begin() as conn:
+        table = next(t for t in sa.inspect(conn).get_table_names()
+                     if t.endswith("events") and "snapshot" not in t)
+        postgres = conn.dialect.name == "postgresql"
+        ident = "CAST(:id AS uuid)" if postgres else ":id"  # SQLite keeps the hex form
+        changed = conn.execute(sa.text(
+            f"UPDATE {table} SET state = :bad WHERE originator_id = {ident} "
+            "AND originator_version = :version"),
+            {"bad": b"\x00 not an event", "id": str(case_id) if postgres else case_id.hex,
+             "version": version})
+        assert changed.rowcount == 1

@@ -39,10 +39,10 @@ __all__ = ["app", "create_app"]
 
 _log = logging.getLogger("examples.service")
 
-#: Concurrent commands per application: on PostgreSQL a melding holds two read-model
-#: connections at once and the engine's pool has 15, so more than 7 at once can starve it
-#: (docs/embedding.md, "Measured").
-MAX_CONCURRENT_COMMANDS = 6
+#: Concurrent commands per application. Intake locks have a pool of their own, so 32
+#: threads at once all succeed (docs/embedding.md, "Measured"); above the read models' pool
+#: (5 + 10) commands queue for connections, so the service bounds them below FastAPI's 40.
+MAX_CONCURRENT_COMMANDS = 16
 _commands = threading.BoundedSemaphore(MAX_CONCURRENT_COMMANDS)
 
 

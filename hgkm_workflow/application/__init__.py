@@ -50,7 +50,7 @@ from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
 from hgkm_workflow.application.audit import AuditReads
-from hgkm_workflow.application.authorise import CommandGate
+from hgkm_workflow.application.authorise import CommandGate, InvolvementSource
 from hgkm_workflow.application.command_methods import CommandMethods
 from hgkm_workflow.application.erasure import ErasureService
 from hgkm_workflow.application.feed import EventFeed, FeedPage
@@ -122,6 +122,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         cipher_key: str | None = None,
         register_keys: KeyStore | None = None,
         authority: AuthorityPolicy | None = None,
+        involvements: InvolvementSource | None = None,
     ) -> None:
         """Open the store.
 
@@ -153,6 +154,9 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                 (docs/security.md).
             authority: Who may give which command (default: the shipped policy,
                 docs/authority.md); every command is authorised by it.
+            involvements: ``involved(case_id)`` → the organisations the host records as
+                having an open involvement in a case; the authority policy counts them as
+                involved (relation ``involved``). They give no read access.
         """
         self.config: StoreConfig = parse_store_url(store_url)
         _require_driver(self.config)
@@ -181,7 +185,7 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         projections.extend(extra_projections or [])
         self.projections = ProjectionRunner(self, self.engine, projections)
         self.gate = ReadGate(self.guard, self.work, self.persons, self.engine, self.catch_up)
-        self.authority = CommandGate(self.guard, self.work.now, authority)
+        self.authority = CommandGate(self.guard, self.work.now, authority, involvements)
         self.intake = Intake(self.work, self.engine, self.catch_up, self.authority)
         with schema_lock(self.engine):  # processes opening one store together (docs/scaling.md)
             self.persons.setup()

@@ -75,10 +75,12 @@ class AuditReads:
                               version, rules=self.work.rules)
 
     def verify(self, progress: Callable[[str, int, int], None] | None,
-               access: AccessArg) -> verification.VerifyReport:
+               access: AccessArg, workers: int = 1) -> verification.VerifyReport:
         """Replay every case and rebuild every view elsewhere; compare (auditors)."""
         self.gate.store(access, Resource.VERIFY)
-        return verification.run_verify(self.store, self.engine, self.runner, progress)
+        workers = max(1, q.count(workers, "workers", maximum=64))
+        return verification.run_verify(self.store, self.engine, self.runner, progress,
+                                       workers=workers)
 
     def export_jsonl(self, target: str | Path | IO[str],
                      access: AccessArg) -> exchange.ExportResult:

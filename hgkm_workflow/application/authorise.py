@@ -10,13 +10,18 @@ case. A refusal is appended to the access log as a refused attempt on resource `
 with the deciding rule, then raised as :class:`~hgkm_workflow.authority.NotAuthorised`;
 nothing is stored in the event store. A granted command gives no read: reads are decided by
 the access policy on the stored case (:mod:`hgkm_workflow.application.read_gate`).
+
+A case command is decided at its business time, so a hulpofficier's imposition is granted only
+under a burgemeester's mandate in force then (the decision carries the mandate; the aggregate
+checks it again and names it on the event). Organisations the host records as involved in a
+case (an :data:`InvolvementSource`) count as "an organisation with an open involvement".
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 from uuid import UUID
 
 from hgkm_workflow.access.guard import AccessGuard
@@ -36,7 +41,13 @@ from hgkm_workflow.authority import (
 from hgkm_workflow.commands import Actor
 from hgkm_workflow.vocabulary import ActorRole
 
-__all__ = ["OPERATOR_ACTOR", "SCHEDULER_ACTOR", "CommandGate"]
+__all__ = ["OPERATOR_ACTOR", "SCHEDULER_ACTOR", "CommandGate", "InvolvementSource"]
+
+InvolvementSource: TypeAlias = Callable[[str], Iterable[str]]
+"""``involved(case_id)``: the organisation codes the host records as having an open
+involvement in the case (a hulpverlener, a gecertificeerde instelling, …), beside those the
+case itself records (casusregisseur, Veilig Thuis of the region, the kernteam while
+escalated). The host keeps them; the library reads them on every command on the case."""
 
 #: The actor of the library's scheduler when the host names none (``tick``).
 SCHEDULER_ACTOR = Actor(actor_id="hgkm-scheduler", organisation="hgkm",
@@ -50,21 +61,33 @@ class CommandGate:
     """Decides every command with the authority policy and logs the refusals."""
 
     def __init__(self, guard: AccessGuard, now: Callable[[], datetime],
-                 policy: AuthorityPolicy | None = None) -> None:
-        """Log refusals in ``guard``'s access log at ``now()``; decide with ``policy``."""
+                 policy: AuthorityPolicy | None = None,
+                 involvements: InvolvementSource | None = None) -> None:
+        """Log refusals in ``guard``'s access log at ``now()``; decide with ``policy``.
+
+        ``involvements`` gives the organisations the host records as involved in a case.
+        """
         self.guard = guard
         self.now = now
         self.policy = policy or default_policy()
+        self.involvements = involvements
+
+    def facts(self, case: CaseLike, case_id: UUID | str,
+              at: datetime | None = None) -> CommandFacts:
+        """The case's facts for the policy, with the host's involvements, at business time."""
+        involved = tuple(self.involvements(str(case_id))) if self.involvements else ()
+        return case_facts(case, self.policy.tables, involved, at)
 
     def on_case(self, actor: Actor, command_name: str, case: CaseLike,
-                case_id: UUID | str) -> AuthorityDecision:
-        """Authorise a command on a loaded case.
+                case_id: UUID | str, at: datetime | None = None) -> AuthorityDecision:
+        """Authorise a command on a loaded case, decided at business time ``at``.
+
+        ``at`` selects the burgemeester's mandates in force (``None``: none are).
 
         Raises:
             NotAuthorised: The policy refuses (logged; nothing stored).
         """
-        return self.settle(actor, command_name, case_facts(case, self.policy.tables),
-                           str(case_id))
+        return self.settle(actor, command_name, self.facts(case, case_id, at), str(case_id))
 
     def intake(self, actor: Actor, command_name: str, region: str, gemeente: str | None,
                case_id: UUID | None = None) -> AuthorityDecision:
@@ -86,7 +109,8 @@ class CommandGate:
         return self.settle(actor, command_name, facts_without_case(self.policy.tables), None)
 
     def on_any_case(self, actor: Actor, command_name: str,
-                    cases: Iterable[tuple[str, CaseLike]]) -> AuthorityDecision:
+                    cases: Iterable[tuple[str, CaseLike]],
+                    at: datetime | None = None) -> AuthorityDecision:
         """Authorise a command about a person: granted if it is granted on any of their cases.
 
         A person in no case is decided :meth:`without_case`.
@@ -95,9 +119,8 @@ class CommandGate:
             NotAuthorised: Refused on every case (logged once, without a case id).
         """
         refusal: AuthorityDecision | None = None
-        for _case_id, case in cases:
-            decision = decide(actor, command_name, case_facts(case, self.policy.tables),
-                              self.policy)
+        for case_id, case in cases:
+            decision = decide(actor, command_name, self.facts(case, case_id, at), self.policy)
             if decision.granted:
                 return decision
             refusal = refusal or decision

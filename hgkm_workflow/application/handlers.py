@@ -52,6 +52,8 @@ class CommandHandler:
         mints: Ids the application generates when the command leaves them out, passed to the
             decision and returned in ``CommandResult.ids`` (e.g. ``huisverbod_id``).
         run: For intake, adviezen and erasure: the service call instead of ``decides``.
+        takes_mandate: The decision takes the burgemeester's mandate the authority policy
+            granted the command under (``mandate=``; a hulpofficier's imposition).
     """
 
     command: type[c.Command]
@@ -59,6 +61,7 @@ class CommandHandler:
     decides: str | None = None
     mints: tuple[str, ...] = ()
     run: Runner | None = None
+    takes_mandate: bool = False
 
 
 _CASE: tuple[tuple[type[c.CaseCommand], str, str], ...] = (
@@ -125,7 +128,7 @@ _OTHER: tuple[CommandHandler, ...] = (
     CommandHandler(c.ConvertAdviesToMelding, "convert_advies_to_melding",
                    run=lambda bus, cmd: bus.intake.convert_advies_to_melding(cmd)),
     CommandHandler(c.ImposeHuisverbod, "impose_huisverbod", decides="impose_huisverbod",
-                   mints=("huisverbod_id",)),
+                   mints=("huisverbod_id",), takes_mandate=True),
     CommandHandler(c.RequestErasure, "request_erasure",
                    run=lambda bus, cmd: bus.erasure.request(cmd)),
 )
@@ -200,9 +203,12 @@ class CommandBus:
         name = type(cmd).__name__
 
         def decide(case: HouseholdCase, ctx: DecisionContext) -> None:
-            if gate is not None:  # on the freshly loaded case, on every retry
-                gate.on_case(cmd.actor, name, case, cmd.case_id)
-            getattr(case, method)(cmd, *ids.values(), ctx)
+            extra: dict[str, Any] = {}
+            if gate is not None:  # on the freshly loaded case, at business time, every retry
+                decision = gate.on_case(cmd.actor, name, case, cmd.case_id, ctx.at)
+                if handler.takes_mandate:
+                    extra["mandate"] = decision.mandate
+            getattr(case, method)(cmd, *ids.values(), ctx, **extra)
 
         with self.intake.unique.reserving("huisverbod", getattr(cmd, "huisverbod_id", None)
                                           if "huisverbod_id" in handler.mints else None,

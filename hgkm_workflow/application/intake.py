@@ -7,6 +7,7 @@ simultaneous meldingen about one household open one case (:meth:`Intake.intake_l
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from uuid import UUID, uuid4
@@ -26,9 +27,51 @@ from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.errors import CaseAlreadyExists, CaseNotFound
 from hgkm_workflow.phases.lifecycle import CasePhase
+from hgkm_workflow.projections.engine import lock_engine_for
 from hgkm_workflow.projections.person_index import open_case_for_persons
 
-__all__ = ["Intake"]
+__all__ = ["Intake", "PersonLocks"]
+
+
+class PersonLocks:
+    """In-process locks per person key, taken in ascending order, dropped when unused."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[int, tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def holding(self, keys: Sequence[int]) -> Iterator[None]:
+        """Hold the lock of every key in ``keys`` (ascending, no duplicates) for the body."""
+        held: list[int] = []
+        try:
+            for key in keys:
+                lock = self._use(key)
+                try:
+                    lock.acquire()
+                except BaseException:
+                    self._unuse(key)
+                    raise
+                held.append(key)
+            yield
+        finally:
+            for key in reversed(held):
+                self._unuse(key).release()
+
+    def _use(self, key: int) -> threading.Lock:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+            return lock
+
+    def _unuse(self, key: int) -> threading.Lock:
+        with self._guard:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+            return lock
 
 
 class Intake:
@@ -46,6 +89,7 @@ class Intake:
         self.catch_up = catch_up
         self.gate = gate
         self.unique = UniqueIds(engine, catch_up)
+        self.local = PersonLocks()
 
     def _authorise(self, cmd: c.RecordAdvies | c._MeldingFields,
                    case_id: UUID | None = None) -> None:
@@ -97,24 +141,29 @@ class Intake:
     def intake_lock(self, person_ids: Iterable[UUID]) -> Iterator[None]:
         """Serialise lookup and save of a melding without case id, per person, across processes.
 
-        On PostgreSQL: session advisory locks, taken in a fixed order so two intakes cannot
-        deadlock; a second melding about the same persons waits, then finds the first one's
-        case. SQLite stores serve one process; there the lookup runs unlocked.
+        First per process (:class:`PersonLocks`: a thread waiting for another thread's
+        intake holds no connection), then on PostgreSQL across processes: session advisory
+        locks on a connection of the separate lock pool
+        (:func:`~hgkm_workflow.projections.engine.lock_engine_for`), so the lookup and the
+        save never wait for a connection the lock holders hold. Both are taken in a fixed
+        order, so two intakes cannot deadlock; a second melding about the same persons
+        waits, then finds the first one's case. SQLite stores serve one process.
         """
-        if self.engine.dialect.name != "postgresql":
-            yield
-            return
         keys = sorted({int.from_bytes(p.bytes[:8], "big", signed=True) for p in person_ids})
-        with self.engine.connect() as conn:
-            for key in keys:
-                conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
-            conn.commit()
-            try:
+        with self.local.holding(keys):
+            if self.engine.dialect.name != "postgresql":
                 yield
-            finally:
-                for key in reversed(keys):
-                    conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                return
+            with lock_engine_for(self.engine).connect() as conn:
+                for key in keys:
+                    conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
                 conn.commit()
+                try:
+                    yield
+                finally:
+                    for key in reversed(keys):
+                        conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                    conn.commit()
 
     def _receive_locked(self, cmd: c._MeldingFields, case_id: UUID | None,
                         advies_id: UUID | None) -> CommandResult:

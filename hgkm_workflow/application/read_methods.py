@@ -179,9 +179,12 @@ class ReadMethods:
         return self.audit.explain_event(case_id, version, access)
 
     def verify(self, progress: Callable[[str, int, int], None] | None = None, *,
-               access: AccessArg) -> VerifyReport:
-        """Replay every case and rebuild every view elsewhere; compare (audit.verify)."""
-        return self.audit.verify(progress, access)
+               access: AccessArg, workers: int = 1) -> VerifyReport:
+        """Replay every case and rebuild every view elsewhere; compare (audit.verify).
+
+        ``workers`` processes share the replay (the report is the same for any number).
+        """
+        return self.audit.verify(progress, access, workers)
 
     def export_jsonl(self, target: str | Path | IO[str], *, access: AccessArg) -> ExportResult:
         """Write the whole event stream as JSON Lines (see :mod:`hgkm_workflow.audit.exchange`).

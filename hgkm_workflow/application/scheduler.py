@@ -17,6 +17,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from eventsourcing import persistence as es_persistence
 
 from hgkm_workflow.application.authorise import OPERATOR_ACTOR, SCHEDULER_ACTOR, CommandGate
 from hgkm_workflow.application.results import TickRecord
@@ -33,6 +34,11 @@ from hgkm_workflow.projections.deadline_queries import cases_off_calendar, due_d
 __all__ = ["Scheduler", "TickCase"]
 
 _log = logging.getLogger(__name__)
+
+STORE_UNREACHABLE: tuple[type[Exception], ...] = (
+    sa.exc.OperationalError, sa.exc.InterfaceError, es_persistence.OperationalError,
+    es_persistence.InterfaceError)
+"""Errors that mean the store itself is gone: they stop the tick instead of skipping a case."""
 
 TickCase = Callable[[UUID, list[str], datetime], list[TickRecord]]
 """``tick_case(case_id, deadline_ids, at)``: record what came due on one case."""
@@ -51,6 +57,8 @@ class Scheduler:
         self.engine = engine
         self.catch_up = catch_up
         self.gate = gate
+        self.skipped: dict[UUID, str] = {}
+        """Cases the last tick could not decide, with the error's class name (no message)."""
 
     def tick(self, now: datetime | None = None, *, tick_case: TickCase | None = None,
              actor: Actor | None = None,
@@ -69,6 +77,10 @@ class Scheduler:
         Returns:
             What was recorded, so the host can notify people. A case that kept changing is
             left for the next tick (nothing of it was saved); the others are still returned.
+            A case that cannot be decided at all (an event that no longer decodes, a bug)
+            is skipped and logged, and listed in :attr:`skipped` until a tick decides it:
+            one damaged case never stops the statutory clock of every other case. Losing the
+            store itself still stops the tick.
         """
         if self.gate is not None:
             self.gate.without_case(actor or SCHEDULER_ACTOR, "Tick")
@@ -76,11 +88,18 @@ class Scheduler:
         per_case = tick_case or self.tick_case
         self.catch_up()
         records: list[TickRecord] = []
+        skipped: dict[UUID, str] = {}
         for case_id, ids in due_deadlines(self.engine, at, case_ids).items():
             try:
                 records.extend(per_case(case_id, ids, at))
             except ConcurrentModification:
                 _log.warning("tick deferred case %s: it kept changing", case_id)
+            except STORE_UNREACHABLE:
+                raise
+            except Exception as exc:  # one case must not stop the clock for the others
+                skipped[case_id] = type(exc).__name__
+                _log.error("tick skipped case %s: %s", case_id, type(exc).__name__)
+        self.skipped = skipped
         if records:
             self.catch_up()
         return records

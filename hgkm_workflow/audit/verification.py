@@ -8,7 +8,6 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +16,9 @@ from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
+
+from hgkm_workflow.audit.aggregate_check import Difference, VerifyReport, verify_aggregate
+from hgkm_workflow.audit.parallel_replay import can_replay_in_workers, replay_in_workers
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
@@ -28,77 +30,22 @@ VerifyProgress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``; stages ``"replay"`` and ``"read models"``."""
 
 
-@dataclass(frozen=True)
-class Difference:
-    """One thing that differs between the live store and a replay.
-
-    Attributes:
-        kind: ``case_state`` (replay differs from the loaded state), ``snapshot`` (the
-            snapshot-based load differs from the replay), ``row_missing`` / ``row_extra``
-            (a read-model row only in the rebuild / only live), ``row_differs``,
-            ``table_missing``, or ``error`` (an aggregate or event could not be read).
-        where: The aggregate id, or ``table`` / ``table[primary key]``.
-        detail: What differs: field names and values (pseudonymous ids and codes only).
-    """
-
-    kind: str
-    where: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        """JSON-ready form."""
-        return {"kind": self.kind, "where": self.where, "detail": self.detail}
-
-
-@dataclass
-class VerifyReport:
-    """The outcome of :func:`verify`.
-
-    Attributes:
-        aggregates: Aggregates replayed (cases and adviezen).
-        events: Events replayed.
-        position: The notification id up to which the read models were compared.
-        tables: Rows compared per read-model table.
-        differences: Everything that differs; empty when the store verifies.
-        scratch: Where the read models were rebuilt (a temporary SQLite file, removed).
-    """
-
-    aggregates: int = 0
-    events: int = 0
-    position: int = 0
-    tables: dict[str, int] = field(default_factory=dict)
-    differences: list[Difference] = field(default_factory=list)
-    scratch: str = ""
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing differs."""
-        return not self.differences
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"ok": self.ok, "aggregates": self.aggregates, "events": self.events,
-                "position": self.position, "tables": dict(self.tables),
-                "differences": [d.as_dict() for d in self.differences],
-                "scratch": self.scratch}
-
-
 class Verifies(Protocol):
     """Anything that verifies its store access-checked (the application does)."""
 
     def verify(self, progress: VerifyProgress | None = None, *,
-               access: Access | dict[str, Any]) -> VerifyReport:
+               access: Access | dict[str, Any], workers: int = 1) -> VerifyReport:
         """Verify the store; a store-wide read decided by the access policy and logged."""
 
 
 def verify(app: Verifies, progress: VerifyProgress | None = None, *,
-           access: Access | dict[str, Any]) -> VerifyReport:
+           access: Access | dict[str, Any], workers: int = 1) -> VerifyReport:
     """Verify the store (see :func:`run_verify`); a store-wide read: auditors only, logged."""
-    return app.verify(progress, access=access)
+    return app.verify(progress, access=access, workers=workers)
 
 
 def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRunner,
-               progress: VerifyProgress | None = None) -> VerifyReport:
+               progress: VerifyProgress | None = None, *, workers: int = 1) -> VerifyReport:
     """Replay every aggregate and rebuild every read model into a scratch database; compare.
 
     1. Every aggregate in the notification log is replayed from its events alone (no
@@ -116,6 +63,9 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
         engine: The live read models' engine.
         runner: The projections that keep those read models (rebuilt in the scratch store).
         progress: Optional ``progress(stage, done, total)`` callback.
+        workers: Processes for the replay (step 1); 1 replays in this process. An in-memory
+            SQLite store is always replayed here (no other process can open it). The report is
+            the same whatever the number (:mod:`hgkm_workflow.audit.parallel_replay`).
 
     Returns:
         The report; ``report.ok`` is True when nothing differs.
@@ -123,10 +73,19 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
     report = VerifyReport()
     ids = _aggregate_ids(store)
     total = len(ids)
-    for done, aggregate_id in enumerate(ids, start=1):
-        _verify_aggregate(store, aggregate_id, report)
-        if progress is not None:
-            progress("replay", done, total)
+    if workers > 1 and total > 1 and can_replay_in_workers(store):
+        def step(done: int, total: int) -> None:
+            if progress is not None:
+                progress("replay", done, total)
+
+        totals = replay_in_workers(store, ids, workers, step)
+        report.aggregates, report.events = totals.aggregates, totals.events
+        report.differences.extend(Difference(*d) for d in totals.differences)
+    else:
+        for done, aggregate_id in enumerate(ids, start=1):
+            verify_aggregate(store, aggregate_id, report)
+            if progress is not None:
+                progress("replay", done, total)
     _verify_read_models(store, engine, runner, report, progress)
     return report
 
@@ -144,57 +103,16 @@ def _aggregate_ids(app: Application[UUID]) -> list[UUID]:
         start = batch[-1].id
 
 
-def _public_state(aggregate: Any) -> dict[str, Any]:
-    if hasattr(aggregate, "state_dict"):
-        return dict(aggregate.state_dict())
-    state = {k: v for k, v in vars(aggregate).items() if not k.startswith("_")}
-    state["id"] = str(aggregate.id)
-    state["version"] = aggregate.version
-    return state
-
-
-def _verify_aggregate(app: Application[UUID], aggregate_id: UUID, report: VerifyReport) -> None:
-    from hgkm_workflow.adapters.loading import project_events
-
-    where = str(aggregate_id)
-    try:
-        events = list(app.events.get(aggregate_id))
-        replayed = project_events(None, events)
-        report.aggregates += 1
-        report.events += len(events)
-        if replayed is None:
-            report.differences.append(Difference("error", where, "no events"))
-            return
-        expected = _public_state(replayed)
-        loaded = app.repository.get(aggregate_id)
-        from_snapshot = app.repository.get(aggregate_id, version=replayed.version,
-                                           projector_func=project_events)
-    except Exception as exc:  # verify reports every failure, it never stops
-        report.differences.append(Difference("error", where, f"{type(exc).__name__}: {exc}"))
-        return
-    for kind, other in (("case_state", loaded), ("snapshot", from_snapshot)):
-        diff = _dict_diff(expected, _public_state(other))
-        if diff:
-            report.differences.append(Difference(kind, where, diff))
-
-
-def _dict_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:
-    from hgkm_workflow.audit.json_form import jsonable as _jsonable
-
-    parts = []
-    for key in sorted(set(expected) | set(actual)):
-        a, b = _jsonable(expected.get(key)), _jsonable(actual.get(key))
-        if a != b:
-            parts.append(f"{key}: replay {a!r} != loaded {b!r}")
-    return "; ".join(parts)
-
-
 def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: ProjectionRunner,
                         report: VerifyReport, progress: VerifyProgress | None) -> None:
     from hgkm_workflow.adapters.store import parse_store_url
     from hgkm_workflow.projections import ProjectionRunner, make_engine
 
-    runner.catch_up()
+    try:
+        runner.catch_up()
+    except Exception as exc:  # verify reports every failure, it never stops
+        report.differences.append(Difference("error", "read models (live catch-up)",
+                                             f"{type(exc).__name__}: {exc}"))
     position = min((runner.position(p.name) for p in runner.projections), default=0)
     report.position = position
     folder = Path(tempfile.mkdtemp(prefix="hgkm-verify-"))
@@ -207,7 +125,12 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
             if progress is not None:
                 progress("read models", done, total)
 
-        scratch.rebuild(progress=step)
+        try:
+            scratch.rebuild(progress=step)
+        except Exception as exc:  # an event no read model can take: reported, not raised
+            report.differences.append(Difference("error", "read models (rebuild)",
+                                                 f"{type(exc).__name__}: {exc}"))
+            return
         for projection in runner.projections:
             for table in projection.tables():
                 _compare_table(live, engine, table, report)

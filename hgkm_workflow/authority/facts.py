@@ -11,10 +11,12 @@ nothing but the actor, the command name and these facts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from hgkm_workflow.authority.tables import PolicyTables
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 from hgkm_workflow.phases.mda import MdaState
 from hgkm_workflow.phases.regie import RegieState
 
@@ -50,12 +52,14 @@ class CommandFacts:
         politie_organisations: The police of the region.
         mda_kernteam_organisations: The region's MDA++ kernteam.
         burgemeester_organisation: The burgemeester of the gemeente, if the policy lists one.
-        mandates: ``(command, organisation)`` pairs of the burgemeester's recorded mandates.
+        mandates: ``(command, organisation)`` → the burgemeester's recorded mandate in force
+            for the case's gemeente at the business time ``at`` (none when ``at`` is unknown).
         system_organisations: The library's own components and the host's operators.
         regisseur_organisation: The organisation holding casusregie now.
         handover_receiver_organisation: The organisation a pending handover is offered to.
         mda_escalated: Whether the case is escalated to MDA++.
         involved_organisations: Organisations with an open involvement in the case.
+        at: The business time the command is decided at (``None``: not known).
     """
 
     region: str | None = None
@@ -64,12 +68,13 @@ class CommandFacts:
     politie_organisations: frozenset[str] = frozenset()
     mda_kernteam_organisations: frozenset[str] = frozenset()
     burgemeester_organisation: str | None = None
-    mandates: frozenset[tuple[str, str]] = frozenset()
+    mandates: Mapping[tuple[str, str], HuisverbodMandate] = field(default_factory=dict)
     system_organisations: frozenset[str] = frozenset()
     regisseur_organisation: str | None = None
     handover_receiver_organisation: str | None = None
     mda_escalated: bool = False
     involved_organisations: frozenset[str] = frozenset()
+    at: datetime | None = None
 
     @property
     def handover_pending(self) -> bool:
@@ -82,7 +87,8 @@ class CommandFacts:
         return self.regisseur_organisation if self.handover_pending else None
 
 
-def intake_facts(region: str | None, gemeente: str | None, tables: PolicyTables) -> CommandFacts:
+def intake_facts(region: str | None, gemeente: str | None, tables: PolicyTables,
+                 at: datetime | None = None) -> CommandFacts:
     """Facts for a command that creates a case or an advies, from the command's own fields.
 
     Used for ``RecordAdvies``, ``ConvertAdviesToMelding`` and ``ReceiveMelding`` (with or
@@ -92,6 +98,7 @@ def intake_facts(region: str | None, gemeente: str | None, tables: PolicyTables)
         region: The command's ``region``.
         gemeente: The command's ``gemeente``.
         tables: The policy's region and gemeente tables.
+        at: The business time (selects the mandates in force).
     """
     vt = tables.veilig_thuis(region) if region is not None else frozenset()
     return CommandFacts(
@@ -100,23 +107,25 @@ def intake_facts(region: str | None, gemeente: str | None, tables: PolicyTables)
         mda_kernteam_organisations=(tables.mda_kernteam(region) if region is not None
                                     else frozenset()),
         burgemeester_organisation=tables.burgemeester(gemeente) if gemeente else None,
-        mandates=tables.mandates(gemeente) if gemeente else frozenset(),
+        mandates=tables.mandates_at(gemeente, at) if gemeente else {},
         system_organisations=tables.system_organisations,
-        involved_organisations=vt,
+        involved_organisations=vt, at=at,
     )
 
 
 def case_facts(case: CaseLike, tables: PolicyTables,
-               involvements: Iterable[str] = ()) -> CommandFacts:
+               involvements: Iterable[str] = (), at: datetime | None = None) -> CommandFacts:
     """Facts for a command on an existing case, read from the loaded case.
 
     Args:
         case: The loaded case (attribute access only).
         tables: The policy's region and gemeente tables.
         involvements: Further organisations with an open involvement that the host records
-            (the case itself records only casusregie and MDA++).
+            (the case itself records only casusregie and MDA++; see
+            :class:`~hgkm_workflow.application.authorise.InvolvementSource`).
+        at: The business time of the decision (selects the burgemeester's mandates in force).
     """
-    base = intake_facts(case.region, case.gemeente, tables)
+    base = intake_facts(case.region, case.gemeente, tables, at)
     regisseur = case.regie.get("regisseur") or {}
     offered = case.regie.get("offered_to") or {}
     pending = case.regie.get("state") == RegieState.HANDOVER_OFFERED.value
@@ -135,7 +144,7 @@ def case_facts(case: CaseLike, tables: PolicyTables,
         system_organisations=base.system_organisations,
         regisseur_organisation=regisseur_org,
         handover_receiver_organisation=offered.get("organisation") if pending else None,
-        mda_escalated=escalated, involved_organisations=frozenset(involved),
+        mda_escalated=escalated, involved_organisations=frozenset(involved), at=at,
     )
 
 

@@ -10,9 +10,11 @@ not a regional task, or lets anyone but its holder give a reserved (statutory) c
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 from functools import cache
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -30,6 +32,7 @@ from hgkm_workflow.authority.models import (
     StatutoryTaskOverride,
 )
 from hgkm_workflow.authority.tables import GemeenteTable, PolicyTables, RegionTable
+from hgkm_workflow.domain.mandate import MANDATABLE_COMMANDS, HuisverbodMandate
 from hgkm_workflow.vocabulary import ActorRole
 
 #: The roles a reserved command's rules may name: the holder's own roles.
@@ -39,6 +42,7 @@ RESERVED_ROLES: dict[Reserved, frozenset[str]] = {
     Reserved.SYSTEM: frozenset({ActorRole.SCHEDULER, ActorRole.SYSTEM, ActorRole.BURGEMEESTER}),
 }
 _GEMEENTE = re.compile(r"^GM\d{4}$")
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _ROLES = frozenset(r.value for r in ActorRole)
 
 
@@ -87,14 +91,39 @@ def _parse(data: dict[str, Any]) -> AuthorityPolicy:
                 removed=frozenset(found.get("remove") or ()))
     gemeenten = {code: GemeenteTable(
         burgemeester=g["burgemeester"],
-        mandates=frozenset((str(cmd), str(m["organisation"])) for m in g.get("mandates") or ()
-                           for cmd in m["commands"]))
+        mandates=tuple(_mandate(code, m) for m in g.get("mandates") or ()))
         for code, g in (data.get("gemeenten") or {}).items()}
     tables = PolicyTables(regions=regions, gemeenten=gemeenten,
                           system_organisations=frozenset(data.get("system_organisations") or ()))
     return AuthorityPolicy(version=int(data["version"]), commands=commands, rules=rules,
                            overrides=overrides, tables=tables,
                            role_groups={name: tuple(roles) for name, roles in groups.items()})
+
+
+def _instant(value: Any, what: str) -> datetime:
+    """A validity boundary: a date is the start of that day in Amsterdam; instants are aware."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise InvalidAuthorityPolicy(f"{what} is an instant without a time zone")
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), _AMSTERDAM).astimezone(UTC)
+    if isinstance(value, str):
+        return _instant(date.fromisoformat(value) if len(value) == 10
+                        else datetime.fromisoformat(value), what)
+    raise InvalidAuthorityPolicy(f"{what} is not a date")
+
+
+def _mandate(gemeente: str, data: dict[str, Any]) -> HuisverbodMandate:
+    mandate_id = str(data["id"])
+    until = data.get("valid_until")
+    return HuisverbodMandate(
+        mandate_id=mandate_id, gemeente=gemeente, organisation=str(data["organisation"]),
+        commands=frozenset(str(c) for c in data["commands"]),
+        valid_from=_instant(data["valid_from"], f"mandate {mandate_id} valid_from"),
+        valid_until=(_instant(until, f"mandate {mandate_id} valid_until")
+                     if until is not None else None),
+        source=str(data.get("source") or ""))
 
 
 def _rule(data: dict[str, Any], groups: dict[str, list[str]], region: str | None) -> Rule:
@@ -205,8 +234,27 @@ def _check_tables(policy: AuthorityPolicy, naming: dict[str, str]) -> None:
             raise StatutoryTaskOverride(
                 f"gemeente {code} names {gemeente.burgemeester} as its burgemeester; "
                 f"burgemeester organisations are named {bm.pattern}")
-        for command, _ in sorted(gemeente.mandates):
+        _check_mandates(code, gemeente, mandated)
+    ids = [m.mandate_id for g in policy.tables.gemeenten.values() for m in g.mandates]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise InvalidAuthorityPolicy("mandate ids are not unique: " + ", ".join(duplicates))
+
+
+def _check_mandates(code: str, gemeente: GemeenteTable, mandated: set[str]) -> None:
+    """A mandate covers only what the law lets a burgemeester mandate, for a real period."""
+    for mandate in gemeente.mandates:
+        for command in sorted(mandate.commands):
+            if command not in MANDATABLE_COMMANDS:
+                raise StatutoryTaskOverride(
+                    f"gemeente {code} mandate {mandate.mandate_id} covers {command}; the "
+                    "burgemeester may mandate only the imposition (Wet tijdelijk huisverbod "
+                    "art. 3 lid 1): extending and revoking stay with the burgemeester")
             if command not in mandated:
                 raise InvalidAuthorityPolicy(
                     f"gemeente {code} records a mandate for {command}, which no rule lets a "
                     "mandated organisation give")
+        if not mandate.commands:
+            raise InvalidAuthorityPolicy(f"mandate {mandate.mandate_id} covers no command")
+        if mandate.valid_until is not None and mandate.valid_until <= mandate.valid_from:
+            raise InvalidAuthorityPolicy(f"mandate {mandate.mandate_id} ends before it starts")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 from hgkm_workflow.errors import HgkmError
 
 
@@ -66,8 +67,9 @@ RESERVED_RELATIONS: dict[Reserved, frozenset[Relation]] = {
 }
 
 #: Commands that are not pydantic commands of :mod:`hgkm_workflow.commands` but need
-#: authority too (issue 13 point 5): key rotation, calendar changes, the scheduler's tick.
-ADMINISTRATIVE_COMMANDS = ("RotateCipherKey", "ApplyCalendar", "Tick")
+#: authority too (issue 13 point 5): key rotation (the store's cipher key, the person
+#: register's key-encryption key), calendar changes, the scheduler's tick.
+ADMINISTRATIVE_COMMANDS = ("RotateCipherKey", "RotateRegisterKey", "ApplyCalendar", "Tick")
 
 #: The role that reads and never decides.
 AUDITOR_ROLE = "auditor"
@@ -127,6 +129,8 @@ class AuthorityDecision:
         command: The command class name.
         policy_version: The version of the policy that decided.
         candidates: Every rule that could have granted this command in this region.
+        mandate: The burgemeester's recorded mandate a ``mandated`` rule granted under
+            (``None`` otherwise); the aggregate names it on the event it records.
     """
 
     granted: bool
@@ -134,6 +138,7 @@ class AuthorityDecision:
     command: str
     policy_version: int
     candidates: tuple[str, ...] = ()
+    mandate: HuisverbodMandate | None = None
 
     @property
     def log_rule(self) -> str:

@@ -49,7 +49,7 @@ def related(relation: Relation, organisation: str, command_name: str,
         case Relation.BURGEMEESTER:
             return facts.burgemeester_organisation is not None and \
                 organisation == facts.burgemeester_organisation
-        case Relation.MANDATED:
+        case Relation.MANDATED:  # a mandate in force for the gemeente at the business time
             return (command_name, organisation) in facts.mandates
         case Relation.SYSTEM:
             return organisation in facts.system_organisations
@@ -91,7 +91,9 @@ def decide(actor: Actor, command_name: str, facts: CommandFacts,
         return AuthorityDecision(False, AUDITOR_RULE, command_name, pol.version, ids)
     for rule in candidates:
         if _grants(rule, actor, command_name, facts):
-            return AuthorityDecision(True, rule.id, command_name, pol.version, ids)
+            mandate = (facts.mandates.get((command_name, actor.organisation))
+                       if rule.relation is Relation.MANDATED else None)
+            return AuthorityDecision(True, rule.id, command_name, pol.version, ids, mandate)
     governing = ids[0] if ids else f"no rule for {command_name} in region {facts.region}"
     return AuthorityDecision(False, governing, command_name, pol.version, ids)
 

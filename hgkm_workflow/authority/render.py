@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from hgkm_workflow.authority.book import AuthorityPolicy
 from hgkm_workflow.authority.models import Condition, Kind, Relation, Rule
+
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 RELATION_LABELS: dict[Relation, str] = {
     Relation.VEILIG_THUIS: "Veilig Thuis of the case's region",
@@ -14,7 +19,8 @@ RELATION_LABELS: dict[Relation, str] = {
     Relation.INVOLVED: "an organisation with an open involvement",
     Relation.POLITIE: "the police of the case's region",
     Relation.BURGEMEESTER: "the burgemeester of the case's gemeente",
-    Relation.MANDATED: "an organisation under the burgemeester's recorded mandate",
+    Relation.MANDATED: "an organisation under the burgemeester's recorded mandate in force "
+                       "for the case's gemeente at the business time",
     Relation.SYSTEM: "the library or the host's operators",
 }
 CONDITION_LABELS: dict[Condition, str] = {
@@ -94,6 +100,10 @@ def render_markdown(policy: AuthorityPolicy) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _day(instant: datetime) -> str:
+    return instant.astimezone(_AMSTERDAM).date().isoformat()
+
+
 def _tables(policy: AuthorityPolicy) -> list[str]:
     tables = policy.tables
     lines = ["## Regions", "",
@@ -109,8 +119,23 @@ def _tables(policy: AuthorityPolicy) -> list[str]:
               "refused until it is added.", "",
               "| gemeente | burgemeester | mandates |", "|---|---|---|"]
     for code, gemeente in sorted(tables.gemeenten.items()):
-        mandates = "; ".join(f"{org}: {cmd}" for cmd, org in sorted(gemeente.mandates)) or "—"
+        mandates = "; ".join(f"`{m.mandate_id}`" for m in gemeente.mandates) or "—"
         lines.append(f"| {code} | {gemeente.burgemeester} | {mandates} |")
+    lines += ["", "## Mandate register", "",
+              "The burgemeester may mandate the imposition of a huisverbod to a hulpofficier "
+              "van justitie (Wet tijdelijk huisverbod art. 3 lid 1); extending and revoking "
+              "stay with the burgemeester. A hulpofficier (role `politie`) of the mandated "
+              "organisation imposes only under a mandate in force for the case's gemeente at "
+              "the business time; the `HuisverbodImposed` event names it (`mandate_id`). "
+              "Dates are Europe/Amsterdam days; *until* is the first day no longer in force.",
+              "", "| mandate | gemeente | organisation | commands | from | until | source |",
+              "|---|---|---|---|---|---|---|"]
+    for code, gemeente in sorted(tables.gemeenten.items()):
+        for m in gemeente.mandates:
+            until = _day(m.valid_until) if m.valid_until is not None else "—"
+            lines.append(f"| `{m.mandate_id}` | {code} | {m.organisation} | "
+                         f"{', '.join(f'`{c}`' for c in sorted(m.commands))} | "
+                         f"{_day(m.valid_from)} | {until} | {m.source or '—'} |")
     lines += ["", "System organisations: "
               + (", ".join(sorted(tables.system_organisations)) or "none") + "."]
     return lines

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,8 @@ class GemeenteTable:
     """The burgemeester of one gemeente and the mandates recorded for that burgemeester."""
 
     burgemeester: str
-    mandates: frozenset[tuple[str, str]] = frozenset()
-    """``(command, organisation)``: the organisation may give the command under mandate."""
+    mandates: tuple[HuisverbodMandate, ...] = ()
+    """The burgemeester's recorded mandates (mandaatbesluiten), each with validity dates."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,18 @@ class PolicyTables:
         found = self.gemeenten.get(gemeente)
         return found.burgemeester if found is not None else None
 
-    def mandates(self, gemeente: str) -> frozenset[tuple[str, str]]:
-        """The recorded mandates of the gemeente's burgemeester."""
+    def mandates(self, gemeente: str) -> tuple[HuisverbodMandate, ...]:
+        """Every recorded mandate of the gemeente's burgemeester (valid or not)."""
         found = self.gemeenten.get(gemeente)
-        return found.mandates if found is not None else frozenset()
+        return found.mandates if found is not None else ()
+
+    def mandates_at(self, gemeente: str, at: datetime | None
+                    ) -> dict[tuple[str, str], HuisverbodMandate]:
+        """``(command, organisation)`` → the mandate in force in ``gemeente`` at ``at``.
+
+        ``at`` ``None`` (no business time known, e.g. before a case exists): none.
+        """
+        if at is None:
+            return {}
+        return {(command, m.organisation): m for m in self.mandates(gemeente)
+                if m.valid_at(at) for command in sorted(m.commands)}

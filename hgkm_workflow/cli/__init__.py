@@ -37,6 +37,7 @@ from hgkm_workflow.cli.docs import docs_app
 from hgkm_workflow.cli.exchange import export_events, import_events
 from hgkm_workflow.cli.migrate import migrate
 from hgkm_workflow.cli.monitor import monitor
+from hgkm_workflow.cli.outbox import outbox_app
 from hgkm_workflow.cli.running import follow, scheduler_app
 from hgkm_workflow.cli.scenario import scenario_app
 from hgkm_workflow.cli.simulate import simulate
@@ -66,6 +67,7 @@ app.command("tick")(tick)
 app.add_typer(scheduler_app, name="scheduler")
 projections_app.command("follow")(follow)
 app.add_typer(zgw_app, name="zgw")
+app.add_typer(outbox_app, name="outbox")
 app.command("migrate")(migrate)
 
 

@@ -203,7 +203,9 @@ def rotate_key_command(
     ``RotateCipherKey`` is a command with authority (docs/authority.md): the actor is
     authorised first; a refusal is written to the store's access log and nothing is changed.
     """
-    from hgkm_workflow.adapters.cipher import rotate_key
+    from hgkm_workflow.application.administration import rotate_cipher_key
+    from hgkm_workflow.authority import NotAuthorised
+    from hgkm_workflow.commands import Actor, validate_command
 
     def read(path: Path | None) -> str | None:
         if path is None:
@@ -216,31 +218,17 @@ def rotate_key_command(
     from hgkm_workflow.cli.boundary import require_store
 
     require_store(db)
-    _authorise_operator(db, {"actor_id": actor, "organisation": organisation, "role": role},
-                        "RotateCipherKey")
-    result = rotate_key(db, read(old_key_file), read(new_key_file))
-    for table, rows in result.tables.items():
-        console.print(f"re-encrypted {rows} records of {table}", highlight=False)
-    console.print("done: start the service with the new key", highlight=False)
-
-
-def _authorise_operator(db: str | None, actor: dict[str, str], command: str) -> None:
-    """Authorise an administrative command of the CLI; log and refuse (exit 1) when refused."""
-    from hgkm_workflow.access.guard import AccessGuard
-    from hgkm_workflow.adapters.store import parse_store_url
-    from hgkm_workflow.application.authorise import CommandGate
-    from hgkm_workflow.clock import SystemClock
-    from hgkm_workflow.commands import Actor, validate_command
-    from hgkm_workflow.projections import engine_for
-
-    who = validate_command(Actor, actor)
-    engine = engine_for(parse_store_url(db))
-    guard = AccessGuard(engine)
-    guard.setup()
     try:
-        CommandGate(guard, SystemClock().now).without_case(who, command)
+        who = validate_command(Actor, {"actor_id": actor, "organisation": organisation,
+                                       "role": role})
     except HgkmError as exc:
         console.print(f"refused: {exc}", highlight=False)
         raise typer.Exit(1) from None
-    finally:
-        guard.log.close()
+    try:  # authorised on the store's access log first; a refusal changes nothing
+        result = rotate_cipher_key(db, read(old_key_file), read(new_key_file), who)
+    except NotAuthorised as exc:
+        console.print(f"refused: {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    for table, rows in result.tables.items():
+        console.print(f"re-encrypted {rows} records of {table}", highlight=False)
+    console.print("done: start the service with the new key", highlight=False)

@@ -11,6 +11,7 @@ policy and logged. Output holds pseudonymous ids and codes only.
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -222,19 +223,25 @@ def _print_explanation(x: EventExplanation) -> None:
 @audit_app.command("verify")
 def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorOption = None,
                  organisation: OrganisationOption = None, role: RoleOption = None,
-                 purpose: PurposeOption = None) -> None:
+                 purpose: PurposeOption = None,
+                 workers: Annotated[int, typer.Option(
+                     "--workers", min=0, max=64,
+                     help="Processes sharing the replay; 0: the CPUs, at most 8.")] = 0,
+                 ) -> None:
     """Replay every case and rebuild every read model in a scratch database; compare."""
+    from rich.console import Console
     from rich.progress import Progress
 
     from hgkm_workflow.audit import verify
 
     access = reader(actor, organisation, role, purpose)
+    workers = workers or min(8, os.cpu_count() or 1)
     application = open_application(db)
     try:
         if as_json:
-            report = verify(application, access=access)
+            report = verify(application, access=access, workers=workers)
         else:
-            with Progress(console=console, transient=True) as progress:
+            with Progress(console=Console(stderr=True), transient=True) as progress:
                 tasks: dict[str, Any] = {}
 
                 def show(stage: str, done: int, total: int) -> None:
@@ -242,7 +249,7 @@ def audit_verify(db: DbOption = None, as_json: JsonOption = False, actor: ActorO
                         tasks[stage] = progress.add_task(stage, total=total)
                     progress.update(tasks[stage], completed=done, total=total)
 
-                report = verify(application, progress=show, access=access)
+                report = verify(application, progress=show, access=access, workers=workers)
     finally:
         application.close()
     if as_json:

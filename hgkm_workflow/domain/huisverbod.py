@@ -16,6 +16,7 @@ from hgkm_workflow.domain.deadline_records import ACTIVE_HUISVERBOD, LAPSE_WHEN_
 from hgkm_workflow.domain.due import compute_due
 from hgkm_workflow.domain.guards import RULE_HUISVERBOD
 from hgkm_workflow.domain.late import LateRegistration
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.huisverbod import HUISVERBOD, HuisverbodState
 
@@ -62,15 +63,19 @@ class HuisverbodDecisions(LateRegistration):
     """Decisions on the huisverboden of a case."""
 
     def impose_huisverbod(self, cmd: ImposeHuisverbod, huisverbod_id: UUID,
-                          ctx: DecisionContext) -> None:
-        """The burgemeester imposes a tijdelijk huisverbod for 10 days (T6)."""
+                          ctx: DecisionContext, mandate: HuisverbodMandate | None = None
+                          ) -> None:
+        """The burgemeester imposes a tijdelijk huisverbod for 10 days (T6).
+
+        A hulpofficier van justitie (role ``politie``) imposes only under ``mandate``: the
+        burgemeester's recorded mandate for this case's gemeente, held by the actor's
+        organisation and in force at the business time (Wet tijdelijk huisverbod art. 3 lid 1;
+        the authority policy resolves it). The event names the mandate (``mandate_id``).
+        """
         self._require_open("impose_huisverbod")
         self._require_person(cmd.removed_person_id)
         HUISVERBOD.next_state(HuisverbodState.NONE, "impose")
-        if cmd.actor.role.value != "burgemeester":
-            raise RuleViolation("only the burgemeester (or a mandated officer acting for the "
-                                "burgemeester) imposes a huisverbod", code="NOT_AUTHORISED",
-                                rule=f"{RULE_HUISVERBOD} art. 2")
+        under = self._imposing_mandate(cmd, ctx, mandate)
         for h in self.huisverboden.values():
             if h["state"] in ACTIVE_HUISVERBOD and ctx.at < h["ends_at"] and \
                     h["removed_person_id"] == str(cmd.removed_person_id):
@@ -81,12 +86,34 @@ class HuisverbodDecisions(LateRegistration):
                                 rule="huisverbod-id-unique")
         self._expire_run_out(ctx)  # ran out, but no tick recorded it yet
         ends_at, max_end = huisverbod_bounds(ctx, ctx.at)
-        prov = ctx.provenance(cmd, rule=f"{RULE_HUISVERBOD} art. 2")
+        rule = f"{RULE_HUISVERBOD} art. 2" if under is None else \
+            f"{RULE_HUISVERBOD} art. 2, under mandate {under.mandate_id} (art. 3)"
+        prov = ctx.provenance(cmd, rule=rule)
         self._huisverbod_imposed(**prov, huisverbod_id=str(huisverbod_id),
                                  removed_person_id=str(cmd.removed_person_id),
-                                 ends_at=ends_at, max_end=max_end)
+                                 ends_at=ends_at, max_end=max_end,
+                                 mandate_id=under.mandate_id if under is not None else None)
         self._satisfy_deadlines(ctx, "HuisverbodImposed", str(huisverbod_id))
         self._start_deadlines(ctx, "HuisverbodImposed", ctx.at, str(huisverbod_id), {})
+
+    def _imposing_mandate(self, cmd: ImposeHuisverbod, ctx: DecisionContext,
+                          mandate: HuisverbodMandate | None) -> HuisverbodMandate | None:
+        """The mandate the imposition is made under (``None``: by the burgemeester himself).
+
+        Raises:
+            RuleViolation: ``NOT_AUTHORISED`` for any other role, or a hulpofficier without a
+                mandate of this gemeente in force at the business time for their organisation.
+        """
+        role = cmd.actor.role.value
+        if role == "burgemeester":
+            return None
+        if role == "politie" and mandate is not None and mandate.covers(
+                "ImposeHuisverbod", cmd.actor.organisation, self.gemeente, ctx.at):
+            return mandate
+        raise RuleViolation("only the burgemeester, or a hulpofficier van justitie under the "
+                            "burgemeester's recorded mandate in force for this gemeente, "
+                            "imposes a huisverbod", code="NOT_AUTHORISED",
+                            rule=f"{RULE_HUISVERBOD} art. 2 and art. 3 lid 1 (mandaat)")
 
     def _huisverbod(self, huisverbod_id: UUID) -> JsonDict:
         h = self.huisverboden.get(str(huisverbod_id))
@@ -98,7 +125,7 @@ class HuisverbodDecisions(LateRegistration):
     def extend_huisverbod(self, cmd: ExtendHuisverbod, ctx: DecisionContext) -> None:
         """Extend an active huisverbod, before it expires, to at most 28 days after imposition."""
         h = self._huisverbod(cmd.huisverbod_id)
-        if cmd.actor.role.value != "burgemeester":
+        if cmd.actor.role.value != "burgemeester":  # art. 9: not mandatable (art. 3 lid 1)
             raise RuleViolation("only the burgemeester extends a huisverbod",
                                 code="NOT_AUTHORISED", rule=f"{RULE_HUISVERBOD} art. 9")
         self._withdraw_expiry_decided_before(h, str(cmd.huisverbod_id), cmd, ctx, "extended")
@@ -113,8 +140,11 @@ class HuisverbodDecisions(LateRegistration):
                  {"due_override": new_end})
 
     def revoke_huisverbod(self, cmd: RevokeHuisverbod, ctx: DecisionContext) -> None:
-        """Revoke an active huisverbod."""
+        """Revoke an active huisverbod (the burgemeester; a revocation cannot be mandated)."""
         h = self._huisverbod(cmd.huisverbod_id)
+        if cmd.actor.role.value != "burgemeester":
+            raise RuleViolation("only the burgemeester revokes a huisverbod",
+                                code="NOT_AUTHORISED", rule=f"{RULE_HUISVERBOD} art. 2 lid 6")
         self._withdraw_expiry_decided_before(h, str(cmd.huisverbod_id), cmd, ctx, "revoked")
         HUISVERBOD.next_state(HuisverbodState(h["state"]), "revoke")
         if ctx.at >= h["ends_at"]:

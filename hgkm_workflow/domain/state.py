@@ -197,7 +197,7 @@ class CaseState(Protocol):
 
     def _huisverbod_imposed(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                             huisverbod_id: str, removed_person_id: str, ends_at: datetime,
-                            max_end: datetime) -> None: ...
+                            max_end: datetime, mandate_id: str | None = None) -> None: ...
 
     def _huisverbod_extended(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                              huisverbod_id: str, new_end: datetime,

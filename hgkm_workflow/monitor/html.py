@@ -6,7 +6,8 @@ date formats from :mod:`~hgkm_workflow.monitor.format_nl`, gemeente names from t
 municipality tables), responsive down to a 390 px phone (charts scale with their ``viewBox``,
 tables scroll inside their own container) and accessible (chart titles and descriptions,
 table headers). The charts (:mod:`~hgkm_workflow.monitor.html_charts`) are followed by every
-figure in tables with numerator, denominator, value and definition. A suppressed figure
+figure in tables with numerator, denominator, value and its Dutch definition
+(:mod:`~hgkm_workflow.monitor.html_definitions`). A suppressed figure
 shows no number and no bar ("te weinig meldingen"). A short inline script checks, once the
 page is laid out, that every chart has drawn marks of nonzero size and that nothing is wider
 than the page, and records the result in ``data-*`` attributes (tests read them).
@@ -30,13 +31,14 @@ from hgkm_workflow.monitor.html_charts import (
     hermelding_chart,
     timeliness_chart,
 )
+from hgkm_workflow.monitor.html_definitions import dutch_definition
 from hgkm_workflow.monitor.html_names import gemeente_name
 from hgkm_workflow.monitor.html_style import CSS, JS, group_title
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.report import MonitorReport
 from hgkm_workflow.simulation.profiles import load_profile, region_ids
 
-__all__ = ["flow_chart", "funnel_chart", "hermelding_chart", "render_html",
+__all__ = ["definition", "flow_chart", "funnel_chart", "hermelding_chart", "render_html",
            "timeliness_chart", "write_html"]
 
 
@@ -51,6 +53,14 @@ def fmt(f: Figure) -> str:
     if f.unit == "days":
         return nl.days(f.value)
     return nl.number(f.value)
+
+
+def definition(f: Figure, report: MonitorReport) -> str:
+    """The figure's definition in Dutch (:mod:`~hgkm_workflow.monitor.html_definitions`)."""
+    day = mk.last_day_counted(report.as_of)
+    text = dutch_definition(f.name, reference=report.hermelding_reference,
+                            gemeente=lambda code: gemeente_name(code, day, report.region))
+    return text if text is not None else f.definition
 
 
 def _cell(f: Figure, x: float | None) -> str:
@@ -91,7 +101,7 @@ def _cards(report: MonitorReport) -> str:
                  else f"<b>{escape(fmt(f))}</b>")
         basis = ("" if f.suppressed or not f.denominator
                  else f"<small>{nl.amount(f.numerator)} van {nl.amount(f.denominator)}</small>")
-        out.append(f'<div class="card" title="{escape(f.definition)}">{escape(label)}'
+        out.append(f'<div class="card" title="{escape(definition(f, report))}">{escape(label)}'
                    f"{value}{basis}</div>")
     return '<div class="cards">' + "".join(out) + "</div>"
 
@@ -107,7 +117,7 @@ def _tables(report: MonitorReport) -> str:
             f'<td class="n">{_cell(f, f.numerator)}'
             f'</td><td class="n">{_cell(f, f.denominator)}</td>'
             f'<td class="{"sup" if f.suppressed else "n"}">{escape(fmt(f))}</td>'
-            f'<td class="d">{escape(f.definition)}</td></tr>' for f in figures)
+            f'<td class="d">{escape(definition(f, report))}</td></tr>' for f in figures)
         out.append(f'<h3>{escape(group_title(group))}</h3><div class="scroll"><table>'
                    '<thead><tr><th scope="col">kengetal</th><th scope="col">teller</th>'
                    '<th scope="col">noemer</th><th scope="col">waarde</th>'

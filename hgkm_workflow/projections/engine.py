@@ -28,7 +28,12 @@ from hgkm_workflow.adapters.store import StoreConfig, StoreKind
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _SQLITE_BEGIN_OPTION = "hgkm_sqlite_begin"
 
+#: Connections the intake locks of one process may hold at once (:func:`lock_engine_for`).
+LOCK_POOL_SIZE = 4
+LOCK_POOL_OVERFLOW = 12
+
 _engines: dict[str, sa.Engine] = {}
+_lock_engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
 
 
@@ -67,11 +72,38 @@ def engine_for(config: StoreConfig) -> sa.Engine:
         return engine
 
 
+def lock_engine_for(engine: sa.Engine) -> sa.Engine:
+    """A separate engine on ``engine``'s PostgreSQL database, for session advisory locks.
+
+    A connection that holds an advisory lock is held for the whole locked work, and that
+    work needs connections of its own (catch-up, lookups, reservations). Taking the lock
+    from the same pool lets N lockers hold every connection while each waits for one more:
+    a pool timeout for all of them. Lock connections come from this pool instead (one per
+    application and URL, :data:`LOCK_POOL_SIZE` + :data:`LOCK_POOL_OVERFLOW`); a thread
+    waiting for one holds nothing else, so it only queues.
+
+    Args:
+        engine: The read models' engine (PostgreSQL).
+
+    Returns:
+        The cached lock engine for that URL.
+    """
+    key = engine.url.render_as_string(hide_password=False)
+    with _engines_lock:
+        found = _lock_engines.get(key)
+        if found is None:
+            found = sa.create_engine(engine.url, pool_pre_ping=True, pool_size=LOCK_POOL_SIZE,
+                                     max_overflow=LOCK_POOL_OVERFLOW, pool_timeout=120)
+            _lock_engines[key] = found
+        return found
+
+
 def dispose_engines() -> None:
     """Dispose of and forget every engine created by :func:`engine_for`."""
     with _engines_lock:
-        engines = list(_engines.values())
+        engines = [*_engines.values(), *_lock_engines.values()]
         _engines.clear()
+        _lock_engines.clear()
     for engine in engines:
         engine.dispose()
 

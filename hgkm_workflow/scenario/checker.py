@@ -14,7 +14,9 @@ from uuid import UUID, uuid4
 from hgkm_workflow import commands as c
 from hgkm_workflow.clock import as_utc
 from hgkm_workflow.errors import InvalidCommand
+from hgkm_workflow.scenario.checker_more import check_decree, check_more, load_rules
 from hgkm_workflow.scenario.commands import COMMANDS, READ_CASE
+from hgkm_workflow.scenario.inputs import PUBLISH_DECREE
 from hgkm_workflow.scenario.model import (
     Scenario,
     ScenarioFileError,
@@ -56,6 +58,8 @@ class _Checker:
         self.persons = tuple(data.get("persons") or ())
         self.households = tuple(data.get("households") or (_DEFAULT_HOUSEHOLD,))
         self.created: dict[str, str] = {}
+        self.rules = load_rules(self)
+        self.calendar: Any = None  # the calendar after the decrees published so far
 
     def fail(self, path: Sequence[str | int], message: str) -> ScenarioFileError:
         return ScenarioFileError(self.source, line_of(self.lines, path), message)
@@ -92,7 +96,8 @@ class _Checker:
             name=self.data["scenario"], description=self.data.get("description", ""),
             source=self.source, start=start, region=self.data.get("region", "rotterdam-rijnmond"),
             gemeente=self.data.get("gemeente", "GM0599"), actors=self.actors,
-            persons=self.persons, households=self.households, steps=tuple(steps))
+            persons=self.persons, households=self.households, steps=tuple(steps),
+            rules=self.rules)
 
     def step(self, i: int, raw: dict[str, Any], instant: datetime) -> Step:
         path: tuple[str | int, ...] = ("steps", i)
@@ -101,7 +106,7 @@ class _Checker:
         if household not in self.households:
             raise self.fail((*path, "household"), f"unknown household {label(household)}")
         actor = raw.get("as")
-        if do not in (None, "tick") and actor is None:
+        if do not in (None, "tick", PUBLISH_DECREE) and actor is None:
             raise self.fail(path, f"'{do}' needs 'as:' (the actor giving the command)")
         if actor is not None and actor not in self.actors:
             raise self.fail((*path, "as"), f"unknown actor {label(actor)}")
@@ -121,7 +126,10 @@ class _Checker:
             expect_lines={k: line_of(self.lines, (*path, "expect", k)) or 0
                           for k in raw.get("expect") or {}},
         )
-        if do is not None and do != "tick":
+        check_more(self, step, path)
+        if do == PUBLISH_DECREE:
+            check_decree(self, step, path)
+        elif do is not None and do != "tick":
             self.command(step, path)
         self.expectations(step, path)
         return step

@@ -70,6 +70,8 @@ def _specs() -> dict[str, CommandSpec]:
     specs["impose_huisverbod"] = CommandSpec("impose_huisverbod", c.ImposeHuisverbod,
                                              "huisverbod")
     specs["tick"] = CommandSpec("tick", None)
+    # a decree of gelijkstelling published mid-scenario (scenario.inputs.PUBLISH_DECREE)
+    specs["publish_decree"] = CommandSpec("apply_calendar", None, "decree")
     # a read of the household's case as the step's actor (need to know; emergency access)
     specs[READ_CASE] = CommandSpec("get_case", None, "access")
     return dict(sorted(specs.items()))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from hgkm_workflow.domain.calendar import amsterdam_zone, local_date
+from hgkm_workflow.scenario.expect_basis import check_basis
 from hgkm_workflow.views import CaseView
 
 if TYPE_CHECKING:
@@ -53,10 +54,18 @@ class Names:
     """Scenario-local names for the ids and actors of one run."""
 
     def __init__(self, actors: Mapping[str, Mapping[str, Any]], ids: Mapping[str, UUID],
-                 persons: Mapping[str, UUID]) -> None:
+                 persons: Mapping[str, UUID], cases: Mapping[str, UUID] | None = None) -> None:
         self.actors = actors
         self.ids = ids
         self.persons = persons
+        self.cases: Mapping[str, UUID] = cases if cases is not None else {}
+
+    def household_name(self, case_id: UUID | str) -> str:
+        """The scenario household of a case id (a case outside the scenario says so)."""
+        for name, value in self.cases.items():
+            if str(value) == str(case_id):
+                return name
+        return "(a case outside the scenario)"
 
     def regisseur(self, name: str) -> dict[str, Any]:
         """The regisseur record of a named actor."""
@@ -304,4 +313,6 @@ def check_classification(app: HgkmApplication, expected: Mapping[str, Any],
             stage = getattr(result, "vervolg_kind", None)
             out.extend(_eq(f"{what}.stage", want["stage"],
                            str(getattr(stage, "value", stage)) if stage else None))
+        if isinstance(want, Mapping):
+            out.extend(check_basis(what, result, want, names))
     return out

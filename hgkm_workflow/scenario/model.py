@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +75,8 @@ class Scenario:
     persons: tuple[str, ...]
     households: tuple[str, ...]
     steps: tuple[Step, ...]
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Regional rule overrides (``rules_file:`` merged with inline ``rules:``), by rule."""
 
 
 _DURATION = re.compile(r"(\d+)([wdhms])")

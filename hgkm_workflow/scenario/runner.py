@@ -10,9 +10,18 @@ from uuid import UUID, uuid4
 
 from hgkm_workflow.access.models import system_access
 from hgkm_workflow.clock import SettableClock
+from hgkm_workflow.commands import Actor
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.scenario.commands import COMMANDS, READ_CASE
 from hgkm_workflow.scenario.expect import CASE_KEYS, Names, check_case, check_classification
+from hgkm_workflow.scenario.expect_history import HISTORY_KEYS, check_history
+from hgkm_workflow.scenario.expect_monitor import (
+    FigureCounts,
+    MonitorQuery,
+    check_monitor,
+    monitor_counts,
+)
+from hgkm_workflow.scenario.inputs import ENGINE, PUBLISH_DECREE, rulebook_of, with_decree
 from hgkm_workflow.scenario.model import Scenario, Step, refusal_matches
 from hgkm_workflow.scenario.results import Coverage, Failure
 from hgkm_workflow.scenario.states import normalise
@@ -22,6 +31,7 @@ from hgkm_workflow.scenario.translate import command_data, read_data
 if TYPE_CHECKING:
     from hgkm_workflow.adapters.keys import KeyStore
     from hgkm_workflow.application import HgkmApplication
+    from hgkm_workflow.domain.calendar import WorkingDayCalendar
 
 __all__ = ["Run", "StepRecord"]
 
@@ -46,27 +56,46 @@ class Run:
         self.reload = reload
         self.run = run
         self.clock = SettableClock(scenario.start)
+        self.rulebook = rulebook_of(scenario.rules, scenario.region)
+        self.calendar: WorkingDayCalendar | None = None  # after a publish_decree step
         # The runner reads cases to check expectations: as an auditor, logged like anyone.
         self.access = system_access("scenario-runner")
         self.app = self._open()
         self.persons: dict[str, UUID] = {}
         self.cases: dict[str, UUID] = {h: uuid4() for h in scenario.households}
         self.ids: dict[str, UUID] = {}
-        self.names = Names(scenario.actors, self.ids, self.persons)
+        self.names = Names(scenario.actors, self.ids, self.persons, self.cases)
         self.records: list[StepRecord] = []
         self.uuid_names: dict[str, str] = {}
         self.aborted = False
         self.classifications: set[str] = set()
         self.refusals: set[str] = set()
         self._register_persons()
+        self.monitor_before = self._monitor_baselines()
 
     def _open(self) -> HgkmApplication:
         from hgkm_workflow.application import HgkmApplication
 
         if self.reload:
             return HgkmApplication(self.url, clock=self.clock, snapshot_interval=1, cache_size=0,
-                                   register_keys=self.register_keys)
-        return HgkmApplication(self.url, clock=self.clock, register_keys=self.register_keys)
+                                   register_keys=self.register_keys, rules=self.rulebook,
+                                   calendar=self.calendar)
+        return HgkmApplication(self.url, clock=self.clock, register_keys=self.register_keys,
+                               rules=self.rulebook, calendar=self.calendar)
+
+    def _monitor_baselines(self) -> dict[int, FigureCounts]:
+        """The monitor as the store holds it before this run, at each checking step's instant.
+
+        A ``monitor:`` expectation compares what this run added (docs/scenarios.md).
+        """
+        baselines: dict[int, FigureCounts] = {}
+        for step in self.scenario.steps:
+            if "monitor" in step.expect:
+                self.clock.set(step.instant)
+                query = MonitorQuery.of(step.expect["monitor"], self.scenario.region)
+                baselines[step.index] = monitor_counts(self.app, query, self.access)
+        self.clock.set(self.scenario.start)
+        return baselines
 
     def _register_persons(self) -> None:
         from hgkm_workflow.adapters.persons import PersonDetails
@@ -148,6 +177,8 @@ class Run:
         spec = COMMANDS[step.do or ""]
         if step.do == READ_CASE:
             return self._read(step)
+        if step.do == PUBLISH_DECREE:
+            return self._decree(step, failures)
         if spec.model is None:
             records = tick_cases(self.app, self.cases.values(), self.clock.now())
             got = sorted((r.kind, r.rule_id, self._household_of(r.case_id)) for r in records)
@@ -161,8 +192,48 @@ class Run:
             return ("ticked", tuple(got))
         data = command_data(step, spec, self, {"region": self.scenario.region,
                                                "gemeente": self.scenario.gemeente})
+        if step.data.get("case") == ENGINE:
+            return self._matched(step, data, failures)
         result = getattr(self.app, spec.method)(data)
         return ("ok", tuple(result.events))
+
+    def _matched(self, step: Step, data: dict[str, Any],
+                 failures: list[Failure]) -> tuple[Any, ...]:
+        """A melding without case id: bind the step's household to the case the engine chose."""
+        existing = {name: cid for name, cid in self.cases.items() if cid in self.app.repository}
+        result = getattr(self.app, COMMANDS[step.do or ""].method)(data)
+        chosen = next((name for name, cid in existing.items() if cid == result.case_id), "new")
+        own = existing.get(step.household)
+        if own is None:
+            self.cases[step.household] = result.case_id
+        elif own != result.case_id:
+            failures.append(self._fail(step, "household", f"the case of '{step.household}'",
+                                       f"the engine chose: {chosen}"))
+        if "matched" in step.expect and step.expect["matched"] != chosen:
+            failures.append(self._fail(step, "matched", step.expect["matched"], chosen))
+        return ("ok", tuple(result.events), chosen)
+
+    def _decree(self, step: Step, failures: list[Failure]) -> tuple[Any, ...]:
+        """Publish a decree of gelijkstelling: open deadlines move onto the new calendar."""
+        calendar = with_decree(self.app.calendar, step.data)
+        actor = None
+        if step.actor is not None:
+            a = self.actor(step.actor)
+            actor = Actor(actor_id=a["actor_id"], organisation=a["organisation"],
+                          role=a["role"])
+        moved = self.app.apply_calendar(calendar, str(step.data["decree"]), actor=actor)
+        self.calendar = calendar
+        own = set(self.cases.values())
+        got = sorted((str(m["rule_id"]), self._household_of(UUID(m["case_id"])))
+                     for m in moved if UUID(m["case_id"]) in own)
+        if "rescheduled" in step.expect:
+            want = step.expect["rescheduled"]
+            by_household = any("household" in w for w in want)
+            wanted = sorted((w["rule"], w.get("household")) for w in want)
+            actual = sorted((rule, hh if by_household else None) for rule, hh in got)
+            if wanted != actual:
+                failures.append(self._fail(step, "rescheduled", _moves(wanted), _moves(actual)))
+        return ("rescheduled", tuple(got))
 
     def _read(self, step: Step) -> tuple[Any, ...]:
         access, name = read_data(step, _NoCreate(self))
@@ -190,6 +261,18 @@ class Run:
                 mismatches.extend(check_case(case, exp, self.names))
             else:
                 mismatches.append(("case", f"a case for household '{household}'", "no case yet"))
+        if HISTORY_KEYS & exp.keys():
+            case_id = self.cases[household]
+            if case_id in self.app.repository:
+                events = self.app.case_events(case_id, access=self.access)
+                mismatches.extend(check_history(events, exp, self.names, self.clock.now()))
+            else:
+                mismatches.append(("case", f"a case for household '{household}'", "no case yet"))
+        if "monitor" in exp:
+            query = MonitorQuery.of(exp["monitor"], self.scenario.region)
+            mismatches.extend(check_monitor(monitor_counts(self.app, query, self.access),
+                                            self.monitor_before.get(step.index, {}),
+                                            exp["monitor"]))
         if "classification" in exp:
             found = check_classification(self.app, exp["classification"], self.names,
                                          access=self.access)
@@ -257,6 +340,10 @@ class _NoCreate:
 
     def ref(self, kind: str, name: str, create: bool, again: bool = False) -> UUID:
         return uuid4()
+
+
+def _moves(items: Iterable[tuple[str, str | None]]) -> list[str]:
+    return [rule + (f" ({hh})" if hh else "") for rule, hh in items]
 
 
 def _ticks(items: Iterable[tuple[str, str, str | None]]) -> list[str]:

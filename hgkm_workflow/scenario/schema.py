@@ -13,7 +13,13 @@ from enum import StrEnum
 from typing import Any
 
 from hgkm_workflow.phases.lifecycle import CasePhase
-from hgkm_workflow.vocabulary import ActorRole, ClosureReason, OrganisationType, PersonRole
+from hgkm_workflow.vocabulary import (
+    ActorRole,
+    ClosureReason,
+    CrisisMeasure,
+    OrganisationType,
+    PersonRole,
+)
 
 SCHEMA_ID = "https://hgkm-workflow.invalid/schemas/scenario-1.json"
 
@@ -32,6 +38,63 @@ _DURATION = {"type": "string", "pattern": r"^(\d+[wdhms])+$",
              "description": "A duration such as 2d, 5h, 30m, 45s, 1w or 1d12h."}
 _CODE = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.:-]{0,63}$"}
 _ERROR_CODE = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{2,63}$"}
+
+
+_FIGURE_NAME = {"type": "string", "pattern": r"^[a-z][A-Za-z0-9_.]*$"}
+_DAY = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_RULE_OVERRIDE = {
+    "type": "object", "additionalProperties": False, "minProperties": 1,
+    "properties": {"length": {"type": "integer", "minimum": 0},
+                   "checkpoints": {"type": "array", "items": {"type": "integer"}},
+                   "enabled": {"type": "boolean"}, "counts_from": {"type": "string"},
+                   "atw_extends": {"type": "boolean"}, "counts_start_day": {"type": "boolean"}},
+}
+
+
+def _newer_expectations() -> dict[str, Any]:
+    """History, matching, decree and monitor expectations (docs/scenarios.md)."""
+    role_entry = {"anyOf": [_enum(PersonRole), {
+        "type": "object", "additionalProperties": False, "required": ["role"],
+        "properties": {"role": _enum(PersonRole),
+                       "source": _enum(["melding", "added", "correction"]),
+                       "melding": _NAME}}]}
+    phase = _enum(CasePhase)
+    visit = {"anyOf": [phase, {
+        "type": "object", "additionalProperties": False, "required": ["phase"],
+        "properties": {"phase": phase, "how": {"type": "string"}, "time": _DURATION,
+                       "entered": _DATE_OR_INSTANT}}]}
+    measure = _enum([*CrisisMeasure, "huisverbod"])
+    figure = {"anyOf": [{"type": "number"}, {"type": "null"},
+                        {"type": "string", "pattern": r"^\d+(\.\d+)?/\d+(\.\d+)?$"}]}
+    return {
+        "role_history": {"type": "object", "propertyNames": _NAME,
+                         "additionalProperties": {"type": "array", "items": role_entry},
+                         "description": "Per person every role recorded, in order."},
+        "phase_history": {"type": "array", "items": visit,
+                          "description": "Every phase entered, in order."},
+        "time_in_phase": {"type": "object", "propertyNames": phase,
+                          "additionalProperties": _DURATION,
+                          "description": "Business time spent per phase (all visits)."},
+        "crisis_measures": {"type": "array", "items": {"anyOf": [measure, {
+            "type": "object", "additionalProperties": False, "required": ["measure"],
+            "properties": {"measure": measure, "at": _DATE_OR_INSTANT}}]}},
+        "plegeraanbod": {"type": "object", "propertyNames": _NAME,
+                         "additionalProperties": _nullable(
+                             _enum(["offered", "accepted", "declined"]))},
+        "matched": {"anyOf": [{"const": "new"}, _NAME],
+                    "description": "With 'case: engine': the case the engine chose."},
+        "rescheduled": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["rule"],
+            "properties": {"rule": {"type": "string"}, "household": _NAME}}},
+        "monitor": {"type": "object", "additionalProperties": False,
+                    "required": ["period", "figures"],
+                    "properties": {"period": {"type": "string"}, "region": _CODE,
+                                   "gemeente": {"type": "string", "pattern": r"^GM\d{4}$"},
+                                   "figures": {"type": "object",
+                                               "propertyNames": _FIGURE_NAME,
+                                               "additionalProperties": figure}},
+                    "description": "What this run added to the monitor's figures."},
+    }
 
 
 def _enum(values: Iterable[StrEnum] | Iterable[str]) -> dict[str, Any]:
@@ -81,10 +144,21 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
         },
     }
     kind = _enum(["nieuw", "vervolgmelding", "vervolg", "hermelding"])
+    basis = _nullable({
+        "type": "object", "additionalProperties": False,
+        "description": "The involvement the classification rests on (null: none known).",
+        "properties": {"person": _NAME, "role": _enum(PersonRole), "household": _NAME,
+                       "involvement": {"type": "integer", "minimum": 1},
+                       "started": _DAY, "ended": _nullable(_DAY)}})
     classification = {"anyOf": [kind, {
         "type": "object", "additionalProperties": False, "required": ["kind"],
         "properties": {"kind": kind, "stage": _enum(["during_assessment", "after_assessment",
-                                                     "during_monitoring"])}}]}
+                                                     "during_monitoring"]),
+                       "basis": basis,
+                       "persons_counted": {"type": "integer", "minimum": 0},
+                       "persons_matched": {"type": "integer", "minimum": 0},
+                       "lookback_years": {"type": "integer", "minimum": 0},
+                       "cutoff": _DAY}}]}
     expect = {
         "type": "object", "additionalProperties": False, "minProperties": 1,
         "properties": {
@@ -120,6 +194,7 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
                       "additionalProperties": _enum(PersonRole)},
             "emergency_accesses": {"type": "integer", "minimum": 0,
                                    "description": "Emergency reads recorded on the case."},
+            **_newer_expectations(),
             "ticked": {"type": "array", "items": {
                 "type": "object", "additionalProperties": False, "required": ["rule", "kind"],
                 "properties": {"rule": {"type": "string"},
@@ -168,6 +243,13 @@ def scenario_schema(commands: Iterable[str]) -> dict[str, Any]:
             "persons": {"type": "array", "items": _NAME, "uniqueItems": True},
             "households": {"type": "array", "items": _NAME, "uniqueItems": True,
                            "minItems": 1},
+            "rules": {"type": "object", "propertyNames": {"type": "string"},
+                      "additionalProperties": _RULE_OVERRIDE,
+                      "description": "Regional overrides of the deadline rules, by rule id or "
+                                     "name (docs/calendar.md)."},
+            "rules_file": {"type": "string", "minLength": 1,
+                           "description": "A regional rules file (YAML with 'rules:'), "
+                                          "relative to the scenario file."},
             "steps": {"type": "array", "items": step, "minItems": 1},
         },
     }

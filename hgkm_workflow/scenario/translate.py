@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from hgkm_workflow.scenario.commands import READ_CASE, CommandSpec
+from hgkm_workflow.scenario.inputs import ENGINE
 from hgkm_workflow.scenario.model import Step
 
 __all__ = ["REFS", "command_data", "read_data"]
@@ -77,7 +78,7 @@ def command_data(step: Step, spec: CommandSpec, names: Any,
         data["actor"] = {"actor_id": a["actor_id"], "organisation": a["organisation"],
                          "role": a["role"]}
     data.setdefault("rationale", step.why)
-    if "case_id" in fields:
+    if "case_id" in fields and step.data.get("case") != ENGINE:
         data.setdefault("case_id", str(names.case(step.household)))
     for key in ("region", "gemeente"):
         if key in fields:
@@ -90,6 +91,8 @@ def command_data(step: Step, spec: CommandSpec, names: Any,
 def _translate(step: Step, spec: CommandSpec, names: Any, key: str, value: Any,
                data: dict[str, Any]) -> UUID | None:
     """Put one ``with:`` entry into ``data``; return the huisverbod id it names, if any."""
+    if key == "case" and value == ENGINE:  # no case id: the engine matches the household
+        return None
     if key in REFS:
         kind, target = REFS[key]
         if kind == "person":

@@ -139,10 +139,52 @@ def follow_projections(app: HgkmApplication, stop: threading.Event, *,
 
 
 def run_outbox(app: HgkmApplication, consumers: Iterable[Any], stop: threading.Event, *,
-               interval: float = 5.0, limit: int = 100) -> int:
-    """Deliver the outbox to ``consumers`` until ``stop`` is set (see ``outbox.run_loop``)."""
-    from hgkm_workflow.integration.outbox import Outbox, run_loop
+               interval: float = 5.0, limit: int = 100, once: bool = False,
+               totals: Any | None = None, backoff: Backoff = Backoff()) -> int:
+    """Deliver the outbox to ``consumers`` until ``stop`` is set; return the rounds run.
+
+    A round stages new events and tries the due messages of every consumer
+    (:meth:`~hgkm_workflow.integration.outbox.Outbox.run_once`); a busy round is followed at
+    once by the next, an idle one waits ``interval`` seconds on ``stop`` (setting it ends
+    the wait). A stop requested during a round takes effect after it: messages being
+    delivered are finished and recorded. A failed round is logged by its code and retried
+    after a back-off.
+
+    Args:
+        app: The application (its store and engine).
+        consumers: The outbox consumers to run.
+        stop: Ends the loop.
+        interval: Seconds to wait after an idle round.
+        limit: Events staged and attempts made per consumer and round.
+        once: Stop after the first idle round instead (everything due was delivered).
+        totals: A :class:`~hgkm_workflow.integration.outbox.RunResult` to add each round's
+            counts to (staged, delivered, failed, dead).
+    """
+    from hgkm_workflow.integration.outbox import Outbox
 
     box = Outbox(app.engine)
     box.setup()
-    return run_loop(app, box, consumers, stop, interval=interval, limit=limit)
+    chosen = list(consumers)
+
+    def deliver() -> float:
+        busy = False
+        for consumer in chosen:
+            if stop.is_set():
+                return 0.0
+            result = box.run_once(app, consumer, limit)
+            if totals is not None:
+                totals.staged += result.staged
+                totals.delivered += result.delivered
+                totals.failed += result.failed
+                totals.dead += result.dead
+            if result.staged or result.delivered or result.failed:
+                _log.info("outbox round", extra={
+                    "consumer": consumer.name, "staged": result.staged,
+                    "delivered": result.delivered, "failed": result.failed,
+                    "dead": result.dead})
+            busy = busy or result.staged > 0 or result.delivered > 0
+        if once and not busy:
+            stop.set()
+        return 0.0 if busy else interval
+
+    return _rounds("outbox", stop, deliver, backoff)

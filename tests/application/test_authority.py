@@ -74,7 +74,7 @@ def test_a_stranger_is_refused_stores_nothing_and_the_attempt_is_logged(
     assert "lt-666" in str(exc) and str(h.case_id) in str(exc)
     assert str(h.victim) not in str(exc)
     assert command_log(app) == [("lt-666", str(h.case_id), "command", "casusregie", "refused",
-                                 "authority v1: CloseCase refused "
+                                 "authority v2: CloseCase refused "
                                  "(P-vt-afsluiten-zonder-regisseur)")]
     assert app.verify_access_log(access=READ).ok  # the refusal is chained like any entry
 
@@ -232,6 +232,7 @@ _CASE_COMMANDS: dict[str, dict[str, Any]] = {
     "take_crisis_measure": {"measure": "politie_inzet"},
     "involve_ervaringsdeskundige": {},
     "record_waakvlam_contact": {},
+    "impose_huisverbod": {},  # the household's alleged perpetrator (below)
 }
 _STATES = ("triage", "dv_with_regisseur", "handover_offered", "mda")
 
@@ -261,11 +262,13 @@ def test_random_actors_never_change_a_case_unless_the_policy_allows_it(
     for actor, method in steps:
         case = app.load_case(h.case_id, access=READ)
         name = HANDLERS_BY_NAME[method]
-        granted = decide(c.Actor.model_validate(actor), name,
-                         case_facts(case, app.authority.policy.tables),
+        granted = decide(c.Actor.model_validate(actor), name,  # at the command's business time
+                         case_facts(case, app.authority.policy.tables, at=clock.now()),
                          app.authority.policy).granted
         before = stored_event_rows(app)
-        data = h.cmd(actor=actor, **_CASE_COMMANDS[method])
+        person = {"removed_person_id": str(h.perpetrator)} if method == "impose_huisverbod" \
+            else {}  # the burgemeester, or politie-rotterdam under the Rotterdam mandate
+        data = h.cmd(actor=actor, **_CASE_COMMANDS[method], **person)
         try:
             getattr(app, method)(data)
         except NotAuthorised:

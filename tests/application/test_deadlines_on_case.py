@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.domain.calendar import Decree, calendar_by_version, default_calendar, local_date
-from hgkm_workflow.domain.deadlines import compute_due
 from tests.support import READ, Household
 
 AMS = ZoneInfo("Europe/Amsterdam")
@@ -62,50 +61,37 @@ T1_DUE_AFTER_EASTER = end_of_day(date(2026, 4, 13))
 # ---------------------------------------------------------------------------------- T1
 
 
-def test_t1_skips_goede_vrijdag_and_tweede_paasdag(app: HgkmApplication,
-                                                  clock: SettableClock) -> None:
+def test_the_deadline_index_agrees_with_the_case_over_easter(app: HgkmApplication,
+                                                             clock: SettableClock) -> None:
     h = melding_before_easter(app, clock)
     t1 = only(app, h.case_id, "T1")
-    assert t1.status == "open"
-    assert t1.start == ams(2026, 4, 2, 10, 15)
-    assert t1.due == T1_DUE_AFTER_EASTER
-    assert t1.due.astimezone(AMS) == ams(2026, 4, 13, 23, 59, 59, 999999)
-    assert t1.calendar_version == default_calendar().version
-    skipped = dict(t1.skipped)
-    assert list(skipped) == ["2026-04-03", "2026-04-04", "2026-04-05", "2026-04-06",
-                             "2026-04-11", "2026-04-12"]
-    assert "Goede Vrijdag" in skipped["2026-04-03"]
-    assert "Paasdag" in skipped["2026-04-06"]
-    assert skipped["2026-04-04"] == "Saturday" and skipped["2026-04-05"] == "Sunday"
+    assert t1.due == T1_DUE_AFTER_EASTER  # counting: tests/domain/test_deadlines_on_case.py
     # the index the scheduler reads agrees with the case
     (row,) = [d for d in app.open_deadlines(case_id=h.case_id, access=READ) if d.rule_id == "T1"]
-    assert row.due == T1_DUE_AFTER_EASTER and not row.breached
+    assert row.due == t1.due and not row.breached
 
 
-def test_a_breach_is_recorded_exactly_once_by_two_ticks(
-    app: HgkmApplication, clock: SettableClock
+def test_the_store_backed_tick_records_a_breach_once(
+    app: HgkmApplication, clock: SettableClock, make_app: Callable[..., HgkmApplication]
 ) -> None:
+    """The store-backed tick: the index finds the due deadline, one breach is stored."""
     h = melding_before_easter(app, clock)
     t1_id = only(app, h.case_id, "T1").deadline_id
     assert all(r.deadline_id != t1_id for r in app.tick(T1_DUE_AFTER_EASTER))
     first = app.tick(T1_DUE_AFTER_EASTER + timedelta(microseconds=1))
-    t1_records = [r for r in first if r.deadline_id == t1_id]
-    assert [(r.kind, r.rule_id, r.due) for r in t1_records] == [
+    assert [(r.kind, r.rule_id, r.due) for r in first if r.deadline_id == t1_id] == [
         ("breach", "T1", T1_DUE_AFTER_EASTER)]
-    assert t1_records[0].detail["blocking"] is False
-    second = app.tick(T1_DUE_AFTER_EASTER + timedelta(days=2))
-    assert all(r.deadline_id != t1_id for r in second)
-    breaches = [e for e in events_named(app, h.case_id, "DeadlineBreached")
+    # a second tick, also by another application on the same store, records nothing more
+    other = make_app(app.config.url)
+    assert all(r.deadline_id != t1_id for r in other.tick(T1_DUE_AFTER_EASTER + timedelta(days=2)))
+    assert all(r.deadline_id != t1_id for r in app.tick(T1_DUE_AFTER_EASTER + timedelta(days=3)))
+    breaches = [e for e in events_named(other, h.case_id, "DeadlineBreached")
                 if e.deadline_id == t1_id]
     assert len(breaches) == 1
     assert breaches[0].detected_at == T1_DUE_AFTER_EASTER + timedelta(microseconds=1)
-    t1 = only(app, h.case_id, "T1")
-    assert (t1.status, t1.breached) == ("open", True)
-    # the assessment must still be done, and is then late
-    clock.set(ams(2026, 4, 16, 11, 0))
-    h.assess("no_further_action")
-    t1 = only(app, h.case_id, "T1")
-    assert t1.status == "met_late" and t1.breached
+    (row,) = [d for d in app.open_deadlines(case_id=h.case_id, access=READ) if d.rule_id == "T1"]
+    assert row.breached  # the index the scheduler reads knows the breach
+
 
 # ---------------------------------------------------------------------------------- calendar
 
@@ -114,66 +100,53 @@ NEW_DECREE = Decree(name="Besluit gelijkstelling van 8 april 2026 (testbesluit)"
                     dates=(date(2026, 4, 8),), years=(2026,))
 
 
-def test_a_new_decree_moves_an_open_t1_deadline_that_spans_it(
+def test_apply_calendar_moves_the_stored_deadlines_that_span_the_decree(
     app: HgkmApplication, clock: SettableClock, make_app: Callable[..., HgkmApplication]
 ) -> None:
+    """The store part of a new calendar: which cases the index hands to ``apply_calendar``,
+    what is stored, the tick on the moved due instant, and replay. How one deadline is
+    recounted is tested at the aggregate (tests/domain/test_deadlines_on_case.py)."""
     spanning = melding_before_easter(app, clock)
-    # a melding whose T1 is already met keeps its due instant
-    met = Household(app, clock)
+    met = Household(app, clock)          # T1 met: only its open T5 moves
     met.melding()
     met.assess("handover_local_team")
-    # a melding after the decreed day is not affected
-    clock.set(ams(2026, 4, 9, 9, 0))
+    clock.set(ams(2026, 4, 9, 9, 0))     # after the decreed day: nothing moves
     later = Household(app, clock)
     later.melding()
     later_due = only(app, later.case_id, "T1").due
-    assert later_due == end_of_day(date(2026, 4, 16))
-    old_version = app.calendar.version
 
     calendar = default_calendar().with_decree(NEW_DECREE)
-    assert calendar.version != old_version
     moved = app.apply_calendar(calendar, NEW_DECREE.name)
 
+    new_due = end_of_day(date(2026, 4, 14))  # one working day later
     t1 = only(app, spanning.case_id, "T1")
-    assert t1.due == end_of_day(date(2026, 4, 14))  # one working day later
-    assert t1.calendar_version == calendar.version
-    assert dict(t1.skipped)["2026-04-08"].startswith(NEW_DECREE.name)
-    assert [(m["case_id"], m["rule_id"], m["old_due"], m["new_due"]) for m in moved
-            if m["rule_id"] == "T1"] == [
-        (str(spanning.case_id), "T1", T1_DUE_AFTER_EASTER, end_of_day(date(2026, 4, 14)))]
+    assert t1.due == new_due and t1.calendar_version == calendar.version
+    assert {m["case_id"] for m in moved} == {str(spanning.case_id), str(met.case_id)}
+    assert [m["rule_id"] for m in moved if m["case_id"] == str(met.case_id)] == ["T5"]
+    assert [(m["old_due"], m["new_due"]) for m in moved
+            if m["case_id"] == str(spanning.case_id) and m["rule_id"] == "T1"] == [
+        (T1_DUE_AFTER_EASTER, new_due)]
     (event,) = events_named(app, spanning.case_id, "DeadlineRescheduled")
     assert (event.deadline_id, event.old_due, event.new_due) == (
-        t1.deadline_id, T1_DUE_AFTER_EASTER, end_of_day(date(2026, 4, 14)))
-    assert event.decree == NEW_DECREE.name and event.calendar_version == calendar.version
-    # the plain-language count is recomputed with the deadline, and names the decreed day
-    counted = app.load_case(spanning.case_id, access=READ).deadlines[t1.deadline_id]["counting"]
-    assert event.counting == counted
-    assert counted == compute_due(app.rules.get("T1"), t1.start, calendar).counting
-    assert counted != compute_due(app.rules.get("T1"), t1.start, default_calendar()).counting
-    # on the assessed case only the open T5 (feedback to the melder) moved, not the met T1
-    met_t1, met_t5 = only(app, met.case_id, "T1"), only(app, met.case_id, "T5")
-    assert [e.deadline_id for e in events_named(app, met.case_id, "DeadlineRescheduled")] == [
-        met_t5.deadline_id]
-    assert met_t5.due == end_of_day(date(2026, 4, 14))
-    assert met_t1.calendar_version == old_version
+        t1.deadline_id, T1_DUE_AFTER_EASTER, new_due)
     assert events_named(app, later.case_id, "DeadlineRescheduled") == []
     assert only(app, later.case_id, "T1").due == later_due
-    assert only(app, met.case_id, "T1").due == T1_DUE_AFTER_EASTER
-    # the scheduler follows the new due instant
+    # the index follows: the store-backed tick breaches at the new due instant, not the old
+    (row,) = [d for d in app.open_deadlines(case_id=spanning.case_id, access=READ)
+              if d.rule_id == "T1"]
+    assert row.due == new_due
     records = app.tick(T1_DUE_AFTER_EASTER + timedelta(hours=1))
     assert all(r.deadline_id != t1.deadline_id for r in records)
-    records = app.tick(end_of_day(date(2026, 4, 14)) + timedelta(hours=1))
+    records = app.tick(new_due + timedelta(hours=1))
     assert [r.rule_id for r in records if r.deadline_id == t1.deadline_id] == ["T1"]
     # applying the same calendar again moves nothing
     assert app.apply_calendar(calendar, NEW_DECREE.name) == []
-    # a new melding is counted with the new calendar
+    # a new melding through the application is counted with the new calendar
     clock.set(ams(2026, 4, 7, 9, 0))
     fresh_case = Household(app, clock)
     fresh_case.melding()
-    t1_new = only(app, fresh_case.case_id, "T1")
-    assert t1_new.calendar_version == calendar.version
-    assert t1_new.due == end_of_day(date(2026, 4, 15))  # 8 April does not count
-    # replay reproduces the rescheduled deadline
+    assert only(app, fresh_case.case_id, "T1").calendar_version == calendar.version
+    # replay from the store reproduces the rescheduled deadline
     replay = make_app(app.config.url, snapshot_interval=0)
     assert replay.load_case(spanning.case_id, access=READ).deadlines == \
         app.load_case(spanning.case_id, access=READ).deadlines

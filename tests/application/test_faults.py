@@ -57,8 +57,14 @@ class Driver:
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
-        out, _ = self.proc.communicate(timeout=30)  # drains and closes the pipes
-        self.lines.extend(line.strip() for line in out.splitlines())
+        self.proc.wait(timeout=30)
+        # Read the rest through the same buffered reader that read_until used: lines it has
+        # already buffered but not yet returned are acknowledgements too. (communicate() reads
+        # the raw pipe and would miss them: under load several ACK lines arrive in one chunk.)
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.lines.extend(line.strip() for line in self.proc.stdout.read().splitlines())
+        self.proc.stdout.close()
+        self.proc.stderr.close()
         assert self.proc.returncode == -signal.SIGKILL
 
     def finish(self) -> None:

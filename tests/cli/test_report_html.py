@@ -13,6 +13,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.monitor import MonitorReport
-from hgkm_workflow.monitor.html import render_html, write_html
+from hgkm_workflow.monitor.html import definition, render_html, write_html
 from tests.projections.test_monitor import scenario
 from tests.support import READ
 
@@ -136,6 +137,12 @@ def test_charts_are_drawn_in_headless_chromium(report: MonitorReport, tmp_path: 
     # Flow: 7 phase boxes (rects) and 5 arcs (paths).
     assert int(attrs["chart-flow"]["data-bars"]) == 7
     assert int(attrs["chart-flow"]["data-drawn"]) == 12
+    # Every definition as the browser shows it is the Dutch one, none the English one:
+    shown = [unescape(d) for d in re.findall(r'<td class="d">([^<]*)</td>', dom)]
+    assert len(shown) == len(report.figures)
+    for f in report.figures:
+        assert f.definition not in shown
+    assert sorted(shown) == sorted(definition(f, report) for f in report.figures)
 
 
 def test_cli_monitor_table_json_and_html(sqlite_app: HgkmApplication, sqlite_url: str,

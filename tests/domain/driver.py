@@ -26,6 +26,7 @@ from hgkm_workflow.clock import SettableClock, as_utc
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadlines import RuleBook, default_rulebook
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 from hgkm_workflow.domain.outcomes import TickOutcome
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.errors import HgkmError
@@ -166,12 +167,15 @@ class DomainCases:
         _, names = self._decide(case, ctx, lambda k: k.receive_melding(cmd, melding_id, ctx))
         return Result(case.id, case.version, names, {"melding_id": melding_id})
 
-    def impose_huisverbod(self, data: dict[str, Any]) -> Result:
+    def impose_huisverbod(self, data: dict[str, Any],
+                          mandate: HuisverbodMandate | None = None) -> Result:
+        """Impose; ``mandate`` is what the authority policy resolved for a hulpofficier."""
         cmd = c.validate_command(c.ImposeHuisverbod, data)
         hid = cmd.huisverbod_id or uuid.uuid4()
         case = self.cases[cmd.case_id]
         ctx = self.context(cmd)
-        _, names = self._decide(case, ctx, lambda k: k.impose_huisverbod(cmd, hid, ctx))
+        _, names = self._decide(case, ctx,
+                                lambda k: k.impose_huisverbod(cmd, hid, ctx, mandate))
         return Result(case.id, case.version, names, {"huisverbod_id": hid})
 
     def __getattr__(self, name: str) -> Callable[[dict[str, Any]], Result]:

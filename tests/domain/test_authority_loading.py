@@ -41,6 +41,23 @@ def _rule(rule_id: str, commands: list[str], roles: list[str], relation: str) ->
             "why": "test", "source": "test"}
 
 
+def _mandate(mandate_id: str, commands: tuple[str, ...] = ("ImposeHuisverbod",),
+             **dates: str) -> dict[str, Any]:
+    return {"id": mandate_id, "organisation": "politie-rotterdam", "commands": list(commands),
+            "valid_from": "2020-01-01", **dates}
+
+
+@pytest.mark.parametrize("command", ["ExtendHuisverbod", "RevokeHuisverbod",
+                                     "ExpireHuisverbod", "CompleteVtService"])
+def test_a_burgemeester_cannot_mandate_more_than_the_imposition(command: str) -> None:
+    """Wet tijdelijk huisverbod art. 3 lid 1: only the imposition may be mandated."""
+    data = _data()
+    data["gemeenten"]["GM0606"]["mandates"] = [_mandate("m-1", ("ImposeHuisverbod", command))]
+    with pytest.raises(StatutoryTaskOverride) as raised:
+        load_policy(data)
+    assert command in str(raised.value)
+
+
 def test_the_shipped_policy_loads() -> None:
     assert load_policy(_data()).version == RAW["version"]
 
@@ -146,9 +163,19 @@ def test_a_region_cannot_override_protocol_or_administrative_commands(command: s
                  id="reserved-but-not-W"),
     pytest.param(lambda d: d["gemeenten"].update({"0599": {"burgemeester": "gemeente-x"}}),
                  id="gemeente-not-a-cbs-code"),
+    pytest.param(lambda d: d.update(rules=[r for r in d["rules"]
+                                           if r["id"] != "W-hulpofficier-mandaat"]),
+                 id="mandate-without-effect"),
     pytest.param(lambda d: d["gemeenten"]["GM0606"].update(mandates=[
-        {"organisation": "politie-rotterdam", "commands": ["ExtendHuisverbod"]}]),
-        id="mandate-without-effect"),
+        {"organisation": "politie-rotterdam", "commands": ["ImposeHuisverbod"],
+         "valid_from": "2020-01-01"}]), id="mandate-without-id"),
+    pytest.param(lambda d: d["gemeenten"]["GM0606"].update(mandates=[_mandate(
+        "m-1", valid_from="2025-01-01", valid_until="2024-01-01")]),
+        id="mandate-ends-before-it-starts"),
+    pytest.param(lambda d: d["gemeenten"]["GM0606"].update(mandates=[_mandate(
+        "mandaat-gm0599-huisverbod-2020")]), id="mandate-id-not-unique"),
+    pytest.param(lambda d: d["gemeenten"]["GM0606"].update(mandates=[_mandate(
+        "m-1", valid_from="the first of January")]), id="mandate-date-malformed"),
     pytest.param(lambda d: d["regions"]["hollands-midden"].update(
         overrides={"remove": ["R-no-such-rule"]}), id="remove-unknown-rule"),
     pytest.param(lambda d: d.pop("version"), id="malformed"),

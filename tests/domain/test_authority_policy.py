@@ -63,12 +63,14 @@ def _reg(org: str) -> dict[str, str]:
     return {"actor_id": "x-1", "organisation": org, "organisation_type": "lokaal_team"}
 
 
-NEW = case_facts(_case(), TABLES)
-WITH_LT = case_facts(_case(state="assigned", regisseur=_reg("wijkteam-noord")), TABLES)
+#: The business time the facts are decided at (selects the mandates in force).
+AT = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
+NEW = case_facts(_case(), TABLES, at=AT)
+WITH_LT = case_facts(_case(state="assigned", regisseur=_reg("wijkteam-noord")), TABLES, at=AT)
 OFFERED = case_facts(_case(state="handover_offered", regisseur=_reg("wijkteam-noord"),
-                           offered_to=_reg("wijkteam-zuid")), TABLES)
+                           offered_to=_reg("wijkteam-zuid")), TABLES, at=AT)
 MDA_HELD = case_facts(_case(state="assigned", regisseur=_reg("mda-rotterdam"),
-                            mda_state="escalated"), TABLES)
+                            mda_state="escalated"), TABLES, at=AT)
 
 
 def _granted(actor: Actor, command: str, facts: CommandFacts) -> bool:
@@ -149,10 +151,38 @@ def test_huisverbod_is_the_burgemeester_of_the_case_s_gemeente() -> None:
 def test_a_hulpofficier_imposes_only_under_a_recorded_mandate() -> None:
     decision = decide(HOVJ, "ImposeHuisverbod", WITH_LT, POLICY)
     assert decision.granted and decision.rule == "W-hulpofficier-mandaat"
+    assert decision.mandate is not None
+    assert decision.mandate.mandate_id == "mandaat-gm0599-huisverbod-2020"
     assert not _granted(HOVJ, "ExtendHuisverbod", WITH_LT)
     assert not _granted(HOVJ, "RevokeHuisverbod", WITH_LT)
-    no_mandate = replace(WITH_LT, mandates=frozenset())
+    no_mandate = replace(WITH_LT, mandates={})
     assert not _granted(HOVJ, "ImposeHuisverbod", no_mandate)
+    # the burgemeester decides himself: no mandate on his decision
+    assert decide(BM, "ImposeHuisverbod", WITH_LT, POLICY).mandate is None
+
+
+def test_a_mandate_counts_only_while_in_force_for_the_case_s_gemeente() -> None:
+    rotterdam = _case(state="assigned", regisseur=_reg("wijkteam-noord"))
+    before = datetime(2019, 12, 31, 22, 59, tzinfo=UTC)  # 23:59 in Amsterdam: not yet
+    first = datetime(2019, 12, 31, 23, 0, tzinfo=UTC)    # 1 January 2020, 00:00 Amsterdam
+    assert not _granted(HOVJ, "ImposeHuisverbod", case_facts(rotterdam, TABLES, at=before))
+    assert _granted(HOVJ, "ImposeHuisverbod", case_facts(rotterdam, TABLES, at=first))
+    assert not _granted(HOVJ, "ImposeHuisverbod", case_facts(rotterdam, TABLES))  # no time
+    # the same police organisation has no mandate in another gemeente of its region
+    schiedam = SimpleNamespace(**{**vars(rotterdam), "gemeente": "GM0606"})
+    assert not _granted(HOVJ, "ImposeHuisverbod", case_facts(schiedam, TABLES, at=AT))
+    # Leiden's mandate ran from 2024 up to 1 January 2026 (Amsterdam)
+    hovj_hm = Actor(actor_id="hovj-2", organisation="politie-hollands-midden", role="politie")
+    leiden = SimpleNamespace(region="hollands-midden", gemeente="GM0546",
+                             mda_state="not_escalated",
+                             regie={"state": "unassigned", "regisseur": None, "offered_to": None})
+    in_force = datetime(2025, 12, 31, 22, 59, tzinfo=UTC)
+    ended = datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
+    assert _granted(hovj_hm, "ImposeHuisverbod", case_facts(leiden, TABLES, at=in_force))
+    assert not _granted(hovj_hm, "ImposeHuisverbod", case_facts(leiden, TABLES, at=ended))
+    # a police officer of another organisation has no mandate at all
+    other = Actor(actor_id="hovj-3", organisation="politie-rotterdam-rijnmond", role="politie")
+    assert not _granted(other, "ImposeHuisverbod", WITH_LT)
 
 
 def test_expiry_is_the_scheduler_s_or_the_burgemeester_s() -> None:
@@ -226,7 +256,7 @@ def test_refusal_names_the_governing_rule_and_no_personal_data() -> None:
     assert error.as_dict()["message"] == (
         f"CompleteVeiligheidsbeoordeling on case {case_id} refused to lt-003 "
         "(wijkteam-noord, lokaal_team)")
-    assert error.decision.log_rule.startswith("authority v1: CompleteVeiligheidsbeoordeling")
+    assert error.decision.log_rule.startswith("authority v2: CompleteVeiligheidsbeoordeling")
     assert require(VT, "CompleteVeiligheidsbeoordeling", WITH_LT, POLICY).granted
 
 
@@ -239,6 +269,7 @@ def test_facts_from_a_case_read_regie_handover_and_mda() -> None:
     assert "mda-rotterdam" not in WITH_LT.involved_organisations
     assert WITH_LT.burgemeester_organisation == "gemeente-rotterdam"
     assert ("ImposeHuisverbod", "politie-rotterdam") in WITH_LT.mandates
+    assert ("ExtendHuisverbod", "politie-rotterdam") not in WITH_LT.mandates
     extra = case_facts(_case(), TABLES, involvements=["zorg-1"])
     assert "zorg-1" in extra.involved_organisations
 
@@ -282,3 +313,14 @@ def test_what_an_auditor_a_stranger_and_the_regisseur_may_do() -> None:
     mine = set(allowed_commands(LT, WITH_LT, POLICY))
     assert {"OfferHandover", "CloseCase", "SetHerstelplan", "InformSchool"} <= mine
     assert not mine & {"CompleteVeiligheidsbeoordeling", "ImposeHuisverbod", "AcceptHandover"}
+
+
+def test_the_access_and_authority_policies_list_the_same_regional_organisations() -> None:
+    """Who is Veilig Thuis and MDA++ kernteam per region is the same in both policies (issue 13
+    item 4: mda-arnhem-achterhoek was missing from one region's kernteam)."""
+    access = default_access_policy()
+    assert set(access.regions) == set(TABLES.regions)
+    for code, table in TABLES.regions.items():
+        assert access.region(code).veilig_thuis == table.veilig_thuis, code
+        assert access.region(code).mda_kernteam == table.mda_kernteam, code
+    assert "mda-arnhem-achterhoek" in TABLES.mda_kernteam("arnhem-achterhoek")

@@ -9,6 +9,7 @@ holder, and an auditor is never granted anything.
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from importlib import resources
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +32,7 @@ from hgkm_workflow.authority import (
     load_policy,
 )
 from hgkm_workflow.commands import Actor
+from hgkm_workflow.domain.mandate import HuisverbodMandate
 from hgkm_workflow.vocabulary import ActorRole
 
 RAW: dict[str, Any] = yaml.safe_load(
@@ -64,12 +66,19 @@ def attempts(draw: st.DrawFn) -> tuple[Actor, str]:
         role = draw(st.sampled_from(sorted(rule.roles)))
         return Actor(actor_id="a-2", organisation=draw(st.sampled_from(ORGS)), role=role), command
     return draw(actors), command
+def _mandate() -> HuisverbodMandate:
+    """A mandate as the facts carry it (already resolved to those in force)."""
+    return HuisverbodMandate(mandate_id="mandaat-x", gemeente="GM0599",
+                             organisation="politie-x", commands=frozenset({"ImposeHuisverbod"}),
+                             valid_from=datetime(2020, 1, 1, tzinfo=UTC))
+
+
 random_facts = st.builds(
     CommandFacts, region=st.sampled_from(REGIONS), gemeente=st.sampled_from(GEMEENTEN),
     vt_organisations=orgs, politie_organisations=orgs, mda_kernteam_organisations=orgs,
     burgemeester_organisation=maybe_org,
-    mandates=st.frozensets(st.tuples(st.sampled_from(COMMANDS), st.sampled_from(ORGS)),
-                           max_size=3),
+    mandates=st.dictionaries(st.tuples(st.sampled_from(COMMANDS), st.sampled_from(ORGS)),
+                             st.builds(_mandate), max_size=3),
     system_organisations=orgs, regisseur_organisation=maybe_org,
     handover_receiver_organisation=maybe_org, mda_escalated=st.booleans(),
     involved_organisations=orgs)

@@ -27,7 +27,7 @@ from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import CaseNotFound
 from hgkm_workflow.projections.cases import cases
-from tests.support import BURGEMEESTER, LT, READ, Household
+from tests.support import BURGEMEESTER, LT, READ, Household, poison_event
 
 runner = CliRunner()
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -217,6 +217,32 @@ def test_verify_finds_a_tampered_view(app: HgkmApplication, clock: SettableClock
     assert ("row_differs", "rm_cases") in kinds and ("row_missing", "rm_cases") in kinds
     differs = next(d for d in report.differences if d.kind == "row_differs")
     assert "phase: live 'herstel' != rebuilt 'directe_veiligheid'" in differs.detail
+
+
+def test_verify_in_worker_processes_reports_what_the_serial_replay_reports(
+        app: HgkmApplication, clock: SettableClock) -> None:
+    households = [Household(app, clock) for _ in range(6)]
+    for n, h in enumerate(households):
+        h.to_waakvlam() if n % 2 else h.to_directe_veiligheid()
+    clean_serial = verify(app, access=READ)
+    clean_parallel = verify(app, access=READ, workers=3)
+    assert clean_serial.ok and clean_parallel.ok
+    assert (clean_parallel.aggregates, clean_parallel.events) == (
+        clean_serial.aggregates, clean_serial.events) and clean_serial.aggregates == 6
+
+    poison_event(app, households[4].case_id)
+    app.repository.cache = None  # the loads below must come from the store
+    serial = verify(app, access=READ)
+    calls: list[tuple[str, int, int]] = []
+    parallel = verify(app, access=READ, workers=3,
+                      progress=lambda stage, done, total: calls.append((stage, done, total)))
+    assert not serial.ok
+    assert [d.as_dict() for d in parallel.differences] == [
+        d.as_dict() for d in serial.differences]
+    assert any(d.kind == "error" and d.where == str(households[4].case_id)
+               for d in parallel.differences)
+    assert (parallel.aggregates, parallel.events) == (serial.aggregates, serial.events)
+    assert ("replay", 6, 6) in calls
 
 
 def test_cli_audit_commands(app: HgkmApplication, clock: SettableClock) -> None:

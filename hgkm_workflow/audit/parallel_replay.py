@@ -1,0 +1,137 @@
+"""The replay half of ``audit verify`` spread over worker processes.
+
+Replaying a case and loading it twice (repository and snapshot) is independent per
+aggregate and CPU-bound, so :func:`replay_in_workers` hands chunks of aggregate ids to a
+process pool. Each worker opens the same event store read-only: a bare eventsourcing
+application with the live application's settings (store, cipher, snapshotting) and its
+transcoder, without creating tables and without the host application's setup. Workers send
+back counts and differences only (pseudonymous ids and codes, as the serial path reports).
+
+An in-memory SQLite store cannot be opened by another process; :func:`can_replay_in_workers`
+says so and the caller replays serially.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import Transcoder
+
+from hgkm_workflow.audit.aggregate_check import VerifyReport, verify_aggregate
+
+__all__ = ["ReplayStoreSpec", "ReplayTotals", "can_replay_in_workers", "replay_in_workers"]
+
+CHUNK = 250
+"""Aggregates per task: large enough to amortise the hand-off, small enough for progress."""
+
+
+@dataclass(frozen=True)
+class ReplayStoreSpec:
+    """How a worker opens the live store: its eventsourcing settings and transcoder factory.
+
+    Attributes:
+        name: The live application's name (eventsourcing derives table names from it).
+        env: The live application's eventsourcing environment (held in memory only; it may
+            carry the cipher key, and reaches the workers through a pipe, never a file).
+        transcoder: ``construct_transcoder`` of the live application's class (a function
+            taking the application), so workers decode exactly as the live store does.
+    """
+
+    name: str
+    env: dict[str, str]
+    transcoder: Callable[[Any], Transcoder]
+
+    @classmethod
+    def of(cls, store: Application[UUID]) -> ReplayStoreSpec:
+        """The spec of a live application."""
+        return cls(name=store.name, env=dict(store.env),
+                   transcoder=type(store).construct_transcoder)
+
+
+@dataclass
+class ReplayTotals:
+    """What the workers found: counts and (kind, where, detail) differences."""
+
+    aggregates: int = 0
+    events: int = 0
+    differences: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def can_replay_in_workers(store: Application[UUID]) -> bool:
+    """Whether other processes can open this store (not an in-memory SQLite database)."""
+    name = str(store.env.get("SQLITE_DBNAME", ""))
+    return not (name == ":memory:" or "mode=memory" in name)
+
+
+def replay_in_workers(store: Application[UUID], ids: Sequence[UUID], workers: int,
+                      progress: Callable[[int, int], None] | None = None) -> ReplayTotals:
+    """Replay and compare ``ids`` in ``workers`` processes; totals in a stable order.
+
+    Args:
+        store: The live application (its settings are handed to the workers).
+        ids: The aggregates to verify.
+        workers: Number of worker processes (at least 1).
+        progress: Optional ``progress(done, total)`` called as chunks complete.
+
+    Returns:
+        The counts and differences, in the order of ``ids`` (as the serial replay reports).
+    """
+    spec = ReplayStoreSpec.of(store)
+    chunks = list(chunks_of(ids))
+    totals = ReplayTotals()
+    done = 0
+    context = multiprocessing.get_context("spawn")  # no inherited connections or threads
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
+                             initializer=_open_worker_store, initargs=(spec,)) as pool:
+        futures = {pool.submit(_replay_chunk, chunk): len(chunk) for chunk in chunks}
+        for future in as_completed(futures):
+            part = future.result()
+            totals.aggregates += part.aggregates
+            totals.events += part.events
+            totals.differences.extend(part.differences)
+            done += futures[future]
+            if progress is not None:
+                progress(done, len(ids))
+    order = {str(i): n for n, i in enumerate(ids)}
+    totals.differences.sort(key=lambda d: order.get(d[1], len(order)))  # stable within a case
+    return totals
+
+
+# ---------------------------------------------------------------------- in the workers
+
+_worker: dict[str, Application[UUID]] = {}  # this worker process's store, opened once
+
+
+def _open_worker_store(spec: ReplayStoreSpec) -> None:
+    factory = spec.transcoder
+
+    class _ReplayStore(Application[UUID]):
+        name = spec.name
+
+        def construct_transcoder(self) -> Transcoder:
+            return factory(self)
+
+    _worker["store"] = _ReplayStore(env={**spec.env, "CREATE_TABLE": "n"})
+
+
+def _replay_chunk(ids: list[UUID]) -> ReplayTotals:
+    store = _worker.get("store")
+    if store is None:  # pragma: no cover - the initializer always ran
+        raise RuntimeError("the replay worker has no store")
+    report = VerifyReport()
+    for aggregate_id in ids:
+        verify_aggregate(store, aggregate_id, report)
+    return ReplayTotals(report.aggregates, report.events,
+                        [(d.kind, d.where, d.detail) for d in report.differences])
+
+
+def chunks_of(ids: Sequence[UUID], size: int = CHUNK) -> Iterator[list[UUID]]:
+    """``ids`` in consecutive chunks of ``size`` (the last one shorter)."""
+    for i in range(0, len(ids), size):
+        yield list(ids[i:i + size])
