@@ -17,13 +17,15 @@ from eventsourcing.domain import event
 
 from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
+from hgkm_workflow.domain.deadline_events import DeadlineRescheduled
 from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_recorded
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
 from hgkm_workflow.domain.huisverbod import HuisverbodDecisions
-from hgkm_workflow.domain.intake import IntakeDecisions
+from hgkm_workflow.domain.incident import MeldingReceived
+from hgkm_workflow.domain.intake import IntakeDecisions, informing_withheld, persons_informed
 from hgkm_workflow.domain.late import breach_withdrawn, expiry_withdrawn
-from hgkm_workflow.domain.period import start_period
+from hgkm_workflow.domain.period import carried_over, start_period
 from hgkm_workflow.domain.recording import ClockedAggregate
 from hgkm_workflow.domain.regie import RegieDecisions, procesregie_handed_back, procesregie_taken
 from hgkm_workflow.domain.state import plan_states_on_entry
@@ -79,26 +81,25 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         self.plegeraanbod: dict[str, JsonDict] = {}
         self.measures: list[str] = []
 
-    @event("MeldingReceived")
+    MeldingReceived = MeldingReceived  # version 2: incident_at (domain/incident.py)
+    @event(MeldingReceived)
     def _melding_received(
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, melding_id: str,
         region: str, gemeente: str, melder_type: str, persons: list[JsonDict],
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
+        incident_at: datetime | None,
     ) -> None:
-        self.region = region
-        self.gemeente = gemeente
+        self.region, self.gemeente = region, gemeente
         self.meldingen[melding_id] = {
             "state": MeldingState.RECEIVED.value, "received_at": at, "melder_type": melder_type,
             "acute": acute, "persons": persons, "forms_of_violence": forms_of_violence,
             "from_advies": from_advies, "outcome": None, "assessed_at": None,
-            "melder_informed": False, "school_informed": False,
+            "melder_informed": False, "school_informed": False, "incident_at": incident_at,
         }
         for p in persons:
             if p["person_id"] not in self.persons:
-                self.persons[p["person_id"]] = {
-                    "role_at_melding": p["role"], "first_melding": melding_id,
-                    "corrections": [],
-                }
+                self.persons[p["person_id"]] = {"role_at_melding": p["role"],
+                                                "first_melding": melding_id, "corrections": []}
         if reopened:
             self.closure, self.waakvlam_state = None, WaakvlamState.ACTIVE.value
             self.dv_state = DirecteVeiligheidState.NO_PLAN.value
@@ -407,25 +408,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
         d["closed_reason"] = reason
         d["met_at"] = at
 
-    class DeadlineRescheduled(ClockedAggregate.Event):
-        """An open deadline moved to a new calendar version. Version 2 adds ``counting`` (the
-        recomputed count); :meth:`upcast_v1_v2` sets None for version 1, whose replay keeps
-        the text the deadline had."""
-
-        class_version = 2
-        deadline_id: str
-        old_due: datetime
-        new_due: datetime
-        calendar_version: str
-        decree: str
-        skipped: list[JsonDict]
-        counting: str | None
-
-        @staticmethod
-        def upcast_v1_v2(state: JsonDict) -> None:
-            """Version 1 → 2: no recomputed counting text was recorded."""
-            state["counting"] = None
-
+    DeadlineRescheduled = DeadlineRescheduled  # version 2: counting (domain/deadline_events.py)
     @event(DeadlineRescheduled)
     def _deadline_rescheduled(self, deadline_id: str, old_due: datetime, new_due: datetime,
                               calendar_version: str, decree: str,
@@ -449,3 +432,7 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _procesregie_handed_back = event("ProcesregieHandedBack")(procesregie_handed_back)
     _partner_track_started = event("PartnerTrackStarted")(partner_track_started)
     _partner_track_ended = event("PartnerTrackEnded")(partner_track_ended)
+    # Issue 14 part A, informing the persons concerned and carry-over into a new period
+    _persons_concerned_informed = event("PersonsConcernedInformed")(persons_informed)
+    _informing_withheld = event("InformingWithheld")(informing_withheld)
+    _period_carry_over_decided = event("PeriodCarryOverDecided")(carried_over)

@@ -149,6 +149,9 @@ class _MeldingFields(Command):
     forms_of_violence: list[ViolenceForm] = Field(min_length=1, max_length=20)
     acute: bool = False
     melding_id: UUID | None = None
+    incident_at: Instant | None = Field(
+        default=None, description="When the reported incident happened, if the melding says "
+        "(Handle with Care, T10, counts from it); not after the receipt.")
 
     @field_validator("persons")
     @classmethod

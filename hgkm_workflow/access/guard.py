@@ -21,6 +21,7 @@ from hgkm_workflow.access.models import Access, AccessDecision, Resource, Verdic
 from hgkm_workflow.access.policy import (
     AccessPolicy,
     CaseFacts,
+    PastRegie,
     decide,
     decide_listing,
     decide_store_wide,
@@ -33,7 +34,8 @@ from hgkm_workflow.errors import AccessDenied, HgkmError
 if TYPE_CHECKING:
     from hgkm_workflow.case import HouseholdCase
 
-__all__ = ["AccessGuard", "AccessLogUnavailable", "as_access", "case_facts"]
+__all__ = ["PERIOD_RESOURCES", "AccessGuard", "AccessLogUnavailable", "as_access",
+           "bound_to_period", "case_facts", "past_regie"]
 
 _log = logging.getLogger(__name__)
 
@@ -62,7 +64,44 @@ def case_facts(case: HouseholdCase) -> CaseFacts:
         offered_to_organisation=offered.get("organisation"),
         mda_escalated=case.mda_state == "escalated",
         huisverbod_imposed=bool(case.huisverboden),
+        past_regie=past_regie(case),
     )
+
+
+def past_regie(case: HouseholdCase) -> tuple[PastRegie, ...]:
+    """Who held casusregie when each earlier period ended, with its last event version.
+
+    A period archived without ``last_version`` (state from before it was kept) grants nothing.
+    """
+    return tuple(
+        PastRegie(organisation=p["regisseur"]["organisation"], period=int(p["number"]),
+                  last_version=int(p["last_version"]))
+        for p in case.__dict__.get("periods", [])
+        if p.get("regisseur") and p.get("last_version") is not None)
+
+
+#: What an ended period's involvement may read: what was recorded in that period — the case as
+#: it stood at the period's end, and its events up to then (timeline, events, as-of, explain).
+#: Not the current open deadlines, a new melding's classification or the person register.
+PERIOD_RESOURCES = frozenset({Resource.CASE, Resource.TIMELINE, Resource.EVENTS,
+                              Resource.AS_OF, Resource.EXPLAIN})
+
+
+def bound_to_period(decision: AccessDecision, resource: Resource | None,
+                    version: int | None) -> AccessDecision:
+    """Refuse what a grant through an ended period does not cover (another resource, a later
+    version); any other decision is returned as it is."""
+    until = decision.until_version
+    if until is None or not decision.allowed:
+        return decision
+    if resource not in PERIOD_RESOURCES:
+        what = resource.value if resource is not None else "this read"
+        return AccessDecision(verdict=Verdict.REFUSED,
+                              rule=f"{decision.rule}: {what} is not covered by an ended period")
+    if version is not None and version > until:
+        return AccessDecision(verdict=Verdict.REFUSED,
+                              rule=f"{decision.rule}: version {version} lies after that period")
+    return decision
 
 
 class AccessGuard:
@@ -77,11 +116,16 @@ class AccessGuard:
         """Create the access log's tables if missing."""
         self.log.setup()
 
-    def on_case(self, access: Access, facts: CaseFacts | None) -> AccessDecision:
-        """Decide a read of one case (``facts`` None: there is no such case)."""
+    def on_case(self, access: Access, facts: CaseFacts | None, resource: Resource | None = None,
+                version: int | None = None) -> AccessDecision:
+        """Decide a read of one case (``facts`` None: there is no such case).
+
+        A grant through an ended period covers only the :data:`PERIOD_RESOURCES` up to that
+        period's last version (``version``: the one asked for, if any).
+        """
         if facts is None:
             return AccessDecision(verdict=Verdict.REFUSED, rule=NO_SUCH_CASE)
-        return decide(access, facts, self.policy)
+        return bound_to_period(decide(access, facts, self.policy), resource, version)
 
     def without_case(self, access: Access, region: str | None) -> AccessDecision:
         """Decide a read tied to no case (an advies, a person not in any case)."""

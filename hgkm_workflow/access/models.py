@@ -80,6 +80,9 @@ class AccessDecision(BaseModel):
 
     verdict: Verdict
     rule: DecisionRule
+    until_version: int | None = Field(
+        default=None, description="A grant through an ended period's involvement: the last "
+        "event version the reader may see (what was recorded in that period); None: all.")
 
     @property
     def allowed(self) -> bool:

@@ -1,8 +1,10 @@
 """The access policy: need to know, as data per region, decided by a pure function.
 
 :func:`decide` takes the access request (actor and purpose), what is read, and the facts about
-the case that matter for involvement (region, casusregie, MDA++ escalation, huisverbod), and
-returns granted, emergency or refused with the rule that decided. It reads no database and no
+the case that matter for involvement (region, casusregie, MDA++ escalation, huisverbod, who
+held casusregie when an earlier period ended), and returns granted, emergency or refused with
+the rule that decided. An involvement that ended with period N of a reopened case grants what
+was recorded in period N only (``AccessDecision.until_version``). It reads no database and no
 clock. The policy data is ``hgkm_workflow/data/access/policy.yaml`` (documented defaults); a
 host may pass its own :class:`AccessPolicy`.
 """
@@ -53,6 +55,17 @@ class CaseFacts:
     offered_to_organisation: str | None = None
     mda_escalated: bool = False
     huisverbod_imposed: bool = False
+    past_regie: tuple[PastRegie, ...] = ()
+    """Who held casusregie when each earlier period of a reopened case ended."""
+
+
+@dataclass(frozen=True)
+class PastRegie:
+    """The organisation holding casusregie when period ``period`` ended at ``last_version``."""
+
+    organisation: str
+    period: int
+    last_version: int
 
 
 @dataclass(frozen=True)
@@ -129,9 +142,27 @@ def decide(access: Access, facts: CaseFacts, policy: AccessPolicy | None = None)
                                        "(privacy never blocks safety, seed 004)")
         return AccessDecision(verdict=Verdict.REFUSED,
                               rule=f"policy v{pol.version}: emergency access needs a safety reason")
+    past = _past_period_grant(access, facts, pol)
+    if past is not None:
+        return past
     why = "no involvement" if not held else f"{', '.join(held)} does not cover this purpose"
     return AccessDecision(verdict=Verdict.REFUSED,
                           rule=f"policy v{pol.version}: {why} ({access.purpose.value})")
+
+
+def _past_period_grant(access: Access, facts: CaseFacts,
+                       policy: AccessPolicy) -> AccessDecision | None:
+    # Need to know of an ended period's casusregisseur covers that period, not the new one:
+    # granted for the casusregie purposes, bounded to the period's last event version.
+    mine = [p for p in facts.past_regie if p.organisation == access.actor.organisation]
+    grant = policy.grants.get("casusregie")
+    if not mine or grant is None or access.purpose not in grant.purposes:
+        return None
+    last = max(mine, key=lambda p: p.last_version)
+    return AccessDecision(
+        verdict=Verdict.GRANTED, until_version=last.last_version,
+        rule=f"policy v{policy.version}: casusregie of period {last.period} / "
+             f"{access.purpose.value} (what was recorded up to version {last.last_version})")
 
 
 def decide_without_case(access: Access, region: str | None,

@@ -50,29 +50,29 @@ class AuditReads:
     def timeline(self, case_id: UUID, access: AccessArg) -> list[TimelineEntry]:
         """The case's history in plain language; erased persons marked."""
         case_id = q.ident(case_id)
-        case = self.gate.case(case_id, access, Resource.TIMELINE)
-        entries = timeline_of(self.queries.events_of(case_id))
+        case, bound = self.gate.case_and_bound(case_id, access, Resource.TIMELINE)
+        entries = timeline_of(self.queries.events_of(case_id)[:bound])
         return mark_erased(entries, self.persons.erased_among(case.persons))
 
     def state_as_of(self, case_id: UUID, at: datetime, basis: Basis,
                     access: AccessArg) -> AsOfState:
         """The case as it stood at ``at`` on ``basis``."""
         case_id, at, basis = q.ident(case_id), q.instant(at), q.basis(basis)
-        self.gate.case(case_id, access, Resource.AS_OF)
-        return state_of_events(self.queries.events_of(case_id), case_id, at, basis)
+        _, bound = self.gate.case_and_bound(case_id, access, Resource.AS_OF)
+        return state_of_events(self.queries.events_of(case_id)[:bound], case_id, at, basis)
 
     def compare_as_of(self, case_id: UUID, at: datetime, access: AccessArg) -> AsOfComparison:
         """True then versus known then."""
         case_id, at = q.ident(case_id), q.instant(at)
-        self.gate.case(case_id, access, Resource.AS_OF)
-        return compare_events(self.queries.events_of(case_id), case_id, at)
+        _, bound = self.gate.case_and_bound(case_id, access, Resource.AS_OF)
+        return compare_events(self.queries.events_of(case_id)[:bound], case_id, at)
 
     def explain_event(self, case_id: UUID, version: int, access: AccessArg) -> EventExplanation:
         """One recorded decision explained."""
         case_id, version = q.ident(case_id), q.version(version)
-        self.gate.case(case_id, access, Resource.EXPLAIN)
-        return explain_events(self.store, self.queries.events_of(case_id), case_id, version,
-                              rules=self.work.rules)
+        _, bound = self.gate.case_and_bound(case_id, access, Resource.EXPLAIN, version)
+        return explain_events(self.store, self.queries.events_of(case_id)[:bound], case_id,
+                              version, rules=self.work.rules)
 
     def verify(self, progress: Callable[[str, int, int], None] | None,
                access: AccessArg, workers: int = 1) -> verification.VerifyReport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.application.handlers import CommandBus
 from hgkm_workflow.application.results import CommandResult
@@ -233,3 +234,22 @@ class CommandMethods:
     def end_partner_track(self, command: ct.EndPartnerTrack | dict[str, Any]) -> CommandResult:
         """End a partner track with its outcome."""
         return self.commands.run_case(ct.EndPartnerTrack, command)
+    # issue 14, part A (hgkm_workflow/commands_period.py)
+    def record_persons_concerned_informed(
+        self, command: cp.RecordPersonsConcernedInformed | dict[str, Any]
+    ) -> CommandResult:
+        """Record who of the persons concerned was told of a melding (meets T12)."""
+        return self.commands.run_case(cp.RecordPersonsConcernedInformed, command)
+
+    def record_informing_withheld(
+        self, command: cp.RecordInformingWithheld | dict[str, Any]
+    ) -> CommandResult:
+        """Record that informing the persons named is itself unsafe (stops T12, no breach)."""
+        return self.commands.run_case(cp.RecordInformingWithheld, command)
+
+    def carry_over_into_period(
+        self, command: cp.CarryOverIntoPeriod | dict[str, Any]
+    ) -> CommandResult:
+        """Carry the previous period's regisseur, veiligheidsplan or risk factors into the new
+        period of a reopened case, by a recorded decision."""
+        return self.commands.run_case(cp.CarryOverIntoPeriod, command)

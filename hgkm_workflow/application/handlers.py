@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.application.authorise import CommandGate
 from hgkm_workflow.application.erasure import ErasureService
@@ -117,6 +118,11 @@ _CASE: tuple[tuple[type[c.CaseCommand], str, str], ...] = (
     (ct.TakeProcesregie, "take_procesregie", "take_procesregie"),
     (ct.HandBackProcesregie, "hand_back_procesregie", "hand_back_procesregie"),
     (ct.EndPartnerTrack, "end_partner_track", "end_partner_track"),
+    # issue 14, part A (hgkm_workflow/commands_period.py)
+    (cp.RecordPersonsConcernedInformed, "record_persons_concerned_informed",
+     "record_persons_concerned_informed"),
+    (cp.RecordInformingWithheld, "record_informing_withheld", "record_informing_withheld"),
+    (cp.CarryOverIntoPeriod, "carry_over_into_period", "carry_over_into_period"),
 )
 
 _OTHER: tuple[CommandHandler, ...] = (

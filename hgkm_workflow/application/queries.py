@@ -73,7 +73,7 @@ class Queries:
         """The case aggregate itself (optionally as it was at ``version``)."""
         case_id = q.ident(case_id)
         version = None if version is None else q.version(version)
-        case = self.gate.case(case_id, access, Resource.CASE)
+        case = self.gate.case(case_id, access, Resource.CASE, version)
         return case if version is None else self.work.load_version(case_id, version)
 
     def get_advies(self, advies_id: UUID, access: AccessArg) -> Advies:
@@ -166,8 +166,8 @@ class Queries:
     def case_events(self, case_id: UUID, access: AccessArg) -> list[Any]:
         """The stored events of a case, in order."""
         case_id = q.ident(case_id)
-        self.gate.case(case_id, access, Resource.EVENTS)
-        return self.events_of(case_id)
+        _, bound = self.gate.case_and_bound(case_id, access, Resource.EVENTS)
+        return self.events_of(case_id)[:bound]  # a grant through an ended period: up to it
 
     def events_of(self, case_id: UUID) -> list[Any]:
         """The stored events of a case (no access check: the caller has decided it).

@@ -50,8 +50,27 @@ class ReadGate:
         self.engine = engine
         self.catch_up = catch_up
 
-    def case(self, case_id: UUID, access: AccessArg, resource: Resource) -> HouseholdCase:
+    def case(self, case_id: UUID, access: AccessArg, resource: Resource,
+             version: int | None = None) -> HouseholdCase:
         """Decide and log a read of one case; record an emergency access; return the case.
+
+        A grant through an involvement that ended with an earlier period (the old casusregisseur
+        of a reopened case) returns the case as it stood at that period's last version.
+        ``version``: the version the caller will read, refused when it lies after that period.
+
+        Raises:
+            InvalidCommand: If ``access`` is malformed.
+            CaseNotFound: If there is no such case (the attempt is logged as refused).
+            AccessDenied: If the policy refuses (logged).
+        """
+        return self.case_and_bound(case_id, access, resource, version)[0]
+
+    def case_and_bound(self, case_id: UUID, access: AccessArg, resource: Resource,
+                       version: int | None = None) -> tuple[HouseholdCase, int | None]:
+        """As :meth:`case`, with the last event version the reader may see (None: all).
+
+        A caller reading the case's events reads ``events[:bound]``: a grant through an ended
+        period covers what was recorded in that period, not the new period.
 
         Raises:
             InvalidCommand: If ``access`` is malformed.
@@ -61,7 +80,8 @@ class ReadGate:
         acc = self._access(access, resource, str(case_id))
         found = self.work.find(case_id)
         case = found if isinstance(found, HouseholdCase) else None
-        decision = self.guard.on_case(acc, case_facts(case) if case is not None else None)
+        decision = self.guard.on_case(acc, case_facts(case) if case is not None else None,
+                                      resource, version)
         note = None
         if case is not None and decision.verdict is Verdict.EMERGENCY:
             recorded, note = self._emergency_or_refuse(case_id, acc, resource, decision)
@@ -71,7 +91,10 @@ class ReadGate:
             raise CaseNotFound(f"no case {case_id}")
         if not decision.allowed:
             refuse(acc, resource, str(case_id), decision)
-        return case
+        bound = decision.until_version
+        if bound is not None:  # what was recorded in the ended period only
+            return self.work.load_version(case_id, bound), bound
+        return case, None
 
     def _access(self, access: AccessArg, resource: Resource, key: str | None) -> Access:
         """Validate the request; a malformed emergency request is logged as refused.

@@ -2,11 +2,11 @@
 
 Every case command answers an earlier fact of the case — the case itself, a melding, a
 huisverbod, an offer of casusregie, a plegeraanbod, a risk factor, a plan, the current phase,
-a VT service, VT monitoring, an MDA++ escalation, a partner track, procesregie.
-:data:`ANTECEDENTS` declares, per command class, which facts it answers and which command
-field names the fact; :func:`check_antecedents` refuses a decision whose business time lies
-before one of them, with the code ``OCCURRED_BEFORE_<FACT>`` (``OCCURRED_BEFORE_HUISVERBOD``,
-``OCCURRED_BEFORE_OFFER``, …).
+a VT service, VT monitoring, an MDA++ escalation, a partner track, procesregie, the current
+period of a reopened case. :data:`ANTECEDENTS` declares, per command class, which facts it
+answers and which command field names the fact; :func:`check_antecedents` refuses a decision
+whose business time lies before one of them, with the code ``OCCURRED_BEFORE_<FACT>``
+(``OCCURRED_BEFORE_HUISVERBOD``, ``OCCURRED_BEFORE_OFFER``, …).
 
 The check is written once: :func:`answers_antecedents` wraps every public decision of the
 aggregate, so no decision method calls it by hand and none can forget it. A fact the case does
@@ -26,6 +26,7 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.errors import RuleViolation
@@ -58,6 +59,7 @@ class Fact(Enum):
     ESCALATION = "escalation"
     TRACK = "track"
     PROCESREGIE = "procesregie"
+    PERIOD = "period"
 
     @property
     def code(self) -> str:
@@ -118,6 +120,10 @@ ANTECEDENTS: Mapping[type[c.CaseCommand], tuple[Antecedent, ...]] = MappingProxy
     c.RecordHuisverbodHelpOffered: (_HV,),
     ct.EndPartnerTrack: (Antecedent(Fact.TRACK, "track_id"),),
     ct.HandBackProcesregie: (Antecedent(Fact.PROCESREGIE),),
+    # issue 14, part A: informing the persons concerned; carry-over into the new period
+    cp.RecordPersonsConcernedInformed: (_MELDING,),
+    cp.RecordInformingWithheld: (_MELDING,),
+    cp.CarryOverIntoPeriod: (Antecedent(Fact.PERIOD),),
 })
 
 
@@ -172,6 +178,8 @@ def fact_instant(case: Any, antecedent: Antecedent, cmd: c.CaseCommand) -> datet
         found = case.__dict__.get("tracks", {}).get(key or "", {}).get("started_at")
     elif fact is Fact.PROCESREGIE:
         found = case.__dict__.get("procesregie", {}).get("since")
+    elif fact is Fact.PERIOD:
+        found = case.__dict__.get("period_opened_at")
     return found if isinstance(found, datetime) else None
 
 

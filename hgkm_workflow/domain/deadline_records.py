@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from hgkm_workflow.domain.deadline_rules import DeadlineRule, RuleType
+from hgkm_workflow.domain.deadline_rules import INCIDENT_START, DeadlineRule, RuleType
 from hgkm_workflow.domain.due import DueComputation
+from hgkm_workflow.domain.incident import incident_start, start_note
 from hgkm_workflow.domain.state import CaseState
 from hgkm_workflow.phases.huisverbod import ACTIVE_STATES
 
@@ -37,6 +38,7 @@ SUBJECT_KIND = {
     "CrisisMeasureTaken": "case",
     "HuisverbodHelpOffered": "huisverbod",
     "SeparationRecorded": "case",
+    "PersonsConcernedInformed": "melding",
 }
 
 #: Conditions under which a rule applies, keyed by rule id (plain text is on the rule).
@@ -106,18 +108,27 @@ def count_start(case: CaseState, rule: DeadlineRule, at: datetime, subject_id: s
     """The instant a rule counts from: its start event's, or the one a region chose instead.
 
     A region may count from another event (``counts_from``): the huisverbod's imposition, or
-    the melding's receipt.
+    the melding's receipt; T10 counts from the incident the melding reports (else its receipt).
     """
     if rule.count_start_event == rule.starts_on:
         return at
     if rule.count_start_event == "HuisverbodImposed":
         imposed: datetime = case.huisverboden[subject_id]["imposed_at"]
         return imposed
+    if rule.count_start_event == INCIDENT_START and melding_id in case.meldingen:
+        return incident_start(case.meldingen[melding_id])
     if rule.count_start_event == "MeldingReceived" and melding_id in case.meldingen:
         received: datetime = case.meldingen[melding_id]["received_at"]
         return received
     raise ValueError(f"rule {rule.id} counts from {rule.count_start_event}, "
                      f"which has no instant for this {rule.starts_on}")
+
+
+def counting_note(case: CaseState, rule: DeadlineRule, melding_id: str | None) -> str | None:
+    """Which start a rule counted from the incident used ("counted from the incident …")."""
+    if rule.count_start_event != INCIDENT_START or melding_id not in case.meldingen:
+        return None
+    return start_note(case.meldingen[melding_id])
 
 
 def melding_of(case: CaseState, kind: str, subject_id: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Time-limit rules T1-T11 as data (domain brief section 4).
+"""Time-limit rules T1-T12 as data (domain brief section 4).
 
 The types (:class:`Unit`, :class:`RuleType`, :class:`BreachEffect`, :class:`DeadlineRule`)
 and the national rule set :data:`NATIONAL_RULES` live here; computing due instants,
@@ -16,7 +16,11 @@ from enum import StrEnum
 
 from hgkm_workflow.errors import RuleViolation
 
-__all__ = ["NATIONAL_RULES", "BreachEffect", "DeadlineRule", "RuleType", "Unit"]
+__all__ = ["INCIDENT_START", "NATIONAL_RULES", "BreachEffect", "DeadlineRule", "RuleType", "Unit"]
+
+#: The ``counts_from`` of a rule counted from the incident a melding reports, or from its
+#: receipt when the melding gives no incident time (T10; ``domain/incident.py``).
+INCIDENT_START = "MeldingIncident"
 
 
 class Unit(StrEnum):
@@ -357,9 +361,14 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
         ),
         description=(
             "Handle with Care: the child's school is informed within 24 hours of a violent "
-            "incident reported by the police. A regional agreement; regions may disable it."
+            "incident reported by the police. The 24 hours run from the incident when the "
+            "melding gives its time (incident_at), else from the receipt of the melding; the "
+            "deadline's counting says which. "
+            "A regional agreement; regions may disable it or count from the receipt."
         ),
         applies_when="a child is involved and the melder is the police",
+        counts_from=INCIDENT_START,
+        alternative_counts_from=("MeldingReceived",),
     ),
     DeadlineRule(
         id="T11",
@@ -376,6 +385,32 @@ NATIONAL_RULES: tuple[DeadlineRule, ...] = (
             "Provisional, disabled by default: a risk horizon, not a deadline. After a "
             "separation the stalking risk stays flagged for at least 2 years; reaching the due "
             "date calls for a review of the flag."
+        ),
+        enabled=False,
+    ),
+    DeadlineRule(
+        id="T12",
+        name="informeren_betrokkenen",
+        length=5,
+        unit=Unit.WORKING_DAYS,
+        starts_on="MeldingReceived",
+        satisfied_by=("PersonsConcernedInformed",),
+        rule_type=RuleType.PROTOCOL,
+        breach_effect=BreachEffect.RECORDED,
+        term=TermKind.ORDENEND,
+        legal_source=(
+            f"{_HANDELINGSPROTOCOL} (seed 001: VT works by it since 2019); meldcode stap 3 "
+            "'Gesprek met de betrokkene(n)' (seed 002 footnote 19); exception: 'Veiligheid "
+            "staat altijd voorop' (seed 004)"
+        ),
+        description=(
+            "The persons concerned are told that a melding about them was made "
+            "(PersonsConcernedInformed names who: person ids and roles). The documented "
+            "exception: when informing is itself unsafe, a recorded decision with its "
+            "rationale (InformingWithheld) stops the term without a breach. Open: the sources "
+            "name no number; disabled nationally, a region enables it and sets its length in "
+            "its rule data (data/regions/deadlines/); the default is 5 working days after "
+            "receipt."
         ),
         enabled=False,
     ),

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from hgkm_workflow.clock import as_utc
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.guards import loop_back_rule
-from hgkm_workflow.domain.period import RULE_NEW_PERIOD, period_summary
+from hgkm_workflow.domain.incident import check_incident_time
+from hgkm_workflow.domain.informing import (
+    InformingDecisions,
+    informing_withheld,
+    persons_informed,
+)
+from hgkm_workflow.domain.period import RULE_NEW_PERIOD, PeriodDecisions, period_summary
 from hgkm_workflow.domain.vt import VtDecisions
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.phases.intake import HANDOVER_OUTCOMES, TRIAGE, VT_SERVICE_OUTCOMES, MeldingState
@@ -26,11 +33,15 @@ if TYPE_CHECKING:
     )
     from hgkm_workflow.commands import _MeldingFields as MeldingFields
 
+# the informing event methods are re-exported for case.py, which binds them as events
+__all__ = ["IntakeDecisions", "informing_withheld", "persons_informed"]
+
 JsonDict = dict[str, Any]
 
 
-class IntakeDecisions(VtDecisions):
-    """Decisions on meldingen, their assessment, feedback and the persons of the household."""
+class IntakeDecisions(InformingDecisions, PeriodDecisions, VtDecisions):
+    """Decisions on meldingen, their assessment, feedback and the persons of the household;
+    with informing the persons concerned and carry-over into a reopened case's new period."""
 
     def receive_melding(
         self, cmd: MeldingFields, melding_id: UUID, ctx: DecisionContext,
@@ -44,6 +55,8 @@ class IntakeDecisions(VtDecisions):
         if str(melding_id) in self.meldingen:
             raise RuleViolation("melding id already used in this case", code="DUPLICATE_MELDING",
                                 rule="melding-id-unique")
+        incident_at = as_utc(cmd.incident_at) if cmd.incident_at is not None else None
+        check_incident_time(incident_at, ctx.at)
         prov = ctx.provenance(cmd, rule="Wet verplichte meldcode; Wmo 2015 art. 4.1.1")
         reopened = self.case_phase is CasePhase.CLOSED
         if reopened:
@@ -60,6 +73,7 @@ class IntakeDecisions(VtDecisions):
             acute=cmd.acute,
             from_advies=str(from_advies) if from_advies else None,
             reopened=reopened,
+            incident_at=incident_at,
         )
         if dest.value != self.phase:
             self._enter_phase(dest, "reopened" if reopened else "melding", prov)

@@ -137,5 +137,5 @@ class RuleBook:
 
 
 def default_rulebook() -> RuleBook:
-    """Return the national rule book (T1-T11)."""
+    """Return the national rule book (T1-T12)."""
     return RuleBook(NATIONAL_RULES)

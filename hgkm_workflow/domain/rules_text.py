@@ -6,7 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, default_calendar, local_date
-from hgkm_workflow.domain.deadline_rules import TERM_EXPLANATIONS, DeadlineRule, RuleType, Unit
+from hgkm_workflow.domain.deadline_rules import (
+    INCIDENT_START,
+    TERM_EXPLANATIONS,
+    DeadlineRule,
+    RuleType,
+    Unit,
+)
 from hgkm_workflow.domain.due import checkpoint_dues, compute_due
 from hgkm_workflow.domain.rulebook import RuleBook, default_rulebook
 
@@ -64,6 +70,9 @@ def explain(
     return result
 
 
+#: How the rules page names a start that is not an event of its own.
+_START_LABELS = {INCIDENT_START: "the incident the melding reports, else its receipt"}
+
 _CHECKPOINT_KEYS = frozenset({"checkpoint", "due", "due_local", "counting", "skipped"})
 
 
@@ -101,7 +110,8 @@ def render_rules_markdown(rulebook: RuleBook | None = None) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in book:
-        starts = r.starts_on + (f" (counted from {r.counts_from})" if r.counts_from else "")
+        starts = r.starts_on + (f" (counted from {_START_LABELS.get(r.counts_from, r.counts_from)})"
+                                if r.counts_from else "")
         lines.append(
             f"| {r.id} | `{r.name}` | {_length_text(r)} | {_counting_text(r)} | {starts} | "
             f"{', '.join(r.satisfied_by) or '—'} | {r.rule_type.value} | {r.term.value} | "

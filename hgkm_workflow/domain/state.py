@@ -79,6 +79,7 @@ class CaseState(Protocol):
         self, actor: JsonDict, at: datetime, rationale: str, rule: str, melding_id: str,
         region: str, gemeente: str, melder_type: str, persons: list[JsonDict],
         forms_of_violence: list[str], acute: bool, from_advies: str | None, reopened: bool,
+        incident_at: datetime | None,
     ) -> None: ...
 
     def _period_started(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
@@ -239,6 +240,18 @@ class CaseState(Protocol):
 
     def _partner_track_ended(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
                              track_id: str, outcome: str, handover_to: JsonDict | None) -> None: ...
+    # issue 14, part A: informing the persons concerned; carry-over into a new period
+    def _persons_concerned_informed(self, actor: JsonDict, at: datetime, rationale: str,
+                                    rule: str, melding_id: str,
+                                    persons: list[JsonDict]) -> None: ...
+
+    def _informing_withheld(self, actor: JsonDict, at: datetime, rationale: str, rule: str,
+                            melding_id: str, persons: list[JsonDict]) -> None: ...
+
+    def _period_carry_over_decided(self, actor: JsonDict, at: datetime, rationale: str,
+                                   rule: str, from_period: int, regisseur: JsonDict | None,
+                                   veiligheidsplan: JsonDict | None,
+                                   risk_factors: list[str]) -> None: ...
 
     def _deadline_started(self, deadline: JsonDict) -> None: ...
 

@@ -141,6 +141,12 @@ def _new_period(row: dict[str, Any], ev: Any) -> None:
     row["regie_offered_to"] = None
 
 
+def _carried_over(row: dict[str, Any], ev: Any) -> None:
+    # a recorded carry-over may give the new period the previous period's regisseur
+    if ev.regisseur is not None:
+        row["regie_organisation"] = ev.regisseur["organisation"]
+
+
 # What each event kind changes besides ``version`` and ``last_event_at``.
 _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "MeldingReceived": _melding,
@@ -153,4 +159,5 @@ _SPECIFIC: dict[str, Callable[[dict[str, Any], Any], None]] = {
     "HandoverAccepted": _accepted,
     "HandoverEnded": _set("regie_offered_to", None),
     "PeriodStarted": _new_period,
+    "PeriodCarryOverDecided": _carried_over,
 }

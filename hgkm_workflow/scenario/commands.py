@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow import commands_tracks as ct
 
 __all__ = ["COMMANDS", "READ_CASE", "CommandSpec"]
@@ -60,6 +61,10 @@ def _specs() -> dict[str, CommandSpec]:
         "take_procesregie": ct.TakeProcesregie,
         "hand_back_procesregie": ct.HandBackProcesregie,
         "end_partner_track": ct.EndPartnerTrack,
+        # issue 14, part A
+        "record_persons_concerned_informed": cp.RecordPersonsConcernedInformed,
+        "record_informing_withheld": cp.RecordInformingWithheld,
+        "carry_over_into_period": cp.CarryOverIntoPeriod,
     }
     specs = {name: CommandSpec(name, model) for name, model in plain.items()}
     specs["record_advies"] = CommandSpec("record_advies", c.RecordAdvies, "advies")

@@ -103,7 +103,9 @@ def _translate(step: Step, spec: CommandSpec, names: Any, key: str, value: Any,
                           again="refused" in step.expect)
         data[target] = str(ident)
         return UUID(str(ident)) if kind == "huisverbod" else None
-    if key == "persons" and isinstance(value, Mapping):
+    if key == "person_ids" and isinstance(value, list):  # persons named in a list
+        data[key] = [str(names.person(p)) for p in value]
+    elif key == "persons" and isinstance(value, Mapping):
         data["persons"] = [{"person_id": str(names.person(p)), "role": role}
                            for p, role in value.items()]
     elif key == "person_ids" and isinstance(value, list):  # a partner track's persons

@@ -34,8 +34,9 @@ def command_methods() -> dict[str, type[c.Command]]:
 
 def test_every_command_method_is_in_the_table_under_its_name() -> None:
     methods = command_methods()
-    assert len(methods) == 49  # issue 14: record_huisverbod_help_offered, record_separation;
-    # part B: take_procesregie, hand_back_procesregie, start_partner_track, end_partner_track
+    assert len(methods) == 52  # issue 14: record_huisverbod_help_offered, record_separation;
+    # part A: informing (2), carry-over; part B: take_procesregie, hand_back_procesregie,
+    # start_partner_track, end_partner_track
     assert {h.name: h.command for h in HANDLERS.values()} == methods
     for name, command in methods.items():
         assert HANDLERS[command].name == name

@@ -101,7 +101,7 @@ _ENGLISH = """auditor access erased erasure requested subjects
     rescheduled resolve resolved responded return returned reviewed revoke revoked risk role
     running safety scheduler school secured separation service set stable stalking start started
     system taken team to transferred trauma unassigned unmet unsafety victim with withdraw
-    without witness
+    without withheld witness
     case field followed handed home moved on order outside partner prevented prosecuted
     protection shelter stay track needed
 """

@@ -20,6 +20,7 @@ import pytest
 from eventsourcing.domain import DomainEventProtocol
 
 from hgkm_workflow import commands as c
+from hgkm_workflow import commands_period as cp
 from hgkm_workflow import commands_tracks as ct
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import SettableClock, as_utc
@@ -87,6 +88,10 @@ CASE_COMMANDS: dict[str, type[Any]] = {
     "take_procesregie": ct.TakeProcesregie,
     "hand_back_procesregie": ct.HandBackProcesregie,
     "end_partner_track": ct.EndPartnerTrack,
+    # issue 14, part A
+    "record_persons_concerned_informed": cp.RecordPersonsConcernedInformed,
+    "record_informing_withheld": cp.RecordInformingWithheld,
+    "carry_over_into_period": cp.CarryOverIntoPeriod,
 }
 
 

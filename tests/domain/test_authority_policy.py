@@ -16,7 +16,7 @@ from uuid import uuid4
 
 import pytest
 
-from hgkm_workflow import commands, commands_tracks
+from hgkm_workflow import commands, commands_period, commands_tracks
 from hgkm_workflow.access.models import Purpose
 from hgkm_workflow.access.policy import default_policy as default_access_policy
 from hgkm_workflow.authority import (
@@ -79,7 +79,7 @@ def _granted(actor: Actor, command: str, facts: CommandFacts) -> bool:
 
 def _command_classes() -> list[str]:
     abstract = {"Command", "CaseCommand"}
-    return sorted(name for module in (commands, commands_tracks)
+    return sorted(name for module in (commands, commands_period, commands_tracks)
                   for name, cls in inspect.getmembers(module, inspect.isclass)
                   if issubclass(cls, commands.Command) and cls.__module__ == module.__name__
                   and not name.startswith("_") and name not in abstract)

@@ -64,6 +64,7 @@ CLI_NAMES = {
     "T9": "hulpaanbod_huisverbod",
     "T10": "handle_with_care",
     "T11": "stalking_risicohorizon",
+    "T12": "informeren_betrokkenen",
 }
 
 
