@@ -40,7 +40,8 @@ def deadline_side(d: JsonDict | None) -> JsonDict | None:
     return {"due": _iso(d["due"]), "status": d["status"],
             "breached": d["breached_at"] is not None, "met_at": _iso(d["met_at"]),
             "rule": f"{d['rule_id']} v{d['rule_version']} ({d['rule_variant']})",
-            "calendar_version": d["calendar_version"], "explanation": d["counting"]}
+            "calendar_version": d["calendar_version"], "explanation": d["counting"],
+            "skipped": [f"{s['date']} ({s['reason']})" for s in d.get("skipped") or []]}
 
 
 @dataclass(frozen=True)
