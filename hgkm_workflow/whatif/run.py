@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -105,8 +105,9 @@ def _settings(s: ClassificationSettings) -> dict[str, Any]:
             "hermelding_basis": s.hermelding_basis}
 
 
-def _periods(start: datetime | None, horizon: datetime, first: datetime | None) -> list[Period]:
-    begin = start or first or horizon
+def _periods(start: datetime | None, horizon: datetime) -> list[Period]:
+    # The half-years from ``start`` (default: a year before the horizon) to the horizon.
+    begin = start or horizon - timedelta(days=365)
     period, out = Period.containing(begin), list[Period]()
     while period.start < horizon and len(out) < 40:
         out.append(period)
@@ -193,13 +194,11 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
         timings["read_models"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         classes = [_classes(s, selection) for s in stores]
-        first = min((m["received_at"] for r in befores for m in r.case.meldingen.values()),
-                    default=None)
         periods = []
-        for period in _periods(selection.start, horizon, first):
+        for period in _periods(selection.start, horizon):
             as_of = min(period.end, horizon)
             reports = [monitor_report(s.app.engine, selection.region, selection.gemeente,
-                                      period, as_of=as_of) for s in stores]
+                                      period, as_of=as_of, history=1) for s in stores]
             periods.append(PeriodDiff(period=period.label,
                                       figures=tuple(figure_diffs(*reports))))
         timings["monitor"] = time.perf_counter() - t0
