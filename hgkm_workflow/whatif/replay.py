@@ -36,7 +36,11 @@ from typing import Any
 
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.domain.calendar import WorkingDayCalendar, calendar_by_version
-from hgkm_workflow.domain.case_deadlines import HUISVERBOD_END_RULES, SURVIVES_CLOSURE
+from hgkm_workflow.domain.case_deadlines import (
+    HUISVERBOD_END_RULES,
+    LAPSE_WHEN_HUISVERBOD_ENDS,
+    SURVIVES_CLOSURE,
+)
 from hgkm_workflow.domain.context import DecisionContext
 from hgkm_workflow.domain.deadline_records import (
     APPLIES,
@@ -45,8 +49,10 @@ from hgkm_workflow.domain.deadline_records import (
     deadline_record,
     is_statutory,
     open_deadlines,
+    satisfied_by_event,
 )
 from hgkm_workflow.domain.due import checkpoint_dues, compute_due
+from hgkm_workflow.domain.facts import help_sides
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
@@ -205,6 +211,7 @@ class _Replayer:
         elif name == "Closed":
             self._close_for_closure(at, rec)
         self._start_newly_enabled(name, event, at, rec)
+        self._end_newly_enabled(name, event, at, rec)
         self._collect()
 
     def _any_calendar(self) -> WorkingDayCalendar:
@@ -269,6 +276,30 @@ class _Replayer:
             if applies is not None and not applies(facts):
                 continue
             self._start(rule.id, subject, melding_id, kind, at, rec, None, None)
+
+    def _end_newly_enabled(self, name: str, event: Any, at: datetime, rec: datetime) -> None:
+        # Meet (or lapse) the deadlines of newly enabled rules as the live decisions would:
+        # no recorded DeadlineMet names them.
+        case = self.case
+        if case is None or not self.newly_enabled:
+            return
+        kind = SUBJECT_KIND.get(name, "case")
+        subject = getattr(event, _SUBJECT_ATTR.get(kind, ""), None)
+        subject = None if subject is None else str(subject)
+        if name == "HuisverbodExpired" and subject in case.huisverboden:
+            at = case.huisverboden[subject]["ends_at"]
+        if name == "HuisverbodHelpOffered" and subject in case.huisverboden and \
+                help_sides(case.huisverboden[subject]) != {"removed", "stayed"}:
+            return
+        with recording_at(rec):
+            for d in open_deadlines(case):
+                if d["rule_id"] not in self.newly_enabled:
+                    continue
+                if satisfied_by_event(d, name, kind, subject):
+                    case._met(d, at, name)
+                elif name in ("HuisverbodRevoked", "HuisverbodExpired") and \
+                        d["rule_id"] in LAPSE_WHEN_HUISVERBOD_ENDS and d["subject_id"] == subject:
+                    case._close_unmet(d, at, "the huisverbod ended")
 
     newly_enabled: frozenset[str] = frozenset()
 

@@ -89,9 +89,12 @@ def test_t3_counted_from_receipt(make_app: Callable[..., HgkmApplication], store
     assert (on_time.before["numerator"], on_time.after["numerator"]) == (1, 0)
     assert on_time.before["denominator"] == on_time.after["denominator"] == 1
     assert report.classifications == () and report.refusals == ()
+    again = app.what_if(access=READ, inputs=WhatIfInputs(rules=rules, rules_label=label),
+                        region="rotterdam-rijnmond")
+    assert again.as_dict() == report.as_dict()  # deterministic: same inputs, same report
     # the live store and its read models are unchanged; the read is in the access log
     assert _live_tables(app) == before
-    assert _access_log_rows(app) == logged + 1
+    assert _access_log_rows(app) == logged + 2  # each what-if is one logged read
 
 
 def test_monitoring_checkpoints_3_6_12(make_app: Callable[..., HgkmApplication],
@@ -221,3 +224,37 @@ def test_refused_access_reads_nothing(make_app: Callable[..., HgkmApplication],
                           "role": "lokaal_team"}, "purpose": "case_work"}
     with pytest.raises(AccessDenied):
         app.what_if(access=outsider, region="rotterdam-rijnmond")
+
+
+def test_a_rule_the_store_did_not_run(make_app: Callable[..., HgkmApplication], store_url: str,
+                                      clock: SettableClock, tmp_path: Path) -> None:
+    # T9 (help offered to both sides within 10 days of a huisverbod) is off nationally. The
+    # burgemeester imposes a huisverbod on Monday 2 March 2026 at 12:00 UTC; help is offered to
+    # the victim on 4 March and to the removed person on 11 March. Enabled, T9 would have run
+    # from the imposition for 10 days to the same wall-clock time (end_of_day=False, like the
+    # huisverbod itself): 12 March 12:00 UTC, and been met on 11 March.
+    from tests.support import BURGEMEESTER, LT
+
+    app = make_app(store_url)
+    h = Household(app, clock)
+    h.melding()
+    h.assess("handover_local_team")
+    clock.set(_utc(2026, 3, 2, 12))
+    hid = str(app.impose_huisverbod(h.cmd(actor=BURGEMEESTER,
+                                          removed_person_id=str(h.perpetrator)))
+              .ids["huisverbod_id"])
+    for day, person in ((4, h.victim), (11, h.perpetrator)):
+        clock.set(_utc(2026, 3, day, 10))
+        app.record_huisverbod_help_offered(h.cmd(actor=LT, huisverbod_id=hid,
+                                                 person_id=str(person)))
+    rules_file = tmp_path / "t9.yaml"
+    rules_file.write_text("overrides:\n  T9: {enabled: true}\n", encoding="utf-8")
+    rules, label = load_rules(rules_file, app.rules)
+
+    report = app.what_if(access=READ, inputs=WhatIfInputs(rules=rules, rules_label=label))
+
+    t9 = _deadline(report, "T9")
+    assert t9.changed == ("runs",) and t9.before is None
+    assert t9.after["due"] == "2026-03-12T12:00:00+00:00"
+    assert (t9.after["status"], t9.after["met_at"]) == ("met", "2026-03-11T10:00:00+00:00")
+    assert [d.rule_id for d in report.deadlines] == ["T9"]
