@@ -104,6 +104,10 @@ def whatif(
     rules: Annotated[Path | None, typer.Option(
         "--rules", help="A rules file: overrides of the rule book (examples/whatif/)",
         metavar="FILE")] = None,
+    base_rules: Annotated[Path | None, typer.Option(
+        "--base-rules", help="The rules file the store was recorded under (default: the "
+                             "national rule book); --rules then overrides it",
+        metavar="FILE")] = None,
     calendar: Annotated[Path | None, typer.Option(
         "--calendar", help="A calendar file: a published version with decrees added or "
                            "removed", metavar="FILE")] = None,
@@ -146,7 +150,9 @@ def whatif(
     from hgkm_workflow.whatif import InvalidWhatIfInput
 
     try:  # a bad file or setting is bad input (exit 2), found before the store is opened
-        rulebook, label = load_rules(rules, default_rulebook()) if rules else (None, None)
+        base = load_rules(base_rules, default_rulebook())[0] if base_rules \
+            else default_rulebook()
+        rulebook, label = load_rules(rules, base) if rules else (None, None)
         alt_calendar = load_calendar(calendar) if calendar else None
         role_list = [r.strip() for r in (roles or "").split(",") if r.strip()] or None
         if role_list or lookback_years is not None or basis is not None:
@@ -156,6 +162,7 @@ def whatif(
         raise typer.BadParameter(f"{exc.code}: {exc.message}") from None
     application = open_application(db)
     try:
+        application.rules = base
         settings = None
         if role_list or lookback_years is not None or basis is not None:
             settings = with_settings(live_settings(application), lookback_years=lookback_years,

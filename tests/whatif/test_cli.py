@@ -66,3 +66,30 @@ def test_whatif_bad_input_exits_2(sqlite_url: str, tmp_path: Path) -> None:
     assert "STATUTORY_RULE_NOT_OVERRIDABLE" in result.output
     result = runner.invoke(cli, ["whatif", "--db", sqlite_url, "--roles", "nobody", *AUDITOR])
     assert result.exit_code == 2 and "INVALID_WHATIF_INPUT" in result.output
+
+
+def test_whatif_base_rules(make_app: Callable[..., HgkmApplication], sqlite_url: str,
+                           clock: SettableClock, tmp_path: Path) -> None:
+    # As test_monitoring_checkpoints_3_6_12, through the command line: the store was recorded
+    # under a rules file with check-points 6 and 12 (--base-rules).
+    from hgkm_workflow.domain.rulebook import default_rulebook
+    from hgkm_workflow.whatif import load_rules
+
+    regional = tmp_path / "regional.yaml"
+    regional.write_text('variant: "region:test"\noverrides:\n  T4: {checkpoints: [6, 12]}\n',
+                        encoding="utf-8")
+    app = make_app(sqlite_url, rules=load_rules(regional, default_rulebook())[0])
+    h = Household(app, clock)
+    h.melding()
+    clock.set(datetime(2026, 3, 3, 9, tzinfo=UTC))
+    h.assess("handover_local_team")
+    clock.set(datetime(2026, 7, 1, 9, tzinfo=UTC))
+    app.record_monitoring_check(h.cmd(safe=True))
+    result = runner.invoke(cli, [
+        "whatif", "--db", sqlite_url, "--base-rules", str(regional),
+        "--rules", str(EXAMPLES / "monitoring-3-6-12.yaml"),
+        "--until", "2026-10-01T00:00+02:00", "--json", *AUDITOR])
+    assert result.exit_code == 0, result.output
+    diffs = {(d["rule_id"], d["checkpoint"]): d for d in json.loads(result.stdout)["deadlines"]}
+    assert set(diffs) == {("T4", 3), ("T4", 6)}
+    assert diffs[("T4", 6)]["before"]["rule"] == "T4 v2 (region:test)"
