@@ -138,6 +138,7 @@ class _Replayer:
         self.seen: dict[tuple[str, str, int | None], int] = {}
         self.refusals: list[Refusal] = []
         self.fact: Any = None
+        self.recent: list[str] = []
 
     # ------------------------------------------------------------------ helpers
     def _ctx(self, at: datetime, recorded_at: datetime,
@@ -194,6 +195,7 @@ class _Replayer:
         """Apply a recorded fact as recorded (renumbered to follow the replayed events)."""
         self.fact = event
         name = _name(event)
+        self.recent = [*self.recent[-4:], name]
         if name == "Closed":
             self._check_closure(event)
         version = 1 if self.case is None else self.case.version + 1
@@ -341,7 +343,8 @@ class _Replayer:
             return
         with recording_at(rec):
             if name == "DeadlineMet":
-                by = _name(self.fact) if self.fact is not None else "DeadlineMet"
+                by = next((n for n in reversed(self.recent) if n in d["satisfied_by"]),
+                          "DeadlineMet")
                 case._met(d, event.at, by)
             else:
                 case._close_unmet(d, event.at, event.reason)

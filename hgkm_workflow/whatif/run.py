@@ -10,6 +10,7 @@ difference comes from the alternative alone (the before side reproduces the live
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
@@ -36,6 +37,8 @@ from hgkm_workflow.whatif.report import (
 from hgkm_workflow.whatif.source import Recorded, ScratchStore, in_log_order, read_selection
 
 __all__ = ["Selection", "run_what_if"]
+
+_log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 _AFTER_ALL = 1 << 62
@@ -206,6 +209,8 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
         for s in stores:
             s.close()
     reported = [(b, a) for b, a in zip(befores, afters, strict=True) if selection.reports(b)]
+    _log.info("what-if: %d cases replayed, %d reported, %.1f s", len(befores), len(reported),
+              sum(timings.values()))
     deadlines = [d for b, a in reported
                  for d in deadline_diffs(str(b.case.id), b.deadlines, a.deadlines)]
     before_refusals = {(r.case_id, r.event, r.at, r.code) for b, _ in reported
