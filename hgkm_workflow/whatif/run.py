@@ -147,7 +147,10 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
     horizon = selection.until or now
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    recorded = read_selection(live, until=selection.until, progress=say)
+    wanted = frozenset({selection.region}) if selection.region else scope
+    if selection.region and scope is not None:
+        wanted = frozenset({selection.region}) & scope
+    recorded = read_selection(live, until=selection.until, regions=wanted, progress=say)
     timings["read"] = time.perf_counter() - t0
     base_rules: RuleBook = live.rules
     before_side = Side(base_rules)

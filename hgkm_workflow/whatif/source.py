@@ -51,13 +51,16 @@ class Recorded:
 
 
 def read_selection(live: _LiveStore, *, until: datetime | None,
+                   regions: frozenset[str] | None = None,
                    progress: Callable[[str], None] | None = None) -> Recorded:
     """Every case and advies event of the live store recorded before ``until``.
 
-    Region and gemeente are chosen later (from each aggregate's own first event), so the
-    classification sees the history of the persons in the selection.
+    With ``regions``, aggregates whose first event names another region are skipped (the
+    caller still checks each replayed case's region). The gemeente is chosen later, so the
+    classification sees the history of the persons in the region.
     """
     out = Recorded()
+    skipped: set[UUID] = set()
     start = 1
     while True:
         notes = live.recorder.select_notifications(start, _PAGE)
@@ -67,8 +70,15 @@ def read_selection(live: _LiveStore, *, until: datetime | None,
             is_case = note.topic.startswith(_CASE_TOPIC)
             if not is_case and not note.topic.startswith(_ADVIES_TOPIC):
                 continue
+            if note.originator_id in skipped:
+                continue
             event = live.mapper.to_domain_event(note)
             if until is not None and event.timestamp >= until:
+                continue
+            region = getattr(event, "region", None)
+            if regions is not None and event.originator_version == 1 \
+                    and isinstance(region, str) and region not in regions:
+                skipped.add(event.originator_id)
                 continue
             target = out.cases if is_case else out.adviezen
             target.setdefault(event.originator_id, []).append(event)
