@@ -15,7 +15,10 @@ The alternative is ``--rules`` (default ``examples/whatif/t3-from-receipt.yaml``
 
     python benchmarks/bench_whatif.py [--region rotterdam-rijnmond] [--scale 1.0]
         [--from 2025-01-01] [--days 365] [--rules FILE] [--calendar FILE] [--tmpdir DIR]
-        [--json FILE]
+        [--store FILE] [--json FILE]
+
+``--store FILE`` keeps the simulated store (or reuses it), so the what-if can be measured again
+without simulating again.
 """
 
 from __future__ import annotations
@@ -74,15 +77,21 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """Simulate, then time the plain replay and the what-if."""
     start = date.fromisoformat(args.start)
     until = start + timedelta(days=args.days)
-    clock = SettableClock(datetime(start.year, 1, 1, tzinfo=UTC))
-    app = HgkmApplication(f"sqlite:///{workdir / 'live.db'}", clock=clock)
+    db = Path(args.store) if args.store else workdir / "live.db"
+    reuse = db.exists()
+    clock = SettableClock(datetime(until.year, until.month, until.day, tzinfo=UTC) if reuse
+                          else datetime(start.year, 1, 1, tzinfo=UTC))
+    app = HgkmApplication(f"sqlite:///{db}", clock=clock)
     t0 = time.perf_counter()
-    result = Simulation(app, clock, SimulationConfig(region=args.region, start=start,
-                                                     until=until, scale=args.scale,
-                                                     seed=2025)).run()
+    meldingen = events = 0
+    if not reuse:
+        result = Simulation(app, clock, SimulationConfig(region=args.region, start=start,
+                                                         until=until, scale=args.scale,
+                                                         seed=2025)).run()
+        meldingen, events = result.meldingen, result.events
     simulated = time.perf_counter() - t0
-    print(f"simulated {result.meldingen:,} meldingen, {result.events:,} events in "
-          f"{simulated:.0f} s", flush=True)
+    print(f"simulated {meldingen:,} meldingen, {events:,} events in {simulated:.0f} s"
+          + (" (store reused)" if reuse else ""), flush=True)
     now = clock.now()
     plain = plain_replay(app, now)
     print(f"plain replay {plain['total_seconds']} s", flush=True)
@@ -97,7 +106,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     app.close()
     return {
         "region": args.region, "scale": args.scale, "from": args.start, "days": args.days,
-        "meldingen": result.meldingen, "events": result.events,
+        "meldingen": meldingen or None, "events": events or plain["events"],
         "simulation_seconds": round(simulated), "plain_replay": plain,
         "what_if_seconds": round(what_if, 1),
         "what_if_parts": {k: round(v, 1) for k, v in report.timings.items()},
@@ -120,6 +129,8 @@ def main() -> None:
     parser.add_argument("--rules", default=str(ROOT / "examples/whatif/t3-from-receipt.yaml"))
     parser.add_argument("--calendar", default=None)
     parser.add_argument("--tmpdir", default=None)
+    parser.add_argument("--store", default=None,
+                        help="Simulate into this SQLite file, or reuse it if it exists")
     parser.add_argument("--json", default=None, help="Also write the figures to this file")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
