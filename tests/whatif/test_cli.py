@@ -93,3 +93,10 @@ def test_whatif_base_rules(make_app: Callable[..., HgkmApplication], sqlite_url:
     diffs = {(d["rule_id"], d["checkpoint"]): d for d in json.loads(result.stdout)["deadlines"]}
     assert set(diffs) == {("T4", 3), ("T4", 6)}
     assert diffs[("T4", 6)]["before"]["rule"] == "T4 v2 (region:test)"
+
+
+def test_whatif_never_creates_a_store(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    result = runner.invoke(cli, ["whatif", "--db", url, *AUDITOR])
+    assert result.exit_code == 2 and "NO_STORE" in result.output
+    assert list(tmp_path.iterdir()) == []
