@@ -57,7 +57,8 @@ from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
 
-__all__ = ["DEADLINE_EVENTS", "CaseReplay", "Refusal", "Side", "keyed_deadlines", "replay_case"]
+__all__ = ["DEADLINE_EVENTS", "CaseReplay", "Refusal", "Side", "keyed_deadlines", "replay_case",
+           "tick_instants"]
 
 JsonDict = dict[str, Any]
 DeadlineKey = tuple[str, str, int | None, int]
@@ -180,7 +181,8 @@ class _Replayer:
     def tick(self, at: datetime) -> None:
         """Record the breaches due by ``at`` (huisverbod ends are replayed facts)."""
         case = self.case
-        if case is None:
+        if case is None or not any(d["status"] == "open" and d["due"] < at
+                                   for d in case.deadlines.values()):
             return
         for d in open_deadlines(case):
             if d["rule_id"] in HUISVERBOD_END_RULES or d["due"] >= at:
@@ -382,6 +384,11 @@ class _Replayer:
         return key
 
 
+def tick_instants(events: Iterable[Any]) -> list[datetime]:
+    """The instants a tick recorded something: the detection instants of recorded breaches."""
+    return sorted({e.detected_at for e in events if _name(e) == "DeadlineBreached"})
+
+
 def keyed_deadlines(case: Any) -> dict[DeadlineKey, JsonDict]:
     """A case's deadlines by (rule, subject, check-point, occurrence), in the order started."""
     seen: dict[tuple[str, str, int | None], int] = {}
@@ -395,7 +402,8 @@ def keyed_deadlines(case: Any) -> dict[DeadlineKey, JsonDict]:
 
 
 def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
-                newly_enabled: frozenset[str] = frozenset()) -> CaseReplay:
+                newly_enabled: frozenset[str] = frozenset(),
+                ticks: Sequence[datetime] | None = None) -> CaseReplay:
     """Replay one case's recorded events under ``side``; tick once more at ``horizon``.
 
     Args:
@@ -403,14 +411,16 @@ def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
         side: The rule book and calendar to replay under.
         horizon: The end of the selection: a last tick records what is overdue by then.
         newly_enabled: Rules this side runs that the recorded rule book did not.
+        ticks: The instants the live scheduler ticked (every case's recorded breach
+            detections); default this case's own.
 
     Returns:
         The replayed case, its new events (versions renumbered) and its keyed deadlines.
     """
     recorded = list(events)
-    ticks = [e.detected_at for e in recorded if _name(e) == "DeadlineBreached"
-             and e.detected_at <= horizon]
-    replayer = _Replayer(side, ticks)
+    if ticks is None:
+        ticks = tick_instants(recorded)
+    replayer = _Replayer(side, [t for t in ticks if t <= horizon])
     replayer.newly_enabled = newly_enabled
     for index, event in enumerate(recorded):
         replayer.cursor = index

@@ -27,7 +27,7 @@ from hgkm_workflow.monitor.report import MonitorReport, monitor_report
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.whatif.inputs import WhatIfInputs
-from hgkm_workflow.whatif.replay import CaseReplay, Side, replay_case
+from hgkm_workflow.whatif.replay import CaseReplay, Side, replay_case, tick_instants
 from hgkm_workflow.whatif.report import (
     PeriodDiff,
     WhatIfReport,
@@ -163,14 +163,17 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
     befores: list[CaseReplay] = []
     afters: list[CaseReplay] = []
     streams_before, streams_after = [], []
+    # The live scheduler ticks every case at once: each instant it recorded a breach anywhere
+    # is an instant every case was ticked.
+    ticks = tick_instants(e for stream in recorded.cases.values() for e in stream)
     for n, case_id in enumerate(sorted(recorded.cases, key=str)):
         events = recorded.cases[case_id]
-        before = replay_case(events, before_side, horizon)
+        before = replay_case(events, before_side, horizon, ticks=ticks)
         region = before.case.region
         if (selection.region and region != selection.region) or \
                 (scope is not None and region not in scope):
             continue
-        after = replay_case(events, after_side, horizon, newly_enabled=newly)
+        after = replay_case(events, after_side, horizon, newly_enabled=newly, ticks=ticks)
         befores.append(before)
         afters.append(after)
         streams_before.append(_stream(before, recorded, events))

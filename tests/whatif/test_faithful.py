@@ -15,7 +15,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.simulation import SimulationConfig
 from hgkm_workflow.simulation.driver import Simulation
-from hgkm_workflow.whatif.replay import Side, keyed_deadlines, replay_case
+from hgkm_workflow.whatif.replay import Side, keyed_deadlines, replay_case, tick_instants
 from hgkm_workflow.whatif.source import read_selection
 
 FIELDS = ("status", "due", "late_seconds", "calendar_version", "rule_version", "counting")
@@ -31,9 +31,12 @@ def test_replay_under_its_own_rules_reproduces_every_deadline(tmp_path: Path) ->
         recorded = read_selection(app, until=None)
         assert len(recorded.cases) > 30
         compared = breached = 0
+        ticks = tick_instants(e for stream in recorded.cases.values() for e in stream)
         for case_id, events in recorded.cases.items():
             live = keyed_deadlines(app.repository.get(case_id))
-            replayed = replay_case(events, Side(app.rules), max(e.timestamp for e in events))
+            # every instant the scheduler recorded a breach anywhere, as what_if ticks
+            replayed = replay_case(events, Side(app.rules), max(e.timestamp for e in events),
+                                   ticks=ticks)
             again = keyed_deadlines(replayed.case)
             assert set(again) == set(live), case_id
             for key, d in live.items():
