@@ -258,3 +258,39 @@ def test_a_rule_the_store_did_not_run(make_app: Callable[..., HgkmApplication], 
     assert t9.after["due"] == "2026-03-12T12:00:00+00:00"
     assert (t9.after["status"], t9.after["met_at"]) == ("met", "2026-03-11T10:00:00+00:00")
     assert [d.rule_id for d in report.deadlines] == ["T9"]
+
+
+def test_counted_roles_and_the_household_basis(make_app: Callable[..., HgkmApplication],
+                                               store_url: str, clock: SettableClock) -> None:
+    # A household's first case ends on 4 March 2026 (no further action). On 1 June 2026:
+    # (a) a melding in another household names the first household's child (as a child) and a
+    #     new victim: a hermelding through the child under CBS (every role counts); counting
+    #     only victims and alleged perpetrators, the child does not count: nieuw;
+    # (b) a melding on the first household's own case names two persons new to VT: nieuw on
+    #     the persons basis; a hermelding on the household basis (the case's VT involvement
+    #     ended within the lookback).
+    app = make_app(store_url)
+    first = Household(app, clock)
+    first.melding()
+    clock.set(_utc(2026, 3, 4, 9))
+    first.assess("no_further_action")
+    clock.set(_utc(2026, 6, 1, 8))
+    other = Household(app, clock)
+    other.melding(melder_type="onderwijs", persons=[
+        {"person_id": str(first.child), "role": "child"},
+        {"person_id": str(uuid.uuid4()), "role": "victim"}])
+    clock.set(_utc(2026, 6, 1, 9))
+    first.melding(melder_type="burger", persons=[
+        {"person_id": str(uuid.uuid4()), "role": "victim"},
+        {"person_id": str(uuid.uuid4()), "role": "alleged_perpetrator"}])
+
+    roles = app.what_if(access=READ, inputs=WhatIfInputs(classification=with_settings(
+        ClassificationSettings(), roles=["victim", "alleged_perpetrator"])))
+    assert [(c.melding_id, c.before["classification"], c.after["classification"])
+            for c in roles.classifications] == [(str(other.melding_id), "hermelding", "nieuw")]
+
+    household = app.what_if(access=READ, inputs=WhatIfInputs(classification=with_settings(
+        ClassificationSettings(), basis="household")))
+    assert [(c.melding_id, c.before["classification"], c.after["classification"])
+            for c in household.classifications] == [(str(first.melding_id), "nieuw",
+                                                     "hermelding")]
