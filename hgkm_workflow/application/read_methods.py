@@ -8,7 +8,7 @@ read is decided by the read gate (access policy, access log) inside
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -33,6 +33,7 @@ from hgkm_workflow.projections.case_queries import CaseSummary
 from hgkm_workflow.projections.deadline_queries import OpenDeadline
 from hgkm_workflow.projections.person_index import MeldingClassification
 from hgkm_workflow.views import CaseView
+from hgkm_workflow.whatif import WhatIfInputs, WhatIfReport, what_if
 
 __all__ = ["ReadMethods"]
 
@@ -193,3 +194,16 @@ class ReadMethods:
         lines naming an erased person say so (``erased_persons``).
         """
         return self.audit.export_jsonl(target, access)
+
+    def what_if(self, *, access: AccessArg, inputs: WhatIfInputs | None = None,
+                region: str | None = None, gemeente: str | None = None,
+                start: datetime | None = None, until: datetime | None = None,
+                case_ids: Collection[UUID] | None = None,
+                progress: Callable[[str], None] | None = None) -> WhatIfReport:
+        """Replay a selection under other rules, calendar or settings (docs/what-if.md).
+
+        A read of the region's figures (decided by the access policy and logged); the store
+        and its read models are never written: both sides are replayed into scratch stores.
+        """
+        return what_if(self, access=access, inputs=inputs, region=region, gemeente=gemeente,
+                       start=start, until=until, case_ids=case_ids, progress=progress)

@@ -42,6 +42,7 @@ from hgkm_workflow.cli.running import follow, scheduler_app
 from hgkm_workflow.cli.scenario import scenario_app
 from hgkm_workflow.cli.simulate import simulate
 from hgkm_workflow.cli.store import init, projections_app
+from hgkm_workflow.cli.whatif import whatif
 from hgkm_workflow.cli.zgw import zgw_app
 
 __all__ = ["app", "main", "package_version"]
@@ -64,6 +65,7 @@ app.command("keygen")(keygen)
 app.command("rotate-key")(rotate_key_command)
 app.command("init")(init)
 app.command("tick")(tick)
+app.command("whatif")(whatif)
 app.add_typer(scheduler_app, name="scheduler")
 projections_app.command("follow")(follow)
 app.add_typer(zgw_app, name="zgw")

@@ -1,0 +1,257 @@
+"""Running a what-if: read the live store, replay both sides, build both scratch stores, diff.
+
+The *before* side replays the recorded facts under the live application's rule book and the
+calendar each deadline was recorded with, and classifies with the live settings; the *after*
+side replays the same facts under the alternative. Both go through the same replay, the same
+ticks (the live store's tick instants and the horizon) and the same read models, so every
+difference comes from the alternative alone (the before side reproduces the live state:
+``tests/whatif``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+from hgkm_workflow.access.models import Resource
+from hgkm_workflow.domain.rulebook import RuleBook
+from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
+from hgkm_workflow.monitor.periods import Period
+from hgkm_workflow.monitor.report import MonitorReport, monitor_report
+from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.settings import ClassificationSettings
+from hgkm_workflow.whatif.inputs import WhatIfInputs
+from hgkm_workflow.whatif.replay import CaseReplay, Side, replay_case, tick_instants
+from hgkm_workflow.whatif.report import (
+    PeriodDiff,
+    WhatIfReport,
+    class_diffs,
+    deadline_diffs,
+    figure_diffs,
+)
+from hgkm_workflow.whatif.source import Recorded, ScratchStore, in_log_order, read_selection
+
+__all__ = ["Selection", "run_what_if"]
+
+_log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+_AFTER_ALL = 1 << 62
+
+
+class _Gate(Protocol):
+    def listing(self, access: Any, resource: Resource,
+                region: str | None = None) -> frozenset[str] | None: ...
+
+
+class _Live(Protocol):
+    recorder: Any
+    mapper: Any
+    gate: _Gate
+    rules: RuleBook
+
+    def clock_now(self) -> datetime: ...
+
+
+class Selection:
+    """Which cases: a region, a gemeente, a period of receipt, explicit case ids."""
+
+    def __init__(self, region: str | None = None, gemeente: str | None = None,
+                 start: datetime | None = None, until: datetime | None = None,
+                 case_ids: Collection[UUID] | None = None) -> None:
+        """Keep the selection (instants are aware; ``until`` is exclusive)."""
+        self.region, self.gemeente, self.start, self.until = region, gemeente, start, until
+        self.case_ids = frozenset(case_ids) if case_ids else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"region": self.region, "gemeente": self.gemeente,
+                "from": None if self.start is None else self.start.isoformat(),
+                "until": None if self.until is None else self.until.isoformat(),
+                "case_ids": None if self.case_ids is None else sorted(map(str, self.case_ids))}
+
+    def reports(self, replay: CaseReplay) -> bool:
+        """Whether a replayed case is reported (the rest is context for classification)."""
+        case = replay.case
+        if self.case_ids is not None:
+            return case.id in self.case_ids
+        if self.gemeente and case.gemeente != self.gemeente:
+            return False
+        if self.start is None and self.until is None:
+            return True
+        return any((self.start is None or m["received_at"] >= self.start)
+                   and (self.until is None or m["received_at"] < self.until)
+                   for m in case.meldingen.values())
+
+
+def _rule_changes(base: RuleBook, alt: RuleBook) -> list[dict[str, Any]]:
+    out = []
+    for rule in alt:
+        try:
+            old = base.get(rule.id)
+        except RuleViolation:
+            old = None
+        if old != rule:
+            out.append({"rule_id": rule.id, "before": None if old is None else
+                        f"v{old.version} ({old.variant})", "after": f"v{rule.version} "
+                        f"({rule.variant})"})
+    return out
+
+
+def _settings(s: ClassificationSettings) -> dict[str, Any]:
+    return {"lookback_years": s.lookback_years, "counted_roles": s.roles_text,
+            "hermelding_basis": s.hermelding_basis}
+
+
+def _periods(start: datetime | None, horizon: datetime) -> list[Period]:
+    # The half-years from ``start`` (default: a year before the horizon) to the horizon.
+    begin = start or horizon - timedelta(days=365)
+    period, out = Period.containing(begin), list[Period]()
+    while period.start < horizon and len(out) < 40:
+        out.append(period)
+        period = period.shifted(1)
+    return out or [Period.containing(horizon)]
+
+
+def _stream(replay: CaseReplay, recorded: Recorded, events: list[Any]) -> tuple[list[Any],
+                                                                                 list[int]]:
+    positions = [recorded.position(events[i]) if i < len(events) else _AFTER_ALL
+                 for i in replay.follows]
+    return replay.events, positions
+
+
+def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selection, *,
+                classification: ClassificationSettings, now: datetime,
+                progress: Progress | None = None) -> WhatIfReport:
+    """Replay the selection under the live rules and under ``inputs``; report the differences.
+
+    Args:
+        live: The live application (read only: its notification log and its read gate).
+        access: Who reads and why; decided as a listing of the region's figures and logged.
+        inputs: The alternative rule book, calendar and classification settings.
+        selection: Which cases are reported.
+        classification: The live classification settings (the before side).
+        now: The horizon when the selection has no ``until``.
+        progress: Called with a line of progress now and then (the CLI prints it on stderr).
+
+    Raises:
+        AccessDenied: The policy refuses the listing.
+    """
+    say = progress or (lambda _line: None)
+    scope = live.gate.listing(access, Resource.CLASSIFICATION, selection.region)
+    horizon = selection.until or now
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    wanted = frozenset({selection.region}) if selection.region else scope
+    if selection.region and scope is not None:
+        wanted = frozenset({selection.region}) & scope
+    recorded = read_selection(live, until=selection.until, regions=wanted, progress=say)
+    timings["read"] = time.perf_counter() - t0
+    base_rules: RuleBook = live.rules
+    before_side = Side(base_rules)
+    after_rules = inputs.rules or base_rules
+    after_side = Side(after_rules, inputs.calendar)
+    base_enabled = {r.id for r in base_rules if r.enabled}
+    newly = frozenset(r.id for r in after_rules if r.enabled and r.id not in base_enabled)
+    t0 = time.perf_counter()
+    befores: list[CaseReplay] = []
+    afters: list[CaseReplay] = []
+    streams_before, streams_after = [], []
+    # The live scheduler ticks every case at once: each instant it recorded a breach anywhere
+    # is an instant every case was ticked.
+    ticks = tick_instants(e for stream in recorded.cases.values() for e in stream)
+    for n, case_id in enumerate(sorted(recorded.cases, key=str)):
+        events = recorded.cases[case_id]
+        before = replay_case(events, before_side, horizon, ticks=ticks)
+        region = before.case.region
+        if (selection.region and region != selection.region) or \
+                (scope is not None and region not in scope):
+            continue
+        after = replay_case(events, after_side, horizon, newly_enabled=newly, ticks=ticks)
+        befores.append(before)
+        afters.append(after)
+        streams_before.append(_stream(before, recorded, events))
+        streams_after.append(_stream(after, recorded, events))
+        if n % 500 == 499:
+            say(f"replayed {n + 1} of {len(recorded.cases)} cases")
+    for events in recorded.adviezen.values():
+        agg: Any = None
+        for e in events:
+            agg = e.mutate(agg)
+        if (selection.region and agg.region != selection.region) or \
+                (scope is not None and agg.region not in scope):
+            continue
+        stream = (events, [recorded.position(e) for e in events])
+        streams_before.append(stream)
+        streams_after.append(stream)
+    timings["replay"] = time.perf_counter() - t0
+    say(f"replayed {len(befores)} cases on both sides; building the read models")
+    after_settings = inputs.classification or classification
+    t0 = time.perf_counter()
+    periods_wanted = _periods(selection.start, horizon)
+    sides = (("before", classification, streams_before), ("after", after_settings, streams_after))
+    # The two sides share nothing: each builds its own scratch store in a thread of its own
+    # (SQLite releases the GIL while it works, so two cores are used).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        built = list(pool.map(lambda side: _build_side(type(live), side, selection,
+                                                       periods_wanted, horizon, say), sides))
+    timings["read_models_and_monitor"] = time.perf_counter() - t0
+    classes = [b[0] for b in built]
+    periods = [PeriodDiff(period=p.label, figures=tuple(figure_diffs(before, after)))
+               for p, before, after in zip(periods_wanted, built[0][1], built[1][1],
+                                           strict=True)]
+    reported = [(b, a) for b, a in zip(befores, afters, strict=True) if selection.reports(b)]
+    _log.info("what-if: %d cases replayed, %d reported, %.1f s", len(befores), len(reported),
+              sum(timings.values()))
+    deadlines = [d for b, a in reported
+                 for d in deadline_diffs(str(b.case.id), b.deadlines, a.deadlines)]
+    before_refusals = {(r.case_id, r.event, r.at, r.code) for b, _ in reported
+                       for r in b.refusals}
+    refusals = sorted((r for _, a in reported for r in a.refusals
+                       if (r.case_id, r.event, r.at, r.code) not in before_refusals),
+                      key=lambda r: (r.case_id, r.at, r.code))
+    reported_ids = {str(b.case.id) for b, _ in reported}
+    class_changes = [c for c in class_diffs(*classes) if c.case_id in reported_ids]
+    calendars = sorted({d["calendar_version"] for b in befores for d in b.case.deadlines.values()})
+    return WhatIfReport(
+        selection=selection.as_dict(),
+        before={"rules": "as configured", "calendar": calendars or None,
+                "classification": _settings(classification)},
+        after={"rules": inputs.rules_label or "as configured",
+               "rule_changes": _rule_changes(base_rules, after_rules),
+               "calendar": inputs.calendar.version if inputs.calendar else "as recorded",
+               "classification": _settings(after_settings)},
+        cases=len(reported), deadlines=tuple(deadlines), classifications=tuple(class_changes),
+        refusals=tuple(refusals), periods=tuple(periods), timings=timings)
+
+
+def _build_side(factory: Any, side: tuple[str, ClassificationSettings, list[Any]],
+                selection: Selection, periods: list[Period], horizon: datetime,
+                say: Progress) -> tuple[list[ClassifiedMelding], list[MonitorReport]]:
+    # One side: its scratch store, read models, classification and monitor per period.
+    label, settings, streams = side
+    store = ScratchStore(factory, label, settings, horizon)
+    try:
+        store.insert(in_log_order(streams))
+        say(f"{label} side: read models built")
+        classes = _classes(store, selection)
+        reports = [monitor_report(store.app.engine, selection.region, selection.gemeente, p,
+                                  as_of=min(p.end, horizon), history=1) for p in periods]
+        say(f"{label} side: monitor computed")
+        return classes, reports
+    finally:
+        store.close()
+
+
+def _classes(store: ScratchStore, selection: Selection) -> list[ClassifiedMelding]:
+    with store.app.engine.connect() as conn:
+        return classified_meldingen(
+            conn, region=selection.region, gemeente=selection.gemeente,
+            start=naive_utc(selection.start) if selection.start else None,
+            end=naive_utc(selection.until) if selection.until else None)
