@@ -30,7 +30,6 @@ from hgkm_workflow.domain.deadline_records import (
     SUBJECT_KIND,
     SURVIVES_CLOSURE,
     count_start,
-    counting_note,
     deadline_record,
     derived_id,
     huisverbod_in_force,
@@ -97,9 +96,7 @@ class DeadlineDecisions(_Case):
                                       counting=f"extended to {new_end.isoformat()}; legal bound: "
                                                f"{comp.counting}")
             else:
-                note = counting_note(self, rule, melding_id)
-                rec = deadline_record(self, comp, rule, kind, subject_id, melding_id,
-                                      counting=f"{note}: {comp.counting}" if note else None)
+                rec = deadline_record(self, comp, rule, kind, subject_id, melding_id)
             self._deadline_started(deadline=rec)
             for cp in checkpoint_dues(rule, count_from, ctx.calendar):
                 self._deadline_started(

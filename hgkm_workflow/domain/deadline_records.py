@@ -79,7 +79,15 @@ def derived_id(case: CaseState, kind: str) -> str:
 def deadline_record(case: CaseState, comp: DueComputation, rule: DeadlineRule,
                     subject_kind: str, subject_id: str, melding_id: str | None,
                     due: datetime | None = None, counting: str | None = None) -> JsonDict:
-    """The record a ``DeadlineStarted`` event carries: rule, subject, due and how it counted."""
+    """The record a ``DeadlineStarted`` event carries: rule, subject, due and how it counted.
+
+    Without an explicit ``counting`` the computation's text is used, prefixed with the start
+    a rule counted from the incident used (:func:`counting_note`), so every caller (the case,
+    a what-if replay) records the same text.
+    """
+    if counting is None:
+        note = counting_note(case, rule, melding_id)
+        counting = f"{note}: {comp.counting}" if note else comp.counting
     return {
         "deadline_id": derived_id(case, f"deadline:{rule.id}:{comp.checkpoint}"),
         "rule_id": rule.id,
@@ -97,7 +105,7 @@ def deadline_record(case: CaseState, comp: DueComputation, rule: DeadlineRule,
         "start": comp.start,
         "due": due if due is not None else comp.due,
         "computed_due": comp.due,
-        "counting": counting if counting is not None else comp.counting,
+        "counting": counting,
         "calendar_version": comp.calendar_version,
         "skipped": [{"date": s.date.isoformat(), "reason": s.reason} for s in comp.skipped],
     }
