@@ -7,6 +7,8 @@ application with the live application's settings (store, cipher, snapshotting) a
 transcoder, without creating tables and without the host application's setup. Workers send
 back counts and differences only (pseudonymous ids and codes, as the serial path reports).
 
+Workers are started with ``spawn``: a script calling this must do so under
+``if __name__ == "__main__":`` (as for any :class:`~concurrent.futures.ProcessPoolExecutor`).
 An in-memory SQLite store cannot be opened by another process; :func:`can_replay_in_workers`
 says so and the caller replays serially.
 """
