@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
+from hgkm_workflow.domain.case_found import CaseFoundDecisions, melding_case_found
 from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_recorded
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
 from hgkm_workflow.domain.household import HouseholdDecisions
@@ -43,7 +44,7 @@ JsonDict = dict[str, Any]
 
 @answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
-                    HuisverbodDecisions, HouseholdDecisions, FactDecisions):
+                    HuisverbodDecisions, HouseholdDecisions, FactDecisions, CaseFoundDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
@@ -442,3 +443,5 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _deadline_breach_withdrawn = event("DeadlineBreachWithdrawn")(breach_withdrawn)
     _huisverbod_help_offered = event("HuisverbodHelpOffered")(help_offered)
     _separation_recorded = event("SeparationRecorded")(separation_recorded)
+    # issue 15: how the intake found the melding's case (domain/case_found.py)
+    _melding_case_found = event("MeldingCaseFound")(melding_case_found)

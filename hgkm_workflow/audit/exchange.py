@@ -48,6 +48,11 @@ from hgkm_workflow.audit.import_checks import (
     check_payload,
     whole,
 )
+from hgkm_workflow.audit.melding_match import (
+    classification_meta,
+    found_by_melding,
+    mark_melding,
+)
 from hgkm_workflow.audit.positions import clear_origins, record_origins
 from hgkm_workflow.audit.stored_form import (
     ExchangeError,
@@ -196,9 +201,10 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
     """Write the export (no access check: the caller has decided it).
 
     Every ``MeldingReceived`` line also carries ``classification``: how the melding came to
-    its case (``opened`` a new case, ``reopened`` a closed one, ``joined`` an open one) and
-    the classification settings (lookback, counted roles, hermelding basis), so an auditor
-    can recompute the CBS classification from the export alone (docs/export-format.md).
+    its case (``opened``, ``reopened``, ``given``, ``matched``, or ``joined`` for meldingen
+    recorded before that was recorded; :mod:`hgkm_workflow.audit.melding_match`) and the
+    classification settings (lookback, counted roles, hermelding basis), so an auditor can
+    recompute the CBS classification from the export alone (docs/export-format.md).
 
     Args:
         app: The event store's application (its recorder and mapper).
@@ -212,7 +218,8 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
             ``original_position``, else the event's own position.
     """
     settings = classification or ClassificationSettings.from_environment()
-    meta = _classification_meta(settings)
+    meta = classification_meta(settings)
+    found = found_by_melding(app, batch_size)
     opened: set[UUID] = set()
     clocks: dict[UUID, BusinessClock] = {}
     written = redacted = 0
@@ -226,32 +233,13 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
             for n in batch:
                 line, count = _line(app, n, clocks, erased, origins or {})
                 if line["event_type"] == "MeldingReceived":
-                    _mark_melding(line, opened, meta)
+                    mark_melding(line, opened, meta, found)
                 redacted += count
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
                 out.write("\n")
                 written += 1
             start = batch[-1].id
     return ExportResult(events=written, aggregates=len(clocks), redacted=redacted)
-
-
-def _classification_meta(settings: ClassificationSettings) -> dict[str, Any]:
-    return {"lookback_years": settings.lookback_years,
-            "counted_roles": sorted(r.value for r in settings.counted_roles),
-            "hermelding_basis": settings.hermelding_basis}
-
-
-def _mark_melding(line: dict[str, Any], opened: set[UUID], meta: dict[str, Any]) -> None:
-    """Add how the melding came to its case and the classification settings to its line."""
-    case = UUID(line["case_id"])
-    if case not in opened:
-        match = "opened"
-        opened.add(case)
-    elif line["payload"].get("reopened"):
-        match = "reopened"
-    else:
-        match = "joined"
-    line["classification"] = {"match": match, "settings": meta}
 
 
 def _strings(value: Any) -> Iterator[str]:
