@@ -156,8 +156,9 @@ def restate_timeliness(conn: sa.Connection, scope: Scope,
     """The scope's timeliness figures as known at ``known_at`` (naive UTC) and now."""
     rules = tuple(TIMELINESS_RULES)
     where = scope.cases(deadline_history.c.case_id)
-    then = deadline_states(conn, rules, where, known_at=known_at)
-    now = deadline_states(conn, rules, where)
+    period = (scope.start, scope.end)
+    then = deadline_states(conn, rules, where, known_at=known_at, touching=period)
+    now = deadline_states(conn, rules, where, touching=period)
     figures: list[RestatedRatio] = []
     for rule in rules:
         t_on, t_of, t_breaches = _figures(rule, then, scope)

@@ -162,7 +162,9 @@ class DeadlineState:
 
 def deadline_states(conn: sa.Connection, rules: Iterable[str],
                     case_condition: Sequence[Any] = (),
-                    known_at: datetime | None = None) -> dict[str, DeadlineState]:
+                    known_at: datetime | None = None,
+                    touching: tuple[datetime, datetime] | None = None,
+                    ) -> dict[str, DeadlineState]:
     """Every main deadline (no check-point) of ``rules``, as known at ``known_at``.
 
     Args:
@@ -171,12 +173,21 @@ def deadline_states(conn: sa.Connection, rules: Iterable[str],
         case_condition: Extra conditions on ``rm_deadline_history.case_id`` (the selection).
         known_at: Fold only rows recorded at or before this instant (naive UTC; ``None``:
             every row, as known now). A deadline started after it is absent.
+        touching: Only deadlines with a due instant (at a start or a reschedule) or a met
+            or closed instant in ``start``..``end`` (naive UTC): those a period's figures
+            can count, as known at any instant.
     """
     h = deadline_history
     q = sa.select(h).where(h.c.rule_id.in_(sorted(rules)), h.c.checkpoint.is_(None),
                            *case_condition)
     if known_at is not None:
         q = q.where(h.c.recorded_at <= known_at)
+    if touching is not None:
+        start, end = touching
+        q = q.where(h.c.deadline_id.in_(sa.select(h.c.deadline_id).where(sa.or_(
+            sa.and_(h.c.due >= start, h.c.due < end),
+            sa.and_(h.c.kind.in_(("DeadlineMet", "DeadlineClosedUnmet")), h.c.at >= start,
+                    h.c.at < end)))))
     states: dict[str, DeadlineState] = {}
     for row in conn.execute(q.order_by(h.c.position, h.c.deadline_id)):
         state = states.get(row.deadline_id)

@@ -66,6 +66,10 @@ def test_a_late_registered_assessment_withdraws_a_breach_in_the_restatement(
     assert moved[str(late.case_id)].now == "met_late, breach recorded"
     data = report.as_dict()["restatement"]["timeliness"]
     assert data["moved_count"] == 2
+    before = app.monitor(access=READ, period="2026-02", as_known_at=KNOWN_AT)
+    assert before.restatement is not None and before.restatement.timeliness is not None
+    assert before.restatement.timeliness.moved == ()  # March's deadlines are not February's
+    assert all(f.then == f.now == 0 for f in before.restatement.timeliness.figures)
     row = next(f for f in data["figures"] if f["name"] == "timeliness.T1.breaches")
     assert (row["then"], row["now"], row["change"]) == (2, 1, -1)
 
