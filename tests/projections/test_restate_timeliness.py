@@ -11,12 +11,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.monitor.html import render_html
+from hgkm_workflow.projections.deadline_history import RESTATED_RULES, deadline_states
+from hgkm_workflow.projections.deadline_index import deadlines
+from tests.e2e.test_auditor_recompute import _drive
 from tests.support import READ, Household
 
 KNOWN_AT = datetime(2026, 3, 11, 12, tzinfo=UTC)
@@ -115,3 +119,21 @@ def test_html_and_cli_show_the_timeliness_restatement(
                                       "--min-cell", "0", "--as-known-at", KNOWN_AT.isoformat()])
     assert result.exit_code == 0 and "timeliness.T1.on_time" in result.output
     assert "2 deadline(s) moved" in result.output
+
+
+def test_the_history_folded_as_known_now_agrees_with_rm_deadlines(
+    app: HgkmApplication, clock: SettableClock
+) -> None:
+    """Every tracked deadline, folded from its history, is the row rm_deadlines holds."""
+    _two_late_assessments(app, clock)
+    _drive(app, clock, 11, 120)  # late registrations, closures, reopenings, services
+    app.catch_up()
+    d = deadlines
+    with app.engine.connect() as conn:
+        states = deadline_states(conn, RESTATED_RULES)
+        rows = conn.execute(sa.select(d).where(d.c.rule_id.in_(sorted(RESTATED_RULES)),
+                                               d.c.checkpoint.is_(None))).mappings().all()
+    assert len(rows) > 20 and {r["status"] for r in rows} >= {"met", "open"}
+    assert {r["deadline_id"]: (r["status"], r["met_at"], r["breached_at"] is not None,
+                               r["due"]) for r in rows} == {
+        k: (s.status, s.met_at, s.breached, s.due) for k, s in states.items()}
