@@ -17,6 +17,7 @@ from eventsourcing.domain import event
 
 from hgkm_workflow.domain.antecedents import answers_antecedents, note_fact_times
 from hgkm_workflow.domain.care import CareDecisions
+from hgkm_workflow.domain.case_found import CaseFoundDecisions, melding_case_found
 from hgkm_workflow.domain.deadline_events import DeadlineRescheduled
 from hgkm_workflow.domain.facts import FactDecisions, help_offered, separation_recorded
 from hgkm_workflow.domain.guards import LOOP_BACK_RULE
@@ -46,7 +47,8 @@ JsonDict = dict[str, Any]
 
 @answers_antecedents
 class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecisions,
-                    HuisverbodDecisions, HouseholdDecisions, FactDecisions, TrackDecisions):
+                    HuisverbodDecisions, HouseholdDecisions, FactDecisions, TrackDecisions,
+                    CaseFoundDecisions):
     """One household's case through intake, the phases, the waakvlam and closure."""
 
     @event("Opened")
@@ -436,3 +438,5 @@ class HouseholdCase(ClockedAggregate, IntakeDecisions, CareDecisions, RegieDecis
     _persons_concerned_informed = event("PersonsConcernedInformed")(persons_informed)
     _informing_withheld = event("InformingWithheld")(informing_withheld)
     _period_carry_over_decided = event("PeriodCarryOverDecided")(carried_over)
+    # issue 15: how the intake found the melding's case (domain/case_found.py)
+    _melding_case_found = event("MeldingCaseFound")(melding_case_found)

@@ -75,6 +75,13 @@ class AccessPolicy:
     version: int
     grants: dict[str, Grant]
     regions: dict[str, RegionAccess] = field(default_factory=dict)
+    exact_cell_roles: frozenset[str] = frozenset()
+    """Roles that may see exact (unsuppressed, unrounded) monitor cells (``exact_cells.roles``
+    in the data; none when the data names none: safe by default)."""
+
+    def may_see_exact_cells(self, role: str) -> bool:
+        """Whether an actor with this role may see exact small monitor cells."""
+        return role in self.exact_cell_roles
 
     def region(self, region: str) -> RegionAccess:
         """The region's tables; by convention ``vt-<region>`` when the region is not listed."""
@@ -94,7 +101,12 @@ class AccessPolicy:
                                    mda_kernteam=frozenset(r.get("mda_kernteam", [])))
                 for name, r in (data.get("regions") or {}).items()
             }
-            return cls(version=int(data["version"]), grants=grants, regions=regions)
+            exact = data.get("exact_cells") or {}
+            roles = exact.get("roles") or []
+            if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+                raise TypeError("exact_cells.roles")
+            return cls(version=int(data["version"]), grants=grants, regions=regions,
+                       exact_cell_roles=frozenset(roles))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidPolicy(f"access policy data is malformed ({type(exc).__name__})") from None
 

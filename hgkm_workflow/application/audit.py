@@ -26,6 +26,7 @@ from hgkm_workflow.audit.as_of import AsOfComparison, AsOfState, compare_events,
 from hgkm_workflow.audit.business_time import Basis
 from hgkm_workflow.audit.entries import TimelineEntry
 from hgkm_workflow.audit.explain import EventExplanation, explain_events
+from hgkm_workflow.audit.positions import load_origins
 from hgkm_workflow.audit.timeline import mark_erased, timeline_of
 from hgkm_workflow.projections import ProjectionRunner
 
@@ -86,4 +87,5 @@ class AuditReads:
                      access: AccessArg) -> exchange.ExportResult:
         """Write the whole event stream as JSON Lines (auditors)."""
         self.gate.store(access, Resource.EXPORT)
-        return exchange.write_export(self.store, target, erased=self.persons.erased_ids())
+        return exchange.write_export(self.store, target, erased=self.persons.erased_ids(),
+                                     origins=load_origins(self.engine))

@@ -24,6 +24,7 @@ from hgkm_workflow.application.results import CommandResult
 from hgkm_workflow.application.unit_of_work import UnitOfWork, require_after_opening
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.clock import as_utc
+from hgkm_workflow.domain.case_found import CaseFoundBy
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.errors import CaseAlreadyExists, CaseNotFound
 from hgkm_workflow.phases.lifecycle import CasePhase
@@ -188,6 +189,8 @@ class Intake:
                     # closed by another process since the lookup: persons of a closed case
                     # get a new case unless the caller names the case to reopen
                     found, target, cid = None, None, uuid4()
+                found_by = (CaseFoundBy.GIVEN if not looked_up else
+                            CaseFoundBy.MATCHED if found is not None else CaseFoundBy.NEW)
                 if found is None:
                     case = HouseholdCase(id=cid, region=cmd.region, gemeente=cmd.gemeente,
                                          opened_at=ctx.at)
@@ -200,6 +203,7 @@ class Intake:
                 else:
                     raise CaseNotFound(f"no case {target}")
                 case.receive_melding(cmd, melding_id, ctx, from_advies=advies_id)
+                case.record_case_found(cmd, melding_id, ctx, found_by)
                 to_save: list[Aggregate] = [case]
                 if advies is not None:
                     advies.convert(cmd, cid, melding_id, ctx)

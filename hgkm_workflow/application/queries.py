@@ -31,7 +31,7 @@ from hgkm_workflow.application.unit_of_work import UnitOfWork
 from hgkm_workflow.case import HouseholdCase
 from hgkm_workflow.errors import CaseNotFound
 from hgkm_workflow.monitor import MonitorReport, Period, min_cell_from_env, monitor_report
-from hgkm_workflow.monitor.disclosure import EXACT_CELL_ROLES, may_see_exact
+from hgkm_workflow.monitor.disclosure import exact_cell_rule, may_see_exact
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.projections import case_queries, deadline_queries
 from hgkm_workflow.projections._util import naive_utc
@@ -135,11 +135,10 @@ class Queries:
         region, gemeente = q.code(region, "region"), q.code(gemeente, "gemeente")
         period = q.period(period)
         acc = as_access(access)
-        exact = may_see_exact(acc.actor.role.value)
+        exact = may_see_exact(acc.actor.role.value, self.guard.policy)
         floor = min_cell_from_env(process_environment())
         threshold = (min_cell or 0) if exact else max(floor, min_cell or 0)
-        rule = ("monitor aggregates: exact cells for roles " + ",".join(sorted(
-            EXACT_CELL_ROLES)) + f"; others see cells of at least {floor}")
+        rule = exact_cell_rule(self.guard.policy, floor)
         self.guard.record(self.work.now(), acc, Resource.CLASSIFICATION, None,
                           AccessDecision(verdict=Verdict.GRANTED, rule=rule),
                           note=f"monitor, cells under {threshold} suppressed")

@@ -26,7 +26,7 @@ line and the rule; a retry of a corrected file works.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,13 +34,26 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
+import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
 from hgkm_workflow.adapters.files import open_private
 from hgkm_workflow.audit.business_time import BusinessClock
-from hgkm_workflow.audit.import_checks import Replay, check_line_size, check_payload
+from hgkm_workflow.audit.import_checks import (
+    Replay,
+    aware_instant,
+    check_line_size,
+    check_payload,
+    whole,
+)
+from hgkm_workflow.audit.melding_match import (
+    classification_meta,
+    found_by_melding,
+    mark_melding,
+)
+from hgkm_workflow.audit.positions import clear_origins, record_origins
 from hgkm_workflow.audit.stored_form import (
     ExchangeError,
     decode_stored_state,
@@ -49,7 +62,6 @@ from hgkm_workflow.audit.stored_form import (
     restore,
 )
 from hgkm_workflow.clock import as_utc
-from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.privacy import find_identifying_data
 from hgkm_workflow.settings import ClassificationSettings
@@ -184,13 +196,15 @@ def export_jsonl(app: Exports, target: str | Path | IO[str], *,
 
 def write_export(app: Application[Any], target: str | Path | IO[str], *,
                  erased: frozenset[str] = frozenset(), batch_size: int = 500,
-                 classification: ClassificationSettings | None = None) -> ExportResult:
+                 classification: ClassificationSettings | None = None,
+                 origins: Mapping[tuple[str, int], int] | None = None) -> ExportResult:
     """Write the export (no access check: the caller has decided it).
 
     Every ``MeldingReceived`` line also carries ``classification``: how the melding came to
-    its case (``opened`` a new case, ``reopened`` a closed one, ``joined`` an open one) and
-    the classification settings (lookback, counted roles, hermelding basis), so an auditor
-    can recompute the CBS classification from the export alone (docs/export-format.md).
+    its case (``opened``, ``reopened``, ``given``, ``matched``, or ``joined`` for meldingen
+    recorded before that was recorded; :mod:`hgkm_workflow.audit.melding_match`) and the
+    classification settings (lookback, counted roles, hermelding basis), so an auditor can
+    recompute the CBS classification from the export alone (docs/export-format.md).
 
     Args:
         app: The event store's application (its recorder and mapper).
@@ -199,9 +213,13 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
         batch_size: Notifications read per query.
         classification: The classification settings to record (default: this process's,
             :meth:`ClassificationSettings.from_environment`, as the application uses).
+        origins: Original positions of imported events by ``(case_id, version)``
+            (:func:`~hgkm_workflow.audit.positions.load_origins`); written as
+            ``original_position``, else the event's own position.
     """
     settings = classification or ClassificationSettings.from_environment()
-    meta = _classification_meta(settings)
+    meta = classification_meta(settings)
+    found = found_by_melding(app, batch_size)
     opened: set[UUID] = set()
     clocks: dict[UUID, BusinessClock] = {}
     written = redacted = 0
@@ -213,34 +231,15 @@ def write_export(app: Application[Any], target: str | Path | IO[str], *,
             if not batch:
                 break
             for n in batch:
-                line, count = _line(app, n, clocks, erased)
+                line, count = _line(app, n, clocks, erased, origins or {})
                 if line["event_type"] == "MeldingReceived":
-                    _mark_melding(line, opened, meta)
+                    mark_melding(line, opened, meta, found)
                 redacted += count
                 out.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")))
                 out.write("\n")
                 written += 1
             start = batch[-1].id
     return ExportResult(events=written, aggregates=len(clocks), redacted=redacted)
-
-
-def _classification_meta(settings: ClassificationSettings) -> dict[str, Any]:
-    return {"lookback_years": settings.lookback_years,
-            "counted_roles": sorted(r.value for r in settings.counted_roles),
-            "hermelding_basis": settings.hermelding_basis}
-
-
-def _mark_melding(line: dict[str, Any], opened: set[UUID], meta: dict[str, Any]) -> None:
-    """Add how the melding came to its case and the classification settings to its line."""
-    case = UUID(line["case_id"])
-    if case not in opened:
-        match = "opened"
-        opened.add(case)
-    elif line["payload"].get("reopened"):
-        match = "reopened"
-    else:
-        match = "joined"
-    line["classification"] = {"match": match, "settings": meta}
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -255,7 +254,8 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 def _line(app: Application[Any], n: Any, clocks: dict[UUID, BusinessClock],
-          erased: frozenset[str] = frozenset()) -> tuple[dict[str, Any], int]:
+          erased: frozenset[str], origins: Mapping[tuple[str, int], int],
+          ) -> tuple[dict[str, Any], int]:
     state = decode_stored_state(app, n.state)
     class_version = int(state.pop("class_version", 1))
     recorded: datetime = state.pop("timestamp")
@@ -270,6 +270,7 @@ def _line(app: Application[Any], n: Any, clocks: dict[UUID, BusinessClock],
     return {
         "format": FORMAT,
         "position": n.id,
+        "original_position": origins.get((str(aggregate_id), n.originator_version), n.id),
         "aggregate": qualname.rpartition(".")[0] or qualname,
         "case_id": str(aggregate_id),
         "version": n.originator_version,
@@ -297,6 +298,10 @@ class ImportTarget(Protocol):
     @property
     def mapper(self) -> Mapper[Any]:
         """The store's mapper (transcoder, compressor, cipher)."""
+
+    @property
+    def engine(self) -> sa.Engine:
+        """The store's database (the original positions are recorded there)."""
 
     def catch_up(self) -> int:
         """Bring the read models up to date; return events applied."""
@@ -327,16 +332,25 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
         raise StoreNotEmpty("the target store already holds events; import needs an empty one")
     versions: dict[UUID, int] = {}
     events: list[StoredEvent] = []
+    origins: list[tuple[UUID, int, int]] = []
     replay = Replay(app.mapper)
     with _opened(source, "r") as handle:  # every line is checked before anything is written
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue
-            stored = _stored_event(app, text, number, versions)
+            stored, origin = _stored_event(app, text, number, versions)
             replay.feed(stored, number)
             events.append(stored)
+            if origin is not None:
+                origins.append((UUID(str(stored.originator_id)), stored.originator_version,
+                                origin))
     aggregates = replay.finish()
-    inserted = _insert(app, events)  # one transaction: all or nothing
+    record_origins(app.engine, origins)  # before the events: a failed insert clears them
+    try:
+        inserted = _insert(app, events)  # one transaction: all or nothing
+    except BaseException:
+        clear_origins(app.engine)
+        raise
     applied = app.catch_up()
     return ImportResult(events=inserted, aggregates=aggregates, read_model_events=applied)
 
@@ -352,29 +366,9 @@ def _insert(app: ImportTarget, events: list[StoredEvent]) -> int:
     return len(events)
 
 
-def _whole(value: Any) -> int:
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError("not whole")
-    number = int(value)
-    if number < 1 or number > 2**31:
-        raise ValueError("out of range")
-    return number
-
-
-def _aware_instant(value: Any) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise TypeError("not an instant")
-    instant = datetime.fromisoformat(value)
-    if instant.tzinfo is None:
-        raise ValueError("naive")
-    instant = as_utc(instant)
-    if not EARLIEST <= instant <= LATEST:
-        raise ValueError("out of range")
-    return instant
-
-
 def _stored_event(app: ImportTarget, text: str, number: int,
-                  versions: dict[UUID, int]) -> StoredEvent:
+                  versions: dict[UUID, int]) -> tuple[StoredEvent, int | None]:
+    """The line as a stored event, and its original position (the first store's)."""
     def bad(why: str) -> ExchangeError:
         return ExchangeError(f"line {number}: {why}")
 
@@ -410,9 +404,11 @@ def _stored_event(app: ImportTarget, text: str, number: int,
             raise bad(f"{name} is not {what}") from None
 
     aggregate_id: UUID = value("case_id", lambda v: UUID(str(v)), "a UUID")
-    version: int = value("version", _whole, "a whole number of at least 1")
-    class_version: int = value("class_version", _whole, "a whole number of at least 1")
-    recorded: datetime = value("recorded_at", _aware_instant,
+    version: int = value("version", whole, "a whole number of at least 1")
+    class_version: int = value("class_version", whole, "a whole number of at least 1")
+    named = next((k for k in ("original_position", "position") if k in line), None)
+    origin = None if named is None else value(named, whole, "a whole number of at least 1")
+    recorded: datetime = value("recorded_at", aware_instant,
                                "an ISO 8601 instant with a UTC offset in 2000..2100")
     payload = line["payload"]
     if not isinstance(payload, dict):
@@ -434,4 +430,4 @@ def _stored_event(app: ImportTarget, text: str, number: int,
     if class_version > 1:
         state["class_version"] = class_version
     return StoredEvent(originator_id=aggregate_id, originator_version=version, topic=topic,
-                       state=encode_state(app, state))
+                       state=encode_state(app, state)), origin

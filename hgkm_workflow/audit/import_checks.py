@@ -39,8 +39,8 @@ from hgkm_workflow.clock import as_utc
 from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.privacy import InvalidCode, find_identifying_data, validate_code
 
-__all__ = ["MAX_FREE_TEXT", "MAX_LINE", "MAX_TEXT", "Replay", "check_line_size",
-           "check_payload"]
+__all__ = ["MAX_FREE_TEXT", "MAX_LINE", "MAX_TEXT", "Replay", "aware_instant",
+           "check_line_size", "check_payload", "whole"]
 
 MAX_LINE = 256 * 1024
 """Characters per line at most (the largest event a command can make is far smaller)."""
@@ -189,3 +189,26 @@ class Replay:
                         raise bad(self._first_line[aggregate_id],
                                   f"a {name} id is used by two cases (unique across cases)")
         return len(self._aggregates)
+
+
+def whole(value: Any) -> int:
+    """A whole number of 1..2**31 (``ValueError`` otherwise; floats only if whole)."""
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError("not whole")
+    number = int(value)
+    if number < 1 or number > 2**31:
+        raise ValueError("out of range")
+    return number
+
+
+def aware_instant(value: Any) -> datetime:
+    """An ISO 8601 instant with a UTC offset in 2000..2100, as UTC (else raises)."""
+    if not isinstance(value, str) or len(value) > 40:
+        raise TypeError("not an instant")
+    instant = datetime.fromisoformat(value)
+    if instant.tzinfo is None:
+        raise ValueError("naive")
+    instant = as_utc(instant)
+    if not EARLIEST <= instant <= LATEST:
+        raise ValueError("out of range")
+    return instant

@@ -104,10 +104,21 @@ def _restatement(report: MonitorReport) -> None:
             table.add_row(c.name, "suppressed", "suppressed", "")
         else:
             table.add_row(c.name, str(d["then"]), str(d["now"]), f"{d['change']:+d}")
+    for f in () if r.timeliness is None else r.timeliness.figures:
+        if f.suppressed:
+            table.add_row(f.name, "suppressed", "suppressed", "")
+        else:
+            of = f.then_of is not None
+            table.add_row(f.name, f"{f.then} of {f.then_of}" if of else str(f.then),
+                          f"{f.now} of {f.now_of}" if of else str(f.now),
+                          f"{f.now - f.then:+d}")
     console.print(table)
     if r.moved:
         console.print(f"{len(r.moved)} melding(en) moved; --json lists them with the reason",
                       highlight=False)
+    if r.timeliness is not None and r.timeliness.moved:
+        console.print(f"{len(r.timeliness.moved)} deadline(s) moved; --json lists them with "
+                      "the reason", highlight=False)
 
 
 def _iso(value: str | None) -> datetime | None:

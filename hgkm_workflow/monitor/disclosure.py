@@ -3,7 +3,10 @@
 ``app.monitor(access=...)`` suppresses small cells (primary and secondary suppression,
 :func:`~hgkm_workflow.monitor.figures.suppress_small_cells` and
 :func:`~hgkm_workflow.monitor.figures.suppress_complements`) unless the caller's role may see
-exact figures (:data:`EXACT_CELL_ROLES`). On top of suppression, published counts can be
+exact figures: the roles under ``exact_cells`` in the access policy data
+(``hgkm_workflow/data/access/policy.yaml``, :attr:`AccessPolicy.exact_cell_roles
+<hgkm_workflow.access.policy.AccessPolicy.exact_cell_roles>`; shipped: ``auditor``). On top of
+suppression, published counts can be
 rounded (:func:`round_figure`, e.g. to 5 as CBS does): a count's value, and a share's
 numerator and denominator, to the nearest multiple; the share is then computed from the
 rounded numbers. Means in days are not rounded (their denominator, the number of stays, is
@@ -14,11 +17,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hgkm_workflow.access.policy import AccessPolicy, default_policy
 from hgkm_workflow.errors import HgkmError
 from hgkm_workflow.monitor.figures import Figure
-
-EXACT_CELL_ROLES = frozenset({"auditor"})
-"""Actor roles that may see exact (unsuppressed, unrounded) monitor figures."""
 
 
 class InvalidRounding(HgkmError):
@@ -28,9 +29,20 @@ class InvalidRounding(HgkmError):
     default_rule = "monitor: published counts rounded to a whole base"
 
 
-def may_see_exact(role: str) -> bool:
-    """Whether an actor with this role may see exact small cells."""
-    return role in EXACT_CELL_ROLES
+def may_see_exact(role: str, policy: AccessPolicy | None = None) -> bool:
+    """Whether an actor with this role may see exact small cells under ``policy``.
+
+    ``policy`` defaults to the shipped access policy; the roles are its ``exact_cells``.
+    """
+    return (policy or default_policy()).may_see_exact_cells(role)
+
+
+def exact_cell_rule(policy: AccessPolicy | None, floor: int) -> str:
+    """The rule text logged with a monitor read: who sees exact cells, the others' floor."""
+    pol = policy or default_policy()
+    roles = ",".join(sorted(pol.exact_cell_roles)) or "none"
+    return (f"policy v{pol.version}: monitor aggregates: exact cells for roles {roles}; "
+            f"others see cells of at least {floor}")
 
 
 def rounded(value: float, base: int) -> float:

@@ -33,6 +33,7 @@ from hgkm_workflow.monitor.html_charts import (
 )
 from hgkm_workflow.monitor.html_definitions import dutch_definition
 from hgkm_workflow.monitor.html_names import gemeente_name
+from hgkm_workflow.monitor.html_restatement import restatement_html
 from hgkm_workflow.monitor.html_style import CSS, JS, group_title
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.report import MonitorReport
@@ -220,7 +221,7 @@ def render_html(report: MonitorReport) -> str:
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{escape(title)}</h1>{_meta(report)}"
         f'{_cards(report)}<div class="charts">{figures}</div>'
-        f"<h2>Alle kengetallen</h2>{_tables(report)}"
+        f"<h2>Alle kengetallen</h2>{_tables(report)}{restatement_html(report)}"
         f"</main><script>{JS}</script></body></html>"
     )
 

@@ -21,7 +21,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from hgkm_workflow.projections.person_fold import PersonIndexProjection
-from hgkm_workflow.projections.person_tables import case_facts, classification_changes
+from hgkm_workflow.projections.person_tables import (
+    case_facts,
+    classification_changes,
+    melding_found,
+)
 from hgkm_workflow.projections.person_tables import melding_classification as mc
 
 READ_MODEL = f"{PersonIndexProjection.name}/{PersonIndexProjection.version}"
@@ -93,6 +97,7 @@ class ClassifiedMelding:
             "melding_id": self.melding_id, "case_id": r["case_id"], "region": r["region"],
             "gemeente": r["gemeente"], "received_at": iso(r["received_at"]),
             "recorded_at": iso(self.recorded_at),
+            "case_found": {"match": r.get("case_match"), "found_by": r.get("case_found_by")},
             "classification": self.classification, "vervolg_kind": self.vervolg_kind,
             "basis": basis, "persons_counted": r["persons_counted"],
             "persons_matched": r["persons_matched"], "cutoff_on": iso(r["cutoff_on"]),
@@ -126,9 +131,12 @@ def classified_meldingen(
         as_known_at: The class each melding had at this recording instant (naive UTC);
             meldingen recorded after it have class ``None``.
     """
-    q = sa.select(mc, case_facts.c.recorded_at.label("melding_recorded_at")).join(
+    mf = melding_found
+    q = sa.select(mc, case_facts.c.recorded_at.label("melding_recorded_at"),
+                  mf.c.match.label("case_match"), mf.c.found_by.label("case_found_by")).join(
         case_facts, sa.and_(case_facts.c.melding_id == mc.c.melding_id,
-                            case_facts.c.kind == "MeldingReceived"), isouter=True)
+                            case_facts.c.kind == "MeldingReceived"), isouter=True).join(
+        mf, mf.c.melding_id == mc.c.melding_id, isouter=True)
     if region:
         q = q.where(mc.c.region == region)
     if gemeente:

@@ -26,6 +26,7 @@ from hgkm_workflow.monitor.figures import (
 from hgkm_workflow.monitor.meldingen import classified_meldingen
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.queries import FigureBuilder, Scope
+from hgkm_workflow.monitor.restate_timeliness import restate_timeliness
 from hgkm_workflow.monitor.restatement import Restatement, restatement
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.person_tables import melding_classification as mc
@@ -209,7 +210,8 @@ def _compute(engine: sa.Engine, region: str | None, gemeente: str | None,
             sel: dict[str, Any] = {"region": scope.region, "gemeente": scope.gemeente,
                                    "start": scope.start, "end": scope.end}
             restated = restatement(classified_meldingen(conn, **sel, as_known_at=known),
-                                   classified_meldingen(conn, **sel), known)
+                                   classified_meldingen(conn, **sel), known,
+                                   restate_timeliness(conn, scope, known))
     first_seen: dict[str, int] = {}
     for i, f in enumerate(b.figures):
         first_seen.setdefault(f.group, i)

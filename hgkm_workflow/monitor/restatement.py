@@ -5,6 +5,8 @@ correction) reclassifies meldingen, or a melding of the period is registered aft
 figures were published, the figures change. :func:`restatement` puts the counts as they were
 known at a recording instant (default: the end of the period) beside the counts now, and
 lists every melding that moved with the reason (the late fact's event, or "recorded after").
+The timeliness figures are restated beside them (``timeliness``:
+:mod:`hgkm_workflow.monitor.restate_timeliness`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 from hgkm_workflow.monitor.figures import VERVOLG_KINDS
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding
+from hgkm_workflow.monitor.restate_timeliness import TimelinessRestatement
 
 CLASSES = ("nieuw", "vervolgmelding", "hermelding")
 
@@ -61,6 +64,9 @@ class Restatement:
     moved: tuple[MovedMelding, ...]
     moved_withheld: bool = False
     """The moved meldingen are not listed (a suppressed copy of the report)."""
+    timeliness: TimelinessRestatement | None = None
+    """The timeliness figures (on time, breaches) as known then and now, with the deadlines
+    that moved."""
 
     def suppress(self, min_cell: int) -> Restatement:
         """A copy fit to publish: counts under ``min_cell`` withheld, no melding listed."""
@@ -68,7 +74,9 @@ class Restatement:
             return self
         counts = tuple(RestatedCount(c.name, c.then, c.now, suppressed=(
             0 < c.then < min_cell or 0 < c.now < min_cell)) for c in self.counts)
-        return Restatement(self.known_at, counts, (), moved_withheld=True)
+        timeliness = None if self.timeliness is None else self.timeliness.suppress(min_cell)
+        return Restatement(self.known_at, counts, (), moved_withheld=True,
+                           timeliness=timeliness)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form: the restatement table and the moved meldingen."""
@@ -76,7 +84,8 @@ class Restatement:
                 "counts": [c.as_dict() for c in self.counts],
                 "moved": [m.as_dict() for m in self.moved],
                 "moved_count": len(self.moved) if not self.moved_withheld else None,
-                "moved_withheld": self.moved_withheld}
+                "moved_withheld": self.moved_withheld,
+                "timeliness": None if self.timeliness is None else self.timeliness.as_dict()}
 
 
 def _label(cls: str | None, kind: str | None) -> str | None:
@@ -84,13 +93,15 @@ def _label(cls: str | None, kind: str | None) -> str | None:
 
 
 def restatement(then: list[ClassifiedMelding], now: list[ClassifiedMelding],
-                known_at: datetime) -> Restatement:
+                known_at: datetime,
+                timeliness: TimelinessRestatement | None = None) -> Restatement:
     """Compare the same period's meldingen as known at ``known_at`` and as known now.
 
     Args:
         then: The period's meldingen read with ``as_known_at=known_at``.
         now: The same meldingen read as known now.
         known_at: The recording instant (naive UTC).
+        timeliness: The timeliness restatement to carry beside the counts.
     """
     def counts(ms: list[ClassifiedMelding]) -> dict[str, int]:
         out = {"meldingen": 0, **{c: 0 for c in CLASSES},
@@ -124,4 +135,4 @@ def restatement(then: list[ClassifiedMelding], now: list[ClassifiedMelding],
             reasons = tuple(c.reason for c in m.changes
                             if c.recorded_at is not None and c.recorded_at > known_at)
         moved.append(MovedMelding(m.melding_id, was, is_, reasons))
-    return Restatement(known_at, rows, tuple(moved))
+    return Restatement(known_at, rows, tuple(moved), timeliness=timeliness)

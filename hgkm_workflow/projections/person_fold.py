@@ -27,6 +27,7 @@ from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
 from hgkm_workflow.projections.person_classify import BusinessTimeClassification
+from hgkm_workflow.projections.person_found import record_found
 from hgkm_workflow.projections.person_rules import (
     CONTINUABLE,
     Classifier,
@@ -52,11 +53,12 @@ class PersonIndexProjection(Projection):
     """
 
     name: ClassVar[str] = "person_index"
-    version: ClassVar[int] = 3  # 3: classification by business time, as known now
+    version: ClassVar[int] = 4  # 3: classification by business time; 4: rm_melding_found
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = frozenset(
         {
             "MeldingReceived",
+            "MeldingCaseFound",
             "PersonAdded",
             "PersonRoleCorrected",
             "VeiligheidsbeoordelingCompleted",
@@ -84,6 +86,7 @@ class PersonIndexProjection(Projection):
             batch.fold(*item)
         batch.flush(conn)
         BusinessTimeClassification(self._classifier).run(conn, events)
+        record_found(conn, events)
 
 
 def person_index_projection(

@@ -119,3 +119,15 @@ classification_changes = sa.Table(
     sa.Column("recorded_at", sa.DateTime, nullable=True),
 )
 """A late fact (the event at ``position``) changed a melding's class or vervolg kind."""
+
+melding_found = sa.Table(
+    "rm_melding_found",
+    metadata,
+    sa.Column("melding_id", _ID, primary_key=True),
+    sa.Column("case_id", _ID, nullable=False),
+    sa.Column("match", sa.String(16), nullable=False),
+    sa.Column("found_by", sa.String(16), nullable=True),
+    sa.Index("ix_rm_melding_found_case", "case_id"),
+)
+"""How each melding came to its case (``match``) and how the intake found it (``found_by``,
+``null`` for meldingen recorded before ``MeldingCaseFound``): :mod:`.person_found`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.cases import CaseIndexProjection
+from hgkm_workflow.projections.deadline_history import DeadlineHistoryProjection
 from hgkm_workflow.projections.deadline_index import DeadlineIndexProjection
 from hgkm_workflow.projections.monitor_facts import MonitorFactsProjection
 from hgkm_workflow.projections.person_fold import person_index_projection
@@ -25,4 +26,5 @@ def default_projections(
         DeadlineIndexProjection(),
         person_index_projection(classification),
         MonitorFactsProjection(),
+        DeadlineHistoryProjection(),
     ]

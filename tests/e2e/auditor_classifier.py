@@ -203,3 +203,42 @@ def classify_export(path: Path) -> dict[str, dict[str, Any]]:
 def _kind(inv: Inv, x: tuple[datetime, int]) -> str:
     s = inv.stage_at(x)
     return "during_assessment" if s == "ended" else s
+
+
+def case_found_from_export(path: Path) -> dict[str, tuple[str, str | None]]:
+    """How each melding came to its case, from the raw lines (docs/export-format.md).
+
+    ``match`` is ``opened`` for a case's first melding, ``reopened`` when the payload says so,
+    else the ``found_by`` of the case's ``MeldingCaseFound`` line (``given``/``matched``),
+    else ``joined``. A ``matched`` melding must name a person already in its case, and its
+    case must have been open (no ``Closed`` line since its last melding): the engine only
+    matches an open household.
+    """
+    lines = [json.loads(t) for t in path.read_text(encoding="utf-8").splitlines()]
+    found = {x["payload"]["melding_id"]: x["payload"]["found_by"] for x in lines
+             if x["event_type"] == "MeldingCaseFound"}
+    members: dict[str, set[str]] = {}
+    closed: dict[str, bool] = {}
+    out: dict[str, tuple[str, str | None]] = {}
+    for x in lines:
+        case, payload = x["case_id"], x["payload"]
+        if x["event_type"] == "Closed":
+            closed[case] = True
+        elif x["event_type"] == "PersonAdded":
+            members.setdefault(case, set()).add(payload["person_id"])
+        elif x["event_type"] == "MeldingReceived":
+            named = {p["person_id"] for p in payload["persons"]}
+            by = found.get(payload["melding_id"])
+            if case not in members:
+                match = "opened"
+            elif payload["reopened"]:
+                match = "reopened"
+            else:
+                match = by if by in ("given", "matched") else "joined"
+            if by == "matched" and (not named & members.get(case, set())
+                                    or closed.get(case)):
+                raise AssertionError("a matched melding names nobody of an open case")
+            out[payload["melding_id"]] = (match, by)
+            members.setdefault(case, set()).update(named)
+            closed[case] = False
+    return out

@@ -25,7 +25,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.errors import HgkmError
-from tests.e2e.auditor_classifier import classify_export
+from tests.e2e.auditor_classifier import case_found_from_export, classify_export
 from tests.support import LT_REGISSEUR, READ, VT
 
 ROLES = ("victim", "alleged_perpetrator", "child", "witness", "other")
@@ -138,8 +138,15 @@ def _compare(app: HgkmApplication, tmp: Path) -> tuple[int, dict[str, int]]:
     lines = [json.loads(t) for t in export.read_text().splitlines()]
     marks = [(x["classification"]["match"], x["payload"]["reopened"])
              for x in lines if x["event_type"] == "MeldingReceived"]
-    assert {m for m, _ in marks} >= {"opened", "joined"}
     assert all((m == "reopened") == reopened for m, reopened in marks)
+    found = case_found_from_export(export)  # how each case was found, from the raw lines
+    assert found == {x["payload"]["melding_id"]: (x["classification"]["match"],
+                                                  x["classification"]["found_by"])
+                     for x in lines if x["event_type"] == "MeldingReceived"}
+    assert found == {k: (m["case_found"]["match"], m["case_found"]["found_by"])
+                     for k, m in ours.items()}
+    matches = {m for m, _ in found.values()}
+    assert {"opened", "given", "matched"} <= matches and "joined" not in matches
     classes["reopened"] = sum(m == "reopened" for m, _ in marks)
     return len(independent), classes
 
@@ -179,7 +186,7 @@ def test_cli_writes_the_per_melding_export(
     lines = [json.loads(t) for t in out.read_text().splitlines()]
     assert {m.melding_id for m in sqlite_app.melding_classifications(access=READ)} == {
         x["melding_id"] for x in lines}
-    assert all(x["read_model"] == "person_index/3" for x in lines)
+    assert all(x["read_model"] == "person_index/4" for x in lines)
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     result = CliRunner().invoke(cli, ["monitor", "meldingen", "--db", sqlite_url])
     assert result.exit_code != 0

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from hgkm_workflow.adapters.persons import PersonDetails
 from hgkm_workflow.application import HgkmApplication
-from hgkm_workflow.audit import verify
+from hgkm_workflow.audit import exchange, verify
 from hgkm_workflow.audit.exchange import (
     FORMAT,
     REDACTED,
@@ -25,6 +25,7 @@ from hgkm_workflow.audit.exchange import (
     export_jsonl,
     import_jsonl,
 )
+from hgkm_workflow.audit.positions import load_origins
 from hgkm_workflow.cli import app as cli
 from hgkm_workflow.clock import SettableClock
 from tests.support import BURGEMEESTER, READ, VT, Household
@@ -116,9 +117,10 @@ def test_lines_hold_the_documented_fields_in_order(sqlite_app: HgkmApplication,
     lines = [json.loads(text) for text in buffer.getvalue().splitlines()]
     assert [line["position"] for line in lines] == sorted(line["position"] for line in lines)
     first = lines[0]
-    assert set(first) == {"format", "position", "aggregate", "case_id", "version", "event_type",
-                          "topic", "class_version", "business_time", "recorded_at", "payload",
-                          "types"}
+    assert set(first) == {"format", "position", "original_position", "aggregate", "case_id",
+                          "version", "event_type", "topic", "class_version", "business_time",
+                          "recorded_at", "payload", "types"}
+    assert all(line["original_position"] == line["position"] for line in lines)
     assert first["format"] == FORMAT and first["event_type"] == "Opened"
     assert first["version"] == 1 and first["types"] == {"/opened_at": "datetime"}
     started = next(line for line in lines if line["event_type"] == "DeadlineStarted")
@@ -226,3 +228,55 @@ def test_cli_export_and_import(app: HgkmApplication, make_app: Callable[..., Hgk
     missing = runner.invoke(cli, ["import", "--jsonl", str(tmp_path / "nope.jsonl"),
                                   "--db", target_url])
     assert missing.exit_code != 0
+
+
+def _lines(app: HgkmApplication) -> list[dict[str, Any]]:
+    buffer = io.StringIO()
+    export_jsonl(app, buffer, access=READ)
+    return [json.loads(text) for text in buffer.getvalue().splitlines()]
+
+
+def test_original_positions_survive_export_and_import(
+    app: HgkmApplication, make_app: Callable[..., HgkmApplication], clock: SettableClock,
+    tmp_path: Path,
+) -> None:
+    """An export of an imported store names each event's position in the first store."""
+    source = make_app(f"sqlite:///{tmp_path / 'source.db'}")
+    _fill(source, clock)
+    first = _lines(source)
+    # the first store had gaps (as PostgreSQL may have): positions 7, 10, 13, ...
+    for number, line in enumerate(first):
+        line["position"] = line["original_position"] = 7 + 3 * number
+    app.import_jsonl(io.StringIO("\n".join(json.dumps(line) for line in first)))  # either backend
+    second = _lines(app)
+    assert [line["position"] for line in second] != [line["position"] for line in first]
+    key = [(line["case_id"], line["version"]) for line in first]
+    assert [(line["case_id"], line["version"]) for line in second] == key
+    assert [line["original_position"] for line in second] == \
+        [line["position"] for line in first]
+    again = make_app(f"sqlite:///{tmp_path / 'again.db'}")  # an import of the import
+    import_jsonl(again, io.StringIO("\n".join(json.dumps(line) for line in second)))
+    third = _lines(again)
+    assert [line["original_position"] for line in third] == \
+        [line["position"] for line in first]
+    assert verify(app, access=READ).ok
+
+
+def test_a_failed_import_records_no_original_positions(
+    app: HgkmApplication, make_app: Callable[..., HgkmApplication], clock: SettableClock,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    donor = make_app(f"sqlite:///{tmp_path / 'donor.db'}")
+    Household(donor, clock).melding()
+    lines = _lines(donor)
+
+    def refuse(*_args: object) -> int:
+        raise StoreNotEmpty("another writer filled the store during the import")
+
+    monkeypatch.setattr(exchange, "_insert", refuse)
+    with pytest.raises(StoreNotEmpty):
+        app.import_jsonl(io.StringIO("\n".join(json.dumps(line) for line in lines)))
+    assert load_origins(app.engine) == {} and not app.recorder.max_notification_id()
+    monkeypatch.undo()
+    app.import_jsonl(io.StringIO("\n".join(json.dumps(line) for line in lines)))  # a retry
+    assert len(load_origins(app.engine)) == len(lines)

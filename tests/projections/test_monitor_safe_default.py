@@ -3,11 +3,16 @@ see exact figures, and can round published counts to 5."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Callable
+from importlib import resources
 
+import pytest
+import yaml
+
+from hgkm_workflow.access.policy import AccessPolicy, InvalidPolicy, default_policy
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
-from hgkm_workflow.monitor.disclosure import InvalidRounding, round_figure, rounded
+from hgkm_workflow.monitor.disclosure import InvalidRounding, may_see_exact, round_figure, rounded
 from hgkm_workflow.monitor.figures import Figure
 from tests.support import READ, VT, Household
 
@@ -64,3 +69,38 @@ def test_round_figure_rules() -> None:
     assert round_figure(share, 1) == share
     with pytest.raises(InvalidRounding):
         round_figure(share, 0)
+
+
+def _policy_with_exact_cells(roles: list[str]) -> AccessPolicy:
+    text = resources.files("hgkm_workflow").joinpath("data/access/policy.yaml").read_text()
+    data = yaml.safe_load(text)
+    data["exact_cells"] = {"roles": roles}
+    return AccessPolicy.from_data(data)
+
+
+def test_exact_cell_roles_are_policy_data() -> None:
+    shipped = default_policy()
+    assert shipped.exact_cell_roles == frozenset({"auditor"})
+    assert may_see_exact("auditor") and not may_see_exact("vt_medewerker")
+    none = _policy_with_exact_cells([])
+    assert not may_see_exact("auditor", none)
+    data = yaml.safe_load(resources.files("hgkm_workflow").joinpath(
+        "data/access/policy.yaml").read_text())
+    del data["exact_cells"]
+    assert AccessPolicy.from_data(data).exact_cell_roles == frozenset()  # safe by default
+    data["exact_cells"] = {"roles": "auditor"}
+    with pytest.raises(InvalidPolicy):
+        AccessPolicy.from_data(data)
+
+
+def test_the_app_takes_exact_cell_roles_from_its_policy(
+    make_app: Callable[..., HgkmApplication], store_url: str, clock: SettableClock
+) -> None:
+    app = make_app(store_url, policy=_policy_with_exact_cells(["vt_medewerker"]))
+    _three_meldingen(app, clock)
+    assert app.monitor(access=VT_READER, period="2026-03").figure("meldingen").numerator == 3
+    auditor = app.monitor(access=READ, period="2026-03")
+    assert auditor.figure("meldingen").suppressed and auditor.min_cell == 10
+    rules = [e.rule for e in app.access_log(access=READ)
+             if e.resource == "classification" and e.case_id is None]
+    assert rules and "exact cells for roles vt_medewerker" in rules[-1]
