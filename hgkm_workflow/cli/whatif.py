@@ -86,6 +86,8 @@ def print_report(report: WhatIfReport) -> None:
 
 
 def _fig(d: dict[str, object]) -> str:
+    if d.get("suppressed"):
+        return "suppressed (small cell)"
     den = d["denominator"]
     return f"{d['numerator']:g}" + ("" if den is None else f" / {den:g}")
 

@@ -45,6 +45,8 @@ def _side(d: dict[str, Any] | None, cls: str) -> str:
 
 
 def _fig(f: FigureDiff, side: dict[str, Any]) -> str:
+    if side.get("suppressed"):
+        return "onderdrukt <small>(kleine aantallen)</small>"
     value = side["value"]
     shown = nl.percent(value) if f.unit == "share" else nl.amount(value)
     den = side["denominator"]

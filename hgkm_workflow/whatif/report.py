@@ -125,20 +125,28 @@ class FigureDiff:
     after: JsonDict
 
     @property
+    def suppressed(self) -> bool:
+        """Whether a side is withheld as a small cell (then nothing is said to have moved)."""
+        return bool(self.before.get("suppressed") or self.after.get("suppressed"))
+
+    @property
     def moved(self) -> float:
-        """How much the numerator moved (after − before)."""
+        """How much the numerator moved (after − before); 0 when a side is suppressed."""
+        if self.suppressed:
+            return 0.0
         return float(self.after["numerator"]) - float(self.before["numerator"])
 
     def as_dict(self) -> JsonDict:
         """JSON-ready form."""
         return {"name": self.name, "unit": self.unit, "before": self.before,
                 "after": self.after, "numerator_moved": self.moved,
-                "denominator_moved": (self.after["denominator"] or 0)
+                "denominator_moved": 0 if self.suppressed else (self.after["denominator"] or 0)
                 - (self.before["denominator"] or 0)}
 
 
 def _fig(f: Any) -> JsonDict:
-    return {"numerator": f.numerator, "denominator": f.denominator, "value": f.value}
+    return {"numerator": f.numerator, "denominator": f.denominator, "value": f.value,
+            "suppressed": bool(f.suppressed)}
 
 
 def figure_diffs(before: MonitorReport, after: MonitorReport) -> list[FigureDiff]:
@@ -158,9 +166,9 @@ class PeriodDiff:
     @property
     def moved(self) -> tuple[FigureDiff, ...]:
         """The figures whose counts moved."""
-        return tuple(f for f in self.figures
-                     if f.before["numerator"] != f.after["numerator"]
-                     or f.before["denominator"] != f.after["denominator"])
+        return tuple(f for f in self.figures if not f.suppressed and (
+            f.before["numerator"] != f.after["numerator"]
+            or f.before["denominator"] != f.after["denominator"]))
 
     def as_dict(self) -> JsonDict:
         """JSON-ready form."""

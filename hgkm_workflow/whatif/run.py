@@ -18,14 +18,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
+from hgkm_workflow.access.guard import as_access
 from hgkm_workflow.access.models import Resource
 from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.monitor import min_cell_from_env
+from hgkm_workflow.monitor.disclosure import may_see_exact
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.report import MonitorReport, monitor_report
 from hgkm_workflow.projections._util import naive_utc
-from hgkm_workflow.settings import ClassificationSettings
+from hgkm_workflow.settings import ClassificationSettings, process_environment
 from hgkm_workflow.whatif.inputs import WhatIfInputs
 from hgkm_workflow.whatif.replay import CaseReplay, Side, replay_case, tick_instants
 from hgkm_workflow.whatif.report import (
@@ -203,9 +206,13 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
                                                        periods_wanted, horizon, say), sides))
     timings["read_models_and_monitor"] = time.perf_counter() - t0
     classes = [b[0] for b in built]
+    # Safe by default, as app.monitor: small cells withheld on both sides unless the reader's
+    # role may see exact cells (exact_cells.roles in the access policy).
+    floor = 0 if may_see_exact(as_access(access).actor.role.value, live.guard.policy) \
+        else min_cell_from_env(process_environment())
+    shown = [[r.suppress_small_cells(floor) for r in b[1]] for b in built]
     periods = [PeriodDiff(period=p.label, figures=tuple(figure_diffs(before, after)))
-               for p, before, after in zip(periods_wanted, built[0][1], built[1][1],
-                                           strict=True)]
+               for p, before, after in zip(periods_wanted, shown[0], shown[1], strict=True)]
     reported = [(b, a) for b, a in zip(befores, afters, strict=True) if selection.reports(b)]
     _log.info("what-if: %d cases replayed, %d reported, %.1f s", len(befores), len(reported),
               sum(timings.values()))

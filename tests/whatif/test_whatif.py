@@ -22,7 +22,7 @@ from hgkm_workflow.domain.rulebook import RuleBook, RuleOverride
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.whatif import WhatIfInputs, load_calendar, load_rules, with_settings
 from hgkm_workflow.whatif.report import WhatIfReport
-from tests.support import READ, Household
+from tests.support import READ, VT, Household
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "whatif"
 ONDERZOEK_DONE = {"result": "no_further_action", "conclusion": "not_confirmed"}
@@ -294,3 +294,30 @@ def test_counted_roles_and_the_household_basis(make_app: Callable[..., HgkmAppli
     assert [(c.melding_id, c.before["classification"], c.after["classification"])
             for c in household.classifications] == [(str(first.melding_id), "nieuw",
                                                      "hermelding")]
+
+
+def test_figures_are_safe_by_default_for_a_reader_without_exact_cells(
+        make_app: Callable[..., HgkmApplication], store_url: str, clock: SettableClock) -> None:
+    # The T3 example again, read by Veilig Thuis of the region: it may list the region's
+    # cases (so it sees the same deadline differences), but not exact small cells.
+    app = make_app(store_url)
+    h = Household(app, clock)
+    h.melding()
+    clock.set(_utc(2026, 3, 9, 9))
+    h.assess("onderzoek")
+    clock.set(_utc(2026, 5, 13, 10))
+    app.complete_vt_service(h.cmd(**ONDERZOEK_DONE))
+    rules, label = load_rules(EXAMPLES / "t3-from-receipt.yaml", app.rules)
+    vt_reader = {"actor": VT, "purpose": "triage"}
+    inputs = WhatIfInputs(rules=rules, rules_label=label)
+    exact = app.what_if(access=READ, inputs=inputs, region="rotterdam-rijnmond")
+    safe = app.what_if(access=vt_reader, inputs=inputs, region="rotterdam-rijnmond")
+
+    assert [d.as_dict() for d in safe.deadlines] == [d.as_dict() for d in exact.deadlines]
+    exact_t3 = _figure(exact, "2026H1", "timeliness.T3.on_time")
+    safe_t3 = _figure(safe, "2026H1", "timeliness.T3.on_time")
+    assert not exact_t3.suppressed and exact_t3.moved == -1
+    assert safe_t3.suppressed and safe_t3.moved == 0  # 1 of 1 would single out a household
+    assert safe_t3.before["numerator"] == 0 and safe_t3.after["suppressed"] is True
+    moved = next(p for p in safe.periods if p.period == "2026H1").moved
+    assert "timeliness.T3.on_time" not in {f.name for f in moved}
