@@ -20,8 +20,8 @@ whose decoding is not eventsourcing's ``JSONTranscoder`` decoding gives the mapp
 itself, any error on the fast path (JSON that orjson refuses but ``json`` accepts, such as ``NaN``,
 ``1e400`` or a lone surrogate; an unknown transcoding) decodes that event again with the
 mapper, which then returns the same value or raises its own error. The one silent difference
-found, orjson reading an integer beyond 64 bits as a float, is avoided by giving every state
-with a run of 19 digits to the mapper.
+found, orjson reading an integer beyond 64 bits as a float, is avoided by giving the mapper
+every state that holds a float and a run of 19 digits (the walk notes the floats it meets).
 ``tests/adapters/test_fast_decode.py`` compares every event of a varied store both ways.
 """
 
@@ -29,23 +29,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
+from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
     JSONTranscoder,
     Mapper,
     StoredEvent,
     Transcoding,
+    UUIDAsHex,
     find_id_convertor,
 )
 from eventsourcing.utils import resolve_topic
 
+from hgkm_workflow.adapters.transcoding import DateAsIso
+
 __all__ = ["FastEventDecoder", "event_decoder"]
 
 _LONG_NUMBER = re.compile(rb"[0-9]{19}").search
-"""A run of 19 digits: maybe an integer orjson would not read as ``json`` does (the mapper
-decodes those events; digits in strings only cost the fast path)."""
+"""A run of 19 digits: maybe an integer orjson read as a float where ``json`` reads an int
+(searched only in states holding a float; digits in strings only cost the fast path)."""
 
 Decode = Callable[[StoredEvent], object]
 """A stored event (or notification) → its domain event."""
@@ -61,6 +69,19 @@ def _uses_json_decoding(transcoder: object) -> bool:
     )
 
 
+_SAME_AS_DECODE: dict[type, Callable[[str], object]] = {
+    DatetimeAsISO: datetime.fromisoformat, DateAsIso: date.fromisoformat, UUIDAsHex: UUID,
+    DecimalAsStr: Decimal}
+"""Transcodings whose ``decode`` of a string is exactly this call (one frame less per value;
+for anything but a string they are not used)."""
+
+
+def _leaf_decoder(transcoding: Transcoding) -> Callable[[str], object]:
+    """What decodes a transcoded string: the call its ``decode`` makes, or ``decode`` itself."""
+    same = _SAME_AS_DECODE.get(type(transcoding))
+    return same if same is not None else transcoding.decode
+
+
 class FastEventDecoder:
     """A drop-in for ``mapper.to_domain_event`` over a ``JSONTranscoder`` mapper.
 
@@ -74,6 +95,7 @@ class FastEventDecoder:
             raise TypeError("the mapper's transcoder does not decode as JSONTranscoder")
         self._mapper = mapper
         self._names: dict[str, Transcoding] = cast(JSONTranscoder, transcoder).names
+        self._leaf = {name: _leaf_decoder(t) for name, t in self._names.items()}
         self._cipher = mapper.cipher
         self._compressor = mapper.compressor
         self._classes: dict[str, tuple[type, int]] = {}
@@ -98,13 +120,13 @@ class FastEventDecoder:
             data = self._cipher.decrypt(data)
         if self._compressor:
             data = self._compressor.decompress(data)
-        if _LONG_NUMBER(data) is not None:  # orjson reads integers beyond 64 bits as floats
-            return self._mapper.to_domain_event(stored)
         state = orjson.loads(data)
         if type(state) is not dict:
             raise TypeError("a stored event's state is a JSON object")
-        if b"_type_" in data or b"\\u" in data:  # (an escaped key could spell _type_)
-            state = self._restore_dict(state)
+        floats: list[bool] = []
+        state = self._restore_dict(state, floats)
+        if floats and _LONG_NUMBER(data) is not None:  # maybe a long integer read as a float
+            return self._mapper.to_domain_event(stored)
         originator_id = stored.originator_id
         id_type: Any = type(originator_id)
         convert = self._convertors.get((cls, id_type))
@@ -120,25 +142,35 @@ class FastEventDecoder:
         object.__setattr__(event, "__dict__", state)
         return event
 
-    def _restore_dict(self, obj: dict[str, Any]) -> Any:
-        """The object hook, bottom-up: children first, then this dict itself."""
+    def _restore_dict(self, obj: dict[str, Any], floats: list[bool]) -> Any:
+        """The object hook, bottom-up: children first, then this dict itself.
+
+        Appends to ``floats`` when a float is met (it may be an integer orjson read so).
+        """
         for key, value in obj.items():
             kind = type(value)
             if kind is dict:
-                obj[key] = self._restore_dict(value)
+                if len(value) == 2 and type(value.get("_data_")) is str and "_type_" in value:
+                    obj[key] = self._leaf[value["_type_"]](value["_data_"])  # the usual case
+                else:
+                    obj[key] = self._restore_dict(value, floats)
             elif kind is list:
-                self._restore_list(value)
+                self._restore_list(value, floats)
+            elif kind is float:
+                floats.append(True)
         if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
             return self._names[obj["_type_"]].decode(obj["_data_"])
         return obj
 
-    def _restore_list(self, items: list[Any]) -> None:
+    def _restore_list(self, items: list[Any], floats: list[bool]) -> None:
         for i, value in enumerate(items):
             kind = type(value)
             if kind is dict:
-                items[i] = self._restore_dict(value)
+                items[i] = self._restore_dict(value, floats)
             elif kind is list:
-                self._restore_list(value)
+                self._restore_list(value, floats)
+            elif kind is float:
+                floats.append(True)
 
 
 def event_decoder(mapper: Mapper[Any]) -> Decode:

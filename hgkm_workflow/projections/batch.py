@@ -81,8 +81,13 @@ class TableBuffer:
             The buffered rows the statement matched, in result order.
         """
         found: list[Row] = []
-        for mapping in conn.execute(stmt, params or {}).mappings():
-            row = {name: mapping[name] for name in self._names}
+        result = conn.execute(stmt, params or {})
+        names = self._names
+        if tuple(result.keys()) == names:  # whole rows in column order: no mapping per row
+            rows: Iterator[Row] = (dict(zip(names, r, strict=True)) for r in result)
+        else:
+            rows = ({name: m[name] for name in names} for m in result.mappings())
+        for row in rows:
             key = self.key_of(row)
             buffered = self.rows.get(key)
             if buffered is None:
