@@ -1,4 +1,4 @@
-"""The fold path's plumbing: the collector paused per batch, raw reads, and bulk writes.
+"""The fold path's plumbing: the cyclic collector paused per batch, and bulk writes.
 
 A rebuild holds a batch of a few thousand decoded events and the rows they touch; each of
 those allocations counts towards the cyclic garbage collector's thresholds, so it ran many
@@ -15,13 +15,6 @@ SQLAlchemy applies, e.g. SQLite's datetime text) and hands the driver's ``execut
 tuples (or dicts, for a driver with named parameters) through ``exec_driver_sql``, so the
 rows stored are the same, errors are wrapped the same (``IntegrityError`` → dead letters)
 and connection events still fire.
-
-Reading a batch through ``recorder.select_notifications`` builds a ``sqlite3.Row``, a
-``UUID`` and a ``Notification`` per event. On SQLite, :func:`notification_reader` reads the
-same columns as rows of plain values (attribute access: ``id``, ``originator_id`` as stored
-text, ``originator_version``, ``topic``, ``state``) through the read models' engine; the
-decoder's id conversion makes the one ``UUID`` the event needs. Other recorders are read
-through ``select_notifications``.
 """
 
 from __future__ import annotations
@@ -31,18 +24,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from eventsourcing.sqlite import SQLiteApplicationRecorder
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
-__all__ = ["ReadNotifications", "collector_paused", "execute_many", "notification_reader"]
-
-ReadNotifications = Callable[..., Sequence[Any]]
-"""``read(start=, limit=, stop=)``: the notifications after ``start`` up to ``stop``, at most
-``limit``, in id order; each with ``id``, ``originator_id``, ``originator_version``, ``topic``
-and ``state``."""
+__all__ = ["collector_paused", "execute_many"]
 
 _Getter = Callable[[Mapping[str, Any]], Any]
 _Plan = tuple[str, _Getter, tuple[tuple[int, Any], ...], tuple[str, ...] | None]
@@ -148,31 +135,3 @@ def _plan(stmt: sa.Insert | sa.Update, dialect: sa.Dialect, row_keys: Mapping[st
     escaped = compiled.escaped_bind_names
     names = None if compiled.positional else tuple(escaped.get(n, n) for n in binds)
     return compiled.string, values_of, tuple(processors), names
-
-
-def notification_reader(recorder: object, engine: sa.Engine) -> ReadNotifications:
-    """How a runner reads notifications: raw rows on SQLite, else the recorder's method.
-
-    Raw rows only for eventsourcing's own SQLite application recorder storing UUID ids
-    (its ``select_notifications`` then makes ``UUID(originator_id)``, which the mapper's id
-    conversion makes from the text as well) and an engine on SQLite.
-    """
-    select = getattr(recorder, "select_notifications")  # noqa: B009 - any recorder
-    datastore = getattr(recorder, "datastore", None)
-    if (type(recorder) is not SQLiteApplicationRecorder or engine.dialect.name != "sqlite"
-            or getattr(datastore, "originator_id_type", None) != "uuid"):
-
-        def through_recorder(*, start: int, limit: int, stop: int) -> Sequence[Any]:
-            return cast(Sequence[Any], select(start=start, limit=limit, stop=stop,
-                                              inclusive_of_start=False))
-
-        return through_recorder
-    table = engine.dialect.identifier_preparer.quote(recorder.events_table_name)
-    sql = (f"SELECT rowid AS id, originator_id, originator_version, topic, state FROM {table} "
-           "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?")
-
-    def raw(*, start: int, limit: int, stop: int) -> Sequence[Any]:
-        with engine.connect() as conn:
-            return conn.exec_driver_sql(sql, (start, stop, limit)).all()
-
-    return raw

@@ -47,7 +47,7 @@ from hgkm_workflow.projections.errors import (
     ProjectionVersionMismatchError,
     UnknownProjectionError,
 )
-from hgkm_workflow.projections.fold_io import collector_paused, notification_reader
+from hgkm_workflow.projections.fold_io import collector_paused
 from hgkm_workflow.projections.migration import PendingMigration, pending_migrations, refusal
 from hgkm_workflow.projections.tracking import (
     TRACKING_TABLE_NAME,
@@ -107,7 +107,6 @@ class ProjectionRunner:
         self._app = app
         self._engine = engine
         self._decoder: tuple[object, Callable[[Notification], object]] | None = None
-        self._read_notifications = notification_reader(app.recorder, engine)
         self._batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         self._rebuild_batch_size = (
             rebuild_batch_size
@@ -320,7 +319,9 @@ class ProjectionRunner:
             if start >= stop:
                 break
             with collector_paused():  # one batch's objects die by reference counting
-                batch = self._read_notifications(start=start, limit=batch_size, stop=stop)
+                batch = self._app.recorder.select_notifications(
+                    start=start, limit=batch_size, stop=stop, inclusive_of_start=False
+                )
                 if not batch:
                     break
                 processed += self._apply_batch(projections, start, batch)

@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 from hgkm_workflow.adapters.fast_decode import FastEventDecoder, event_decoder
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
-from hgkm_workflow.projections.fold_io import notification_reader
 from hgkm_workflow.scenario import run_scenario
 from hgkm_workflow.simulation import SimulationConfig, run_simulation
 from tests.support import fresh_pg_database, pg_available
@@ -116,16 +115,6 @@ def test_every_event_of_a_varied_store_decodes_to_the_mappers_event(
     differ = [n.id for n in notifications
               if not same_event(fast(n), filled.mapper.to_domain_event(n))]
     assert differ == []
-    # The runner's reader (raw rows on SQLite) gives the same notifications and events.
-    read = notification_reader(filled.recorder, filled.engine)
-    rows: list[Any] = []
-    while page := read(start=rows[-1].id if rows else 0, limit=700,
-                       stop=notifications[-1].id):
-        rows.extend(page)
-    assert [(r.id, r.topic, r.state, r.originator_version) for r in rows] == [
-        (n.id, n.topic, n.state, n.originator_version) for n in notifications]
-    assert [r.id for r, n in zip(rows, notifications, strict=True)
-            if not same_event(fast(r), filled.mapper.to_domain_event(n))] == []
 
 
 def _remapped(app: HgkmApplication, **env: str) -> Mapper[UUID]:

@@ -478,9 +478,8 @@ def test_small_batches_stream_the_log_and_give_the_same_rows(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness.write(100)
+    selects = _spy(monkeypatch, harness.app.recorder, "select_notifications")
     runner = harness.runner(CountsProjection(), batch_size=7)
-    # The runner's reader (raw rows on SQLite, select_notifications elsewhere: fold_io).
-    selects = _spy(monkeypatch, runner, "_read_notifications")
 
     assert runner.catch_up() == 100
     runner_selects = list(selects)
