@@ -313,7 +313,8 @@ def measure(url: str, what: str) -> dict[str, Any]:
     app.close()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"what": what, "events": count, "seconds": seconds, "rate": count / seconds,
-            "cpu_seconds": cpu_seconds, "peak_rss_mb": rss_kb / 1024}
+            "cpu_seconds": cpu_seconds, "peak_rss_mb": rss_kb / 1024,
+            "load_1min": os.getloadavg()[0]}
 
 
 def _in_subprocess(url: str, what: str) -> dict[str, Any]:
@@ -330,6 +331,19 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "rate": statistics.median(r["rate"] for r in runs),
             "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def _filled(url: str) -> bool:
+    """Whether the store at ``url`` holds events already (then it is measured as it is)."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return False
+    from hgkm_workflow.application import HgkmApplication
+
+    app = HgkmApplication(url, snapshot_interval=0)
+    try:
+        return bool(app.recorder.max_notification_id())
+    finally:
+        app.close()
 
 
 def _load() -> str:
@@ -361,7 +375,11 @@ def main() -> None:
                         help="also rebuild each projection alone, and a no-op projection")
     parser.add_argument("--batch-sizes", type=int, nargs="*", default=[],
                         help="also rebuild with these batch sizes")
-    parser.add_argument("--keep", type=Path, help="keep the stores in this directory")
+    parser.add_argument("--keep", type=Path, help="keep the stores in this directory (use a "
+                        "directory on tmpfs, e.g. /dev/shm/x, to measure without the disk)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="measure on this PostgreSQL database instead of SQLite files (one "
+                        "store: filled to the first size if empty; other sizes are ignored)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -373,9 +391,12 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     names = ["case_index", "deadline_index", "person_index", "monitor_facts"]
     rows: list[dict[str, Any]] = []
-    for size in args.sizes:
-        url = f"sqlite:///{workdir / f'store-{size}.db'}"
-        if not (workdir / f"store-{size}.db").exists():
+    sizes = args.sizes[:1] if args.postgres else args.sizes
+    for size in sizes:
+        url = args.postgres or f"sqlite:///{workdir / f'store-{size}.db'}"
+        print(f"store: {'PostgreSQL' if args.postgres else 'SQLite file'} in "
+              f"{'the server' if args.postgres else workdir}")
+        if not _filled(url):
             made = fill(url, size)
             print(f"\nstore of {made['events']:,} events ({made['households']:,} households) "
                   f"generated in {made['seconds']:.0f} s")
@@ -395,10 +416,16 @@ def main() -> None:
                   f"{r['rate']:>9,.0f} events/s  CPU {r['cpu_seconds']:7.1f} s  "
                   f"peak RSS {r['peak_rss_mb']:6.0f} MB  ({r['runs']} run(s), median)")
         for s in ("bare", "rebuild"):
-            print(f"  {s} runs: " + ", ".join(f"{r['rate']:,.0f}/s" for r in repeated[s]))
+            print(f"  {s} runs: " + ", ".join(f"{r['rate']:,.0f}/s (CPU {r['cpu_seconds']:.2f} s, "
+                                              f"load {r['load_1min']:.1f})" for r in repeated[s]))
         print(f"  rebuild / bare rate (medians): {rebuild['rate'] / bare['rate']:.3f} "
               f"(target >= 0.5); CPU time bare / rebuild: "
               f"{bare['cpu_seconds'] / rebuild['cpu_seconds']:.3f}")
+        pairs = [b["seconds"] / r["seconds"]
+                 for b, r in zip(repeated["bare"], repeated["rebuild"], strict=True)]
+        print("  rebuild / bare of each interleaved pair: "
+              + ", ".join(f"{x:.3f}" for x in pairs)
+              + f" (median {statistics.median(pairs):.3f})")
         rows.append({"size": size, **results})
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]

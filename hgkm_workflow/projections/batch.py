@@ -8,7 +8,8 @@ A projection's :meth:`~hgkm_workflow.projections.base.Projection.apply_batch` ty
 3. folds the events, in order, over the rows in memory (the same decisions the per-event
    :meth:`~hgkm_workflow.projections.base.Projection.apply` takes against the database),
 4. writes back with :meth:`TableBuffer.flush`: one ``executemany`` ``INSERT`` of the new rows
-   and one ``executemany`` ``UPDATE`` (by primary key) of the loaded rows that changed.
+   and one ``executemany`` ``UPDATE`` (by primary key) of the loaded rows that changed, each
+   straight through the driver (:func:`~hgkm_workflow.projections.fold_io.execute_many`).
 
 New rows are inserted with their final values, so a row created and changed within one batch
 costs one insert. An insert whose key already exists (in the database or earlier in the
@@ -21,6 +22,8 @@ from collections.abc import Collection, Iterator
 from typing import Any
 
 import sqlalchemy as sa
+
+from hgkm_workflow.projections.fold_io import execute_many
 
 Row = dict[str, Any]
 """A row as a mutable mapping of column name to value."""
@@ -78,8 +81,13 @@ class TableBuffer:
             The buffered rows the statement matched, in result order.
         """
         found: list[Row] = []
-        for mapping in conn.execute(stmt, params or {}).mappings():
-            row = {name: mapping[name] for name in self._names}
+        result = conn.execute(stmt, params or {})
+        names = self._names
+        if tuple(result.keys()) == names:  # whole rows in column order: no mapping per row
+            rows: Iterator[Row] = (dict(zip(names, r, strict=True)) for r in result)
+        else:
+            rows = ({name: m[name] for name in names} for m in result.mappings())
+        for row in rows:
             key = self.key_of(row)
             buffered = self.rows.get(key)
             if buffered is None:
@@ -115,21 +123,24 @@ class TableBuffer:
         return row
 
     def flush(self, conn: sa.Connection) -> None:
-        """Insert the new rows and update the loaded rows that changed, in bulk."""
+        """Insert the new rows and update the loaded rows that changed, in bulk.
+
+        Both go through :func:`execute_many`: the driver's ``executemany`` with the column
+        types' own bind processing, without SQLAlchemy's per-row parameter processing.
+        """
         if self._new:
-            conn.execute(_insert_statement(self.table), self._new)
+            execute_many(conn, _insert_statement(self.table), self._new)
             self._new = []
         changed: list[Row] = []
         for key, before in self._loaded.items():
             row = self.rows[key]
             values = tuple(row.values())
             if values != before:
-                params = {f"k_{k}": row[k] for k in self._keys}
-                params.update({f"v_{n}": row[n] for n in self._names if n not in self._keys})
-                changed.append(params)
+                changed.append(row)
                 self._loaded[key] = values
         if changed:
-            conn.execute(_update_statement(self.table), changed)
+            execute_many(conn, _update_statement(self.table), changed,
+                         row_keys=_update_row_keys(self.table))
 
 
 def select_in(
@@ -166,6 +177,19 @@ def _update_statement(table: sa.Table) -> sa.Update:
         )
         _UPDATES[table] = stmt
     return stmt
+
+
+_UPDATE_ROW_KEYS: dict[sa.Table, dict[str, str]] = {}
+
+
+def _update_row_keys(table: sa.Table) -> dict[str, str]:
+    """The update statement's bind names (``k_``/``v_`` + column) → the row's column names."""
+    keys = _UPDATE_ROW_KEYS.get(table)
+    if keys is None:
+        names = [c.name for c in table.columns]
+        keys = _UPDATE_ROW_KEYS[table] = {
+            **{f"k_{n}": n for n in names}, **{f"v_{n}": n for n in names}}
+    return keys
 
 
 _CLASS_NAMES: dict[type, tuple[str, str]] = {}

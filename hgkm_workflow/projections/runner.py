@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
+from hgkm_workflow.adapters.fast_decode import event_decoder
 from hgkm_workflow.projections.base import Projection, event_name
 from hgkm_workflow.projections.dead_letters import (
     ProjectionStatus,
@@ -46,6 +47,7 @@ from hgkm_workflow.projections.errors import (
     ProjectionVersionMismatchError,
     UnknownProjectionError,
 )
+from hgkm_workflow.projections.fold_io import collector_paused
 from hgkm_workflow.projections.migration import PendingMigration, pending_migrations, refusal
 from hgkm_workflow.projections.tracking import (
     TRACKING_TABLE_NAME,
@@ -104,6 +106,7 @@ class ProjectionRunner:
                 raise ProjectionDefinitionError("batch sizes must be at least 1")
         self._app = app
         self._engine = engine
+        self._decoder: tuple[object, Callable[[Notification], object]] | None = None
         self._batch_size = DEFAULT_BATCH_SIZE if batch_size is None else batch_size
         self._rebuild_batch_size = (
             rebuild_batch_size
@@ -315,12 +318,13 @@ class ProjectionRunner:
             start = min(self._checked(rows, p).position for p in projections)
             if start >= stop:
                 break
-            batch = self._app.recorder.select_notifications(
-                start=start, limit=batch_size, stop=stop, inclusive_of_start=False
-            )
-            if not batch:
-                break
-            processed += self._apply_batch(projections, start, batch)
+            with collector_paused():  # one batch's objects die by reference counting
+                batch = self._app.recorder.select_notifications(
+                    start=start, limit=batch_size, stop=stop, inclusive_of_start=False
+                )
+                if not batch:
+                    break
+                processed += self._apply_batch(projections, start, batch)
             if progress is not None:
                 progress(batch[-1].id, max(max_id, batch[-1].id))
         return processed
@@ -369,7 +373,7 @@ class ProjectionRunner:
             Per eligible projection (in order), its ``(event, notification id)`` pairs.
         """
         pending: list[list[tuple[object, int]]] = [[] for _ in eligible]
-        decode = self._app.mapper.to_domain_event
+        decode = self._decoder_of_mapper()
         if all(positions[p.name] == lowest for p in eligible):
             # The usual case: every projection is at the same position.
             appenders: dict[str, list[Callable[[tuple[object, int]], None]]] = {}
@@ -408,6 +412,13 @@ class ProjectionRunner:
                         decoded = (decode(notification), position)
                     events.append(decoded)
         return pending
+
+    def _decoder_of_mapper(self) -> Callable[[Notification], object]:
+        """Exactly the application's ``mapper.to_domain_event``, faster (``fast_decode``)."""
+        mapper = self._app.mapper
+        if self._decoder is None or self._decoder[0] is not mapper:
+            self._decoder = (mapper, event_decoder(mapper))
+        return self._decoder[1]
 
     @staticmethod
     def _checked(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:

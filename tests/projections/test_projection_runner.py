@@ -24,6 +24,7 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Notification
 from psycopg import sql
 
+from hgkm_workflow.adapters.fast_decode import FastEventDecoder
 from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.projections import (
     Projection,
@@ -494,7 +495,9 @@ def test_events_no_projection_wants_are_not_decoded(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     harness.write(40)
-    decoded = _spy(monkeypatch, harness.app.mapper, "to_domain_event")
+    # The runner decodes with the fast decoder (exactly the mapper's events, see
+    # tests/adapters/test_fast_decode.py): count its calls.
+    decoded = _spy(monkeypatch, FastEventDecoder, "__call__")
     runner = harness.runner(LabelsProjection(), batch_size=9)
 
     assert runner.catch_up() == 40
