@@ -37,6 +37,7 @@ __all__ = [
     "create_dead_letter_table",
     "projection_statuses",
     "read_dead_letters",
+    "record_dead_letter",
 ]
 
 DEAD_LETTER_TABLE_NAME = "hgkm_projection_dead_letters"
@@ -70,8 +71,10 @@ class DeadLetter:
         projection: The projection's name.
         position: The event's notification id.
         event: The event class name.
-        reason: ``UNIQUE_VIOLATION``, ``INTEGRITY_VIOLATION`` or ``DATA_ERROR``.
-        detail: The constraint, or table and column, the database named (no values).
+        reason: ``UNIQUE_VIOLATION``, ``INTEGRITY_VIOLATION``, ``DATA_ERROR``, or
+            ``UNDECODABLE`` (its stored bytes no longer decode: damaged, tampered).
+        detail: The constraint, or table and column, the database named (no values); for
+            ``UNDECODABLE`` the decoder's error class.
         recorded_at: When the dead letter was recorded.
     """
 
@@ -149,13 +152,19 @@ def apply_isolating(conn: sa.Connection, projection: Projection,
         except DEAD_LETTER_ERRORS as exc:
             dead += 1
             reason, detail = _reason(exc)
-            name = type(event).__name__
-            _log.error("projection %s: event %s at %d not applied (%s %s)",
-                       projection.name, name, position, reason, detail)
-            conn.execute(dead_letter_table.insert().values(
-                projection=projection.name, position=position, event=name, reason=reason,
-                detail=detail, recorded_at=datetime.now(UTC)))
+            record_dead_letter(conn, projection.name, position, type(event).__name__,
+                               reason, detail)
     return dead
+
+
+def record_dead_letter(conn: sa.Connection, projection: str, position: int, event: str,
+                       reason: str, detail: str) -> None:
+    """Record one event a projection could not take (in the batch's transaction)."""
+    _log.error("projection %s: event %s at %d not applied (%s %s)",
+               projection, event, position, reason, detail)
+    conn.execute(dead_letter_table.insert().values(
+        projection=projection, position=position, event=event, reason=reason,
+        detail=detail, recorded_at=datetime.now(UTC)))
 
 
 def read_dead_letters(conn: sa.Connection,

@@ -32,13 +32,15 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import Notification
 
 from hgkm_workflow.adapters.fast_decode import event_decoder
-from hgkm_workflow.projections.base import Projection, event_name
+from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.collect import collect_batch
 from hgkm_workflow.projections.dead_letters import (
     ProjectionStatus,
     apply_isolating,
     clear_dead_letters,
     create_dead_letter_table,
     projection_statuses,
+    record_dead_letter,
 )
 from hgkm_workflow.projections.engine import write_connection
 from hgkm_workflow.projections.errors import (
@@ -342,8 +344,14 @@ class ProjectionRunner:
             if not eligible:
                 return 0
             lowest = min(positions[p.name] for p in eligible)
-            pending = self._collect(eligible, positions, lowest, batch)
+            undecodable: list[tuple[str, int, str, str]] = []
+            pending = collect_batch(self._decoder_of_mapper(), eligible, positions, lowest,
+                                    batch, undecodable)
             applied = sum(1 for n in batch if n.id > lowest)
+            # An event whose stored bytes no longer decode is a dead letter of every
+            # projection that wants it; the rest of the store goes on.
+            for name, position, event, error in undecodable:
+                record_dead_letter(conn, name, position, event, "UNDECODABLE", error)
             # Each projection gets its events of this batch at once; projections own
             # disjoint tables, so applying them one after another gives the same rows as
             # interleaving them event by event.
@@ -356,62 +364,6 @@ class ProjectionRunner:
             for projection in eligible:
                 write_row(conn, projection.name, last, projection.version)
         return applied
-
-    def _collect(
-        self,
-        eligible: list[Projection],
-        positions: dict[str, int],
-        lowest: int,
-        batch: Sequence[Notification],
-    ) -> list[list[tuple[object, int]]]:
-        """Decode the batch's notifications and sort them out per eligible projection.
-
-        A notification is decoded once, and only if a projection that has not applied it
-        yet wants its event class; every projection gets the same decoded object.
-
-        Returns:
-            Per eligible projection (in order), its ``(event, notification id)`` pairs.
-        """
-        pending: list[list[tuple[object, int]]] = [[] for _ in eligible]
-        decode = self._decoder_of_mapper()
-        if all(positions[p.name] == lowest for p in eligible):
-            # The usual case: every projection is at the same position.
-            appenders: dict[str, list[Callable[[tuple[object, int]], None]]] = {}
-            for notification in batch:
-                position = notification.id
-                if position <= lowest:
-                    continue
-                append_to = appenders.get(notification.topic)
-                if append_to is None:
-                    name = event_name(notification.topic)
-                    append_to = appenders[notification.topic] = [
-                        events.append
-                        for p, events in zip(eligible, pending, strict=True)
-                        if p.wants(name)
-                    ]
-                if append_to:
-                    item = (decode(notification), position)
-                    for append in append_to:
-                        append(item)
-            return pending
-        sinks_of: dict[str, list[tuple[int, list[tuple[object, int]]]]] = {}
-        for notification in batch:
-            position = notification.id
-            sinks = sinks_of.get(notification.topic)
-            if sinks is None:
-                name = event_name(notification.topic)
-                sinks = sinks_of[notification.topic] = [
-                    (positions[p.name], events)
-                    for p, events in zip(eligible, pending, strict=True)
-                    if p.wants(name)
-                ]
-            decoded: tuple[object, int] | None = None
-            for after, events in sinks:
-                if after < position:
-                    if decoded is None:
-                        decoded = (decode(notification), position)
-                    events.append(decoded)
-        return pending
 
     def _decoder_of_mapper(self) -> Callable[[Notification], object]:
         """Exactly the application's ``mapper.to_domain_event``, faster (``fast_decode``)."""

@@ -35,3 +35,29 @@ def test_the_scheduler_skips_a_case_that_no_longer_decodes(app: HgkmApplication,
     assert app.scheduler.skipped == {damaged.case_id: "MapperDeserialisationError"}
     view = app.get_case(healthy.case_id, access=READ)
     assert any(d.rule_id == "T1" and d.breached for d in view.deadlines)
+
+
+def test_an_event_that_no_longer_decodes_is_a_dead_letter_not_a_stop(
+        app: HgkmApplication, clock: SettableClock) -> None:
+    damaged = Household(app, clock)
+    damaged.melding()  # recorded, not yet projected: the read models meet it later
+    assert damaged.case_id is not None
+    poison_event(app, damaged.case_id, version=1)
+    app.repository.cache = None
+    app.work.cache = None
+
+    healthy = Household(app, clock)
+    healthy.melding()  # the intake catches the read models up: past the damaged event
+    app.catch_up()
+    listed = {c.case_id for c in app.list_cases(access=READ)}
+    assert healthy.case_id in listed and damaged.case_id not in listed
+    statuses = {s.name: s for s in app.projections.status()}
+    assert all(s.lag == 0 for s in statuses.values())  # nobody is stuck behind it
+    dead = [d for s in statuses.values() for d in s.dead_letters]
+    assert dead and {(d.event, d.reason, d.detail) for d in dead} == {
+        ("Opened", "UNDECODABLE", "MapperDeserialisationError")}
+    # a rebuild meets it again and records it again, once per projection
+    app.projections.rebuild()
+    again = [d for s in app.projections.status() for d in s.dead_letters]
+    assert sorted((d.projection, d.position) for d in again) == sorted(
+        (d.projection, d.position) for d in dead)
