@@ -1,5 +1,5 @@
 """Expectations on a case's history: roles, phases and time in phase, crisis measures,
-plegeraanbod (docs/scenarios.md).
+plegeraanbod, partner tracks and procesregie (docs/scenarios.md).
 
 Read from the case's published events (:mod:`hgkm_workflow.scenario.history`). Mismatches are
 ``(what, expected, actual)`` with scenario names, codes, durations and Amsterdam instants —
@@ -15,8 +15,10 @@ from typing import Any
 from hgkm_workflow.scenario.expect import Mismatch, Names, instant_matches, show_instant
 from hgkm_workflow.scenario.history import (
     crisis_measures,
+    partner_tracks,
     phase_visits,
     plegeraanbod,
+    procesregie,
     role_history,
     show_duration,
 )
@@ -121,12 +123,44 @@ def _plegeraanbod(events: Sequence[Any], expected: Mapping[str, str | None], nam
     return out
 
 
+def _tracks(events: Sequence[Any], expected: list[Any], names: Names,
+            now: datetime) -> list[Mismatch]:
+    got = partner_tracks(events)
+    wanted = [w if isinstance(w, str) else w["kind"] for w in expected]
+    actual = [t.kind for t in got]
+    if wanted != actual:
+        return [("partner_tracks", wanted, actual)]
+    out: list[Mismatch] = []
+    for i, (w, t) in enumerate(zip(expected, got, strict=True)):
+        if isinstance(w, str):
+            continue
+        label = f"partner_tracks[{i}] ({t.kind})"
+        shown = {"state": "open" if t.ended is None else "ended", "outcome": t.outcome,
+                 "organisation_type": t.organisation_type}
+        for key in ("state", "outcome", "organisation_type"):
+            if key in w and w[key] != shown[key]:
+                out.append((f"{label}.{key}", w[key], shown[key]))
+        for key, when in (("started", t.started), ("ended", t.ended)):
+            if key in w and (when is None or not instant_matches(w[key], when)):
+                out.append((f"{label}.{key}", w[key],
+                            None if when is None else show_instant(when)))
+    return out
+
+
+def _procesregie(events: Sequence[Any], expected: str | None, names: Names,
+                 now: datetime) -> list[Mismatch]:
+    actual = procesregie(events)
+    return [] if actual == expected else [("procesregie", expected, actual)]
+
+
 _CHECKS: dict[str, Callable[[Sequence[Any], Any, Names, datetime], list[Mismatch]]] = {
     "role_history": _roles,
     "phase_history": _phases,
     "time_in_phase": _time_in_phase,
     "crisis_measures": _crisis,
     "plegeraanbod": _plegeraanbod,
+    "partner_tracks": _tracks,
+    "procesregie": _procesregie,
 }
 
 #: Expectation keys read from the case's published events.

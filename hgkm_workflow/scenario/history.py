@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-__all__ = ["CrisisEntry", "PhaseVisit", "RoleEntry", "crisis_measures", "phase_visits",
-           "plegeraanbod", "role_history", "show_duration"]
+__all__ = ["CrisisEntry", "PhaseVisit", "RoleEntry", "TrackEntry", "crisis_measures",
+           "partner_tracks", "phase_visits", "plegeraanbod", "procesregie", "role_history",
+           "show_duration"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,44 @@ def plegeraanbod(events: Iterable[Any]) -> dict[str, str]:
         elif name == "PlegeraanbodResponded":
             out[str(ev.person_id)] = "accepted" if ev.accepted else "declined"
     return out
+
+
+@dataclass(frozen=True)
+class TrackEntry:
+    """A partner track as its events tell it: kind, who runs it, and how it ended."""
+
+    kind: str
+    organisation_type: str
+    started: datetime
+    ended: datetime | None
+    outcome: str | None
+
+
+def partner_tracks(events: Iterable[Any]) -> list[TrackEntry]:
+    """The partners' tracks recorded on the case, in the order they started."""
+    out: dict[str, TrackEntry] = {}
+    for ev in events:
+        name = _name(ev)
+        if name == "PartnerTrackStarted":
+            out[str(ev.track_id)] = TrackEntry(str(ev.kind), str(ev.organisation_type), ev.at,
+                                               None, None)
+        elif name == "PartnerTrackEnded" and str(ev.track_id) in out:
+            t = out[str(ev.track_id)]
+            out[str(ev.track_id)] = TrackEntry(t.kind, t.organisation_type, t.started, ev.at,
+                                               str(ev.outcome))
+    return list(out.values())
+
+
+def procesregie(events: Iterable[Any]) -> str | None:
+    """The organisation type holding procesregie after the events (None: nobody)."""
+    holder: str | None = None
+    for ev in events:
+        name = _name(ev)
+        if name == "ProcesregieTaken":
+            holder = str(ev.holder.get("organisation_type"))
+        elif name == "ProcesregieHandedBack":
+            holder = None
+    return holder
 
 
 def show_duration(value: timedelta) -> str:

@@ -19,6 +19,8 @@ from hgkm_workflow.vocabulary import (
     CrisisMeasure,
     OrganisationType,
     PersonRole,
+    TrackKind,
+    TrackOutcome,
 )
 
 SCHEMA_ID = "https://hgkm-workflow.invalid/schemas/scenario-1.json"
@@ -81,6 +83,15 @@ def _newer_expectations() -> dict[str, Any]:
         "plegeraanbod": {"type": "object", "propertyNames": _NAME,
                          "additionalProperties": _nullable(
                              _enum(["offered", "accepted", "declined"]))},
+        "partner_tracks": {"type": "array", "items": {"anyOf": [_enum(TrackKind), {
+            "type": "object", "additionalProperties": False, "required": ["kind"],
+            "properties": {"kind": _enum(TrackKind), "state": _enum(["open", "ended"]),
+                           "outcome": _enum(TrackOutcome),
+                           "organisation_type": _enum(OrganisationType),
+                           "started": _DATE_OR_INSTANT, "ended": _DATE_OR_INSTANT}}]},
+            "description": "The partners' tracks in the order they started."},
+        "procesregie": {**_nullable(_enum(OrganisationType)),
+                        "description": "Who holds procesregie now (organisation type)."},
         "matched": {"anyOf": [{"const": "new"}, _NAME],
                     "description": "With 'case: engine': the case the engine chose."},
         "rescheduled": {"type": "array", "items": {

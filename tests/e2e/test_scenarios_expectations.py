@@ -1,6 +1,6 @@
 """The scenario language's newer expectations and inputs fail when they are wrong (issue 14, 6).
 
-Each test takes a library scenario (examples/scenarios/50-54), changes one expectation or
+Each test takes a library scenario (examples/scenarios/45, 46, 50-54), changes one expectation or
 input so that it is wrong, and checks that the run fails at that step with the expectation's
 name, what was expected and what was found — in scenario names, never ids — or that the file
 is refused with its line. The library itself (tests/e2e/test_scenarios.py) shows that the
@@ -66,6 +66,25 @@ def _line_of(text: str, fragment: str) -> int:
 
 
 # ------------------------------------------------------------------ history of the case
+
+
+def test_a_wrong_partner_track_fails_naming_the_track_and_what_was_found() -> None:
+    text = _changed(
+        "46", "        - {kind: protection_order, state: ended, outcome: followed_outside_case}\n",
+        "        - {kind: protection_order, state: open}\n")
+    failure = _only(_run(text))
+    assert failure.what == "partner_tracks[2] (protection_order).state"
+    assert (failure.expected, failure.actual) == ("open", "ended")
+    assert failure.command == "end_partner_track"
+
+
+def test_a_wrong_procesregie_holder_fails() -> None:
+    text = _changed("45", "      procesregie: null\n", "      procesregie: mda_kernteam\n")
+    failure = _only(_run(text))
+    assert (failure.what, failure.expected, failure.actual) == (
+        "procesregie", "mda_kernteam", None)
+    assert failure.command == "hand_back_procesregie"
+
 
 
 def test_a_wrong_phase_history_fails_naming_the_step_and_what_was_found() -> None:
