@@ -43,7 +43,9 @@ FILES = ("01-nieuw-door-alle-fasen.yaml", "05-huisverbod-met-verlenging.yaml",
          "10-heropening-en-vervolgmelding.yaml", "15-correcties-en-weigeringen-in-fasen.yaml",
          "16-advies-wordt-melding.yaml", "18-toegang-in-nood-en-wissen.yaml",
          "20-laat-geregistreerde-verlenging.yaml", "22-hulpaanbod-en-scheiding.yaml")
-TOPIC = "hgkm_workflow.case:HouseholdCase.MeldingReceived"
+# An event class without an upcaster (MeldingReceived and PhaseChanged have one, which adds
+# fields to a version-1 state): the generated states must come back exactly as stored.
+TOPIC = "hgkm_workflow.case:HouseholdCase.MelderInformed"
 
 
 def same(a: Any, b: Any) -> bool:
