@@ -57,18 +57,23 @@ def _access_log_rows(app: HgkmApplication) -> int:
         return int(conn.execute(sa.text("SELECT count(*) FROM hgkm_access_log")).scalar_one())
 
 
-def test_t3_counted_from_receipt(make_app: Callable[..., HgkmApplication], store_url: str,
-                                 clock: SettableClock) -> None:
-    # Melding Monday 2 March 2026; the onderzoek starts Monday 9 March and is completed on
-    # Wednesday 13 May. National T3: 10 weeks from the start = end of Monday 18 May (CEST),
-    # met on time. Counted from receipt: end of Monday 11 May, so the completion is late.
-    app = make_app(store_url)
+def _onderzoek_done_13_may(app: HgkmApplication, clock: SettableClock) -> None:
+    """Melding Monday 2 March 2026; onderzoek from Monday 9 March, completed Wednesday 13 May."""
     h = Household(app, clock)
     h.melding()
     clock.set(_utc(2026, 3, 9, 9))
     h.assess("onderzoek")
     clock.set(_utc(2026, 5, 13, 10))
     app.complete_vt_service(h.cmd(**ONDERZOEK_DONE))
+
+
+def test_t3_counted_from_receipt(make_app: Callable[..., HgkmApplication], store_url: str,
+                                 clock: SettableClock) -> None:
+    # Melding Monday 2 March 2026; the onderzoek starts Monday 9 March and is completed on
+    # Wednesday 13 May. National T3: 10 weeks from the start = end of Monday 18 May (CEST),
+    # met on time. Counted from receipt: end of Monday 11 May, so the completion is late.
+    app = make_app(store_url)
+    _onderzoek_done_13_may(app, clock)
     rules, label = load_rules(EXAMPLES / "t3-from-receipt.yaml", app.rules)
     before = _live_tables(app)
     logged = _access_log_rows(app)
@@ -301,12 +306,7 @@ def test_figures_are_safe_by_default_for_a_reader_without_exact_cells(
     # The T3 example again, read by Veilig Thuis of the region: it may list the region's
     # cases (so it sees the same deadline differences), but not exact small cells.
     app = make_app(store_url)
-    h = Household(app, clock)
-    h.melding()
-    clock.set(_utc(2026, 3, 9, 9))
-    h.assess("onderzoek")
-    clock.set(_utc(2026, 5, 13, 10))
-    app.complete_vt_service(h.cmd(**ONDERZOEK_DONE))
+    _onderzoek_done_13_may(app, clock)
     rules, label = load_rules(EXAMPLES / "t3-from-receipt.yaml", app.rules)
     vt_reader = {"actor": VT, "purpose": "triage"}
     inputs = WhatIfInputs(rules=rules, rules_label=label)
