@@ -37,7 +37,16 @@ GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM\d{4}$")]
 """A CBS municipality code such as ``GM0599`` (Rotterdam)."""
 
 
+#: Texts already screened and found clean (the screen is a pure function of the text). Codes
+#: (actor ids, organisations, regions) recur on nearly every command; a suspect text is never
+#: kept. Bounded: emptied when full (no eviction order to maintain, safe across threads).
+_CLEAN: dict[str, None] = {}
+_CLEAN_MAX = 4096
+
+
 def _screen(text: str, info: ValidationInfo) -> str:
+    if text in _CLEAN:
+        return text
     kinds = find_identifying_data(text)
     if kinds:
         name = info.field_name or "rationale"
@@ -46,6 +55,9 @@ def _screen(text: str, info: ValidationInfo) -> str:
             "describe the decision and refer to persons by pseudonymous id",
             fields=[name],
         )
+    if len(_CLEAN) >= _CLEAN_MAX:
+        _CLEAN.clear()
+    _CLEAN[text] = None
     return text
 
 
