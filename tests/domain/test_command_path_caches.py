@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, timedelta
 from uuid import uuid4
 
 import pytest
@@ -95,3 +96,35 @@ def test_a_changed_policy_does_not_reuse_the_old_memo() -> None:
                                                        if command not in r.commands))
     assert narrowed.rules_for(command, None) == ()
     assert policy.rules_for(command, None) == before
+
+
+def test_working_days_memo_follows_a_changed_calendar() -> None:
+    """A decree added to the calendar (``apply_calendar``) changes the count at once."""
+    from hgkm_workflow.domain.calendar import WorkingDayCalendar
+    from hgkm_workflow.domain.calendar_data import Decree
+
+    plain = WorkingDayCalendar("memo-test")
+    start = date(2029, 6, 4)  # a Monday; Friday 8 June 2029 is an ordinary working day
+    before = plain.add_working_days(start, 5)
+    assert before[0] == date(2029, 6, 11) and [s.date for s in before[1]] == [
+        date(2029, 6, 9), date(2029, 6, 10)]
+    decreed = plain.with_decree(Decree("Besluit (test)", (date(2029, 6, 8),), (2029,)))
+    after = decreed.add_working_days(start, 5)
+    assert after[0] == date(2029, 6, 12)  # the decreed Friday no longer counts
+    assert date(2029, 6, 8) in [s.date for s in after[1]]
+    assert plain.add_working_days(start, 5) == before  # the old calendar keeps its answer
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)),
+       st.integers(min_value=0, max_value=40))
+def test_working_days_memo_counts_as_the_calendar_says(start: date, n: int) -> None:
+    from hgkm_workflow.domain.calendar import default_calendar
+
+    cal = default_calendar()
+    for _ in range(2):  # the second answer comes from the memo
+        day, skipped = cal.add_working_days(start, n)
+        between = [start + timedelta(days=i) for i in range(1, (day - start).days + 1)]
+        assert sum(cal.is_working_day(x) for x in between) == n
+        assert n == 0 or cal.is_working_day(day)
+        assert [s.date for s in skipped] == [x for x in between if not cal.is_working_day(x)]
