@@ -55,6 +55,9 @@ class PersonIndexProjection(Projection):
     name: ClassVar[str] = "person_index"
     version: ClassVar[int] = 4  # 3: classification by business time; 4: rm_melding_found
     metadata: ClassVar[sa.MetaData] = metadata
+    # Rebuilt alone it costs about three times another default read model's own work
+    # (docs/performance.md, "Rebuilding the read models"); parallel rebuilds balance by it.
+    rebuild_weight: ClassVar[float] = 3.0
     event_names: ClassVar[frozenset[str] | None] = frozenset(
         {
             "MeldingReceived",
