@@ -3,12 +3,12 @@
 :meth:`~hgkm_workflow.projections.runner.ProjectionRunner.rebuild` with ``workers=N`` resets
 the projections in one transaction (as the serial rebuild does), splits them into at most
 ``N`` groups of about equal cost (:func:`plan_groups`, by :attr:`Projection.rebuild_weight
-<hgkm_workflow.projections.base.Projection.rebuild_weight>`) and rebuilds each group in a
-process of its own (``spawn``; :func:`run_workers`). A worker opens its own reader of the
-event log (:func:`open_reader`: the application's recorder and mapper made afresh from its
-class and environment) and its own engine on the read models' database, and catches its
-group up to the notification id the coordinator read at the start, batch by batch: each
-batch's view rows and tracking positions are committed together, exactly as in a serial
+<hgkm_workflow.projections.base.Projection.rebuild_weight>`) and rebuilds the first group in
+its own process and each other one in a process of its own (``spawn``; :func:`run_workers`).
+A worker opens its own reader of the event log (:func:`open_reader`: the application's
+recorder and mapper made afresh from its class and environment) and its own engine on the
+read models' database, and catches its group up to the notification id the coordinator
+read at the start, batch by batch: each batch's view rows and tracking positions are committed together, exactly as in a serial
 rebuild. So a worker that fails (or is killed) leaves its projections at the position of
 their last committed batch, consistent and marked by their lag (``hgkm projections
 status``), and the other groups complete; the coordinator then raises
@@ -134,16 +134,23 @@ def plan_groups(projections: Sequence[Projection], workers: int) -> list[list[Pr
 def run_workers(
     work: Callable[[WorkerSpec], T], specs: Sequence[WorkerSpec]
 ) -> list[tuple[WorkerSpec, T | BaseException]]:
-    """Run ``work(spec)`` for every spec, each in a spawn process of its own.
+    """Run ``work(spec)`` for every spec: the first in this process, each other one in a
+    spawn process of its own (started first, so they run while this process works).
 
     Waits for all of them. Returns each spec with its result, or with the exception its
     worker raised (a worker that died shows as the pool's ``BrokenProcessPool``).
     """
+    if not specs:
+        return []
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(specs), mp_context=context) as pool:
-        futures: list[Future[T]] = [pool.submit(work, spec) for spec in specs]
-        outcome: list[tuple[WorkerSpec, T | BaseException]] = []
-        for spec, future in zip(specs, futures, strict=True):
+    outcome: list[tuple[WorkerSpec, T | BaseException]] = []
+    with ProcessPoolExecutor(max_workers=max(1, len(specs) - 1), mp_context=context) as pool:
+        futures: list[Future[T]] = [pool.submit(work, spec) for spec in specs[1:]]
+        try:
+            outcome.append((specs[0], work(specs[0])))
+        except Exception as error:  # the others go on; the caller reports it
+            outcome.append((specs[0], error))
+        for spec, future in zip(specs[1:], futures, strict=True):
             error = future.exception()
             outcome.append((spec, error if error is not None else future.result()))
     return outcome

@@ -214,8 +214,8 @@ class ProjectionRunner:
         Batches hold ``rebuild_batch_size`` notifications (see the constructor).
 
         With ``workers`` > 1 the projections are split into at most that many groups of
-        about equal cost, each rebuilt up to the maximum notification id of the start in a
-        spawn process of its own, with its own connections (see
+        about equal cost, each rebuilt up to the maximum notification id of the start (the
+        first in this process, the others each in a spawn process with its own connections) (see
         :mod:`hgkm_workflow.projections.parallel`); then this process catches them all up
         with what arrived meanwhile. Each batch's rows and positions are committed together
         in every worker, so a failed worker leaves its projections at their last batch.

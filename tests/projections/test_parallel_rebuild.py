@@ -15,9 +15,10 @@ import sqlalchemy as sa
 
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
-from hgkm_workflow.projections import ProjectionRunner
+from hgkm_workflow.projections import Projection, ProjectionRunner
 from hgkm_workflow.projections.cases import CaseIndexProjection
 from hgkm_workflow.projections.parallel import ParallelRebuildError, plan_groups
+from hgkm_workflow.projections.person_fold import PersonIndexProjection
 from hgkm_workflow.projections.registry import default_projections
 from tests.projections.test_projection_rebuild import Rows, busy_history, rm_rows
 
@@ -35,6 +36,26 @@ class FailingCaseIndex(CaseIndexProjection):
         if self.fail_beyond is not None and events and events[-1][1] > self.fail_beyond:
             raise RuntimeError("simulated worker failure")
         super().apply_batch(conn, events)
+
+
+class FailingPersonIndex(PersonIndexProjection):
+    """The person index, failing once it reaches ``fail_beyond`` (the first group: it runs
+    in the coordinating process)."""
+
+    def __init__(self, fail_beyond: int | None) -> None:
+        super().__init__()
+        self.fail_beyond = fail_beyond
+
+    def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
+        if self.fail_beyond is not None and events and events[-1][1] > self.fail_beyond:
+            raise RuntimeError("simulated worker failure")
+        super().apply_batch(conn, events)
+
+
+def _failing(name: str, fail_beyond: int | None) -> Projection:
+    if name == "case_index":
+        return FailingCaseIndex(fail_beyond)
+    return FailingPersonIndex(fail_beyond)
 
 
 @pytest.fixture
@@ -88,27 +109,30 @@ def test_events_after_the_start_are_caught_up_by_the_coordinator(
     assert rm_rows(app) == serial
 
 
+@pytest.mark.parametrize("failing", ["case_index", "person_index"])  # a spawn worker; this process
 def test_a_failed_worker_leaves_its_projection_behind_and_marked_the_others_complete(
-    history: tuple[HgkmApplication, Rows],
+    history: tuple[HgkmApplication, Rows], failing: str
 ) -> None:
     app, serial = history
     top = app.recorder.max_notification_id() or 0
     fail_beyond = top // 2
-    others = [p for p in default_projections() if p.name != "case_index"]
-    runner = ProjectionRunner(app, app.engine, [FailingCaseIndex(fail_beyond), *others],
-                              rebuild_batch_size=5)
-    failing_group = next(g for g in plan_groups(runner.projections, 2)
-                         if "case_index" in {p.name for p in g})
+    projections = [_failing(p.name, fail_beyond) if p.name == failing else p
+                   for p in default_projections()]
+    runner = ProjectionRunner(app, app.engine, projections, rebuild_batch_size=5)
+    groups = plan_groups(runner.projections, 2)
+    failing_group = next(g for g in groups if failing in {p.name for p in g})
+    assert (failing_group is groups[0]) == (failing == "person_index")
     behind_names = {p.name for p in failing_group}
     assert behind_names != {p.name for p in runner.projections}  # another group exists
     with pytest.raises(ParallelRebuildError) as raised:
         runner.rebuild(workers=2)
     message = str(raised.value)
     assert all(n in message for n in behind_names) and "RuntimeError" in message
-    assert "person_index" not in message
+    assert all(p.name not in message for g in groups if g is not failing_group for p in g)
     assert raised.value.code == "PROJECTION_ERROR"
-    behind = runner.position("case_index")
-    assert 0 < behind <= fail_beyond  # its last committed batch, not zero, not beyond
+    behind = runner.position(failing)
+    # its last committed batch: not zero, and before the batch it failed in (batches of 5)
+    assert 0 < behind < fail_beyond + 5 < top
     assert runner.lag() == top - behind
     status = {s.name: s for s in runner.status()}
     for projection in runner.projections:  # the failed group is behind, together
@@ -120,12 +144,15 @@ def test_a_failed_worker_leaves_its_projection_behind_and_marked_the_others_comp
     assert complete
     for table in complete:  # the other groups completed
         assert rows[table] == serial[table], table
-    with app.engine.connect() as conn:  # what it holds is a consistent prefix
-        versions = dict(conn.execute(sa.text("SELECT case_id, version FROM rm_cases")).all())
-    full = {r[0]: r[7] for r in serial["rm_cases"]}
-    assert versions and set(versions) <= set(full)
-    assert all(versions[c] <= full[c] for c in versions)
-    fixed = ProjectionRunner(app, app.engine, [FailingCaseIndex(None), *others])
+    if failing == "case_index":
+        with app.engine.connect() as conn:  # what it holds is a consistent prefix
+            query = sa.text("SELECT case_id, version FROM rm_cases")
+            versions: dict[str, int] = {r[0]: r[1] for r in conn.execute(query)}
+        full = {r[0]: r[7] for r in serial["rm_cases"]}
+        assert versions and set(versions) <= set(full)
+        assert all(versions[c] <= full[c] for c in versions)
+    fixed = ProjectionRunner(app, app.engine, [_failing(p.name, None) if p.name == failing
+                                               else p for p in default_projections()])
     fixed.catch_up()  # continues from its position
     assert rm_rows(app) == serial
 
