@@ -7,13 +7,13 @@ the projections in one transaction (as the serial rebuild does), splits them int
 its own process and each other one in a process of its own (``spawn``; :func:`run_workers`).
 A worker opens its own reader of the event log (:func:`open_reader`: the application's
 recorder and mapper made afresh from its class and environment) and its own engine on the
-read models' database, and catches its group up to the notification id the coordinator
-read at the start, batch by batch: each batch's view rows and tracking positions are committed together, exactly as in a serial
-rebuild. So a worker that fails (or is killed) leaves its projections at the position of
-their last committed batch, consistent and marked by their lag (``hgkm projections
-status``), and the other groups complete; the coordinator then raises
-:class:`ParallelRebuildError` naming the projections that did not finish. A later catch-up
-or rebuild continues them.
+read models' database, and catches its group up to the notification id the coordinator read
+at the start, batch by batch: each batch's view rows and tracking positions are committed
+together, exactly as in a serial rebuild. So a worker that fails (or is killed) leaves its
+projections at the position of their last committed batch, consistent and marked by their
+lag (``hgkm projections status``), and the other groups complete; the coordinator then
+raises :class:`ParallelRebuildError` naming the projections that did not finish. A later
+catch-up or rebuild continues them.
 
 Projections write disjoint tables, so the groups never write the same rows. On SQLite the
 workers' write transactions take turns (one writer); they still read and decode in parallel
