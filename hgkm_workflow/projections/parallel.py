@@ -148,8 +148,8 @@ def run_workers(
         futures: list[Future[T]] = [pool.submit(work, spec) for spec in specs[1:]]
         try:
             outcome.append((specs[0], work(specs[0])))
-        except Exception as error:  # the others go on; the caller reports it
-            outcome.append((specs[0], error))
+        except Exception as failure:  # the others go on; the caller reports it
+            outcome.append((specs[0], failure))
         for spec, future in zip(specs[1:], futures, strict=True):
             error = future.exception()
             outcome.append((spec, error if error is not None else future.result()))
