@@ -304,6 +304,7 @@ def measure(url: str, what: str) -> dict[str, Any]:
     elif what == "rebuild":
         count = app.projections.rebuild()
     elif what.startswith("rebuild/"):  # rebuild/N: with N worker processes
+        app.projections.parallel_on_sqlite = True  # measured in parallel on SQLite too
         count = app.projections.rebuild(workers=int(what.partition("/")[2]))
     elif what.startswith("rebuild@"):
         size = int(what.partition("@")[2])

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.fold_io import execute_many
 
 __all__ = ["RESTATED_RULES", "DeadlineHistoryProjection", "DeadlineState", "deadline_history",
            "deadline_states"]
@@ -50,6 +51,8 @@ deadline_history = sa.Table(
 )
 """One row per change of a deadline of :data:`RESTATED_RULES` (``at``: the met, closed or
 breach instant; ``due``: the due instant after a start or a reschedule)."""
+
+_INSERT = deadline_history.insert()
 
 _EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
                      "DeadlineClosedUnmet", "DeadlineRescheduled", "DeadlineBreachWithdrawn",
@@ -87,8 +90,7 @@ class DeadlineHistoryProjection(Projection):
             for deadline_id in _ids(event):
                 if deadline_id in tracked:
                     rows.append(_row(event, position, deadline_id, *tracked[deadline_id]))
-        if rows:
-            conn.execute(deadline_history.insert(), rows)
+        execute_many(conn, _INSERT, rows)  # through the driver (fold_io), same rows
 
 
 def _ids(event: object) -> tuple[str, ...]:

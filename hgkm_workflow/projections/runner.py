@@ -138,6 +138,10 @@ class ProjectionRunner:
                     raise ProjectionDefinitionError(f"table '{table.name}' has two owners")
                 tables.add(table.name)
         self._is_set_up = False
+        #: Whether ``rebuild(workers=N)`` runs in parallel on SQLite too. Off by default:
+        #: SQLite has one writer, the workers' batches wait for each other in its busy
+        #: handler, and it measured slower than the serial rebuild (docs/performance.md).
+        self.parallel_on_sqlite = False
         #: Projections waiting for :meth:`migrate` (empty once migrated, here or elsewhere).
         self.pending_migrations: tuple[PendingMigration, ...] = ()
 
@@ -219,8 +223,8 @@ class ProjectionRunner:
         :mod:`hgkm_workflow.projections.parallel`); then this process catches them all up
         with what arrived meanwhile. Each batch's rows and positions are committed together
         in every worker, so a failed worker leaves its projections at their last batch.
-        Falls back to the serial rebuild for one group, or an application or engine that
-        cannot be opened again in another process.
+        Falls back to the serial rebuild on SQLite (unless :attr:`parallel_on_sqlite`), for
+        one group, or for an application or engine that cannot be opened again elsewhere.
 
         Args:
             names: The projections to rebuild; all of this runner's by default.
@@ -252,7 +256,8 @@ class ProjectionRunner:
         groups = plan_groups(projections, workers)
         config = config_of(self._engine)
         template = worker_spec(self._app, config) if config is not None else None
-        if len(groups) > 1 and template is not None:
+        parallel = self.parallel_on_sqlite or self._engine.dialect.name != "sqlite"
+        if len(groups) > 1 and template is not None and parallel:
             until = self._app.recorder.max_notification_id() or 0
             rebuild_in_workers(_rebuild_group, template, groups, until,
                                self._rebuild_batch_size, progress)

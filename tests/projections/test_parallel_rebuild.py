@@ -88,6 +88,7 @@ def test_a_parallel_rebuild_equals_the_serial_rebuild(
     app, serial = history
     assert all(serial[t] for t in ("rm_cases", "rm_deadlines", "rm_melding_classification"))
     seen: list[tuple[int, int]] = []
+    app.projections.parallel_on_sqlite = True  # one writer: serial unless asked (measured)
     count = app.projections.rebuild(progress=lambda d, t: seen.append((d, t)), workers=workers)
     top = app.recorder.max_notification_id() or 0
     assert count == top
@@ -105,6 +106,7 @@ def test_events_after_the_start_are_caught_up_by_the_coordinator(
     app.projections.rebuild()
     serial = rm_rows(app)
     runner = ProjectionRunner(app, app.engine, default_projections(), rebuild_batch_size=7)
+    runner.parallel_on_sqlite = True
     runner.rebuild(workers=2)
     assert rm_rows(app) == serial
 
@@ -119,6 +121,7 @@ def test_a_failed_worker_leaves_its_projection_behind_and_marked_the_others_comp
     projections = [_failing(p.name, fail_beyond) if p.name == failing else p
                    for p in default_projections()]
     runner = ProjectionRunner(app, app.engine, projections, rebuild_batch_size=5)
+    runner.parallel_on_sqlite = True
     groups = plan_groups(runner.projections, 2)
     failing_group = next(g for g in groups if failing in {p.name for p in g})
     assert (failing_group is groups[0]) == (failing == "person_index")
@@ -175,3 +178,19 @@ def test_the_cli_rebuilds_with_workers(
     refused = CliRunner().invoke(cli, ["projections", "rebuild", "--db", store_url,
                                        "--workers", "0"])
     assert refused.exit_code != 0
+
+
+def test_on_sqlite_workers_fall_back_to_the_serial_rebuild_unless_asked(
+    history: tuple[HgkmApplication, Rows], store_url: str
+) -> None:
+    app, _ = history
+    if not store_url.startswith("sqlite"):
+        pytest.skip("the fallback is SQLite's")
+    projections = [FailingCaseIndex(1) if p.name == "case_index" else p
+                   for p in default_projections()]
+    runner = ProjectionRunner(app, app.engine, projections)
+    with pytest.raises(RuntimeError, match="simulated"):  # serial: the error itself, here
+        runner.rebuild(workers=2)
+    runner.parallel_on_sqlite = True
+    with pytest.raises(ParallelRebuildError):
+        runner.rebuild(workers=2)
