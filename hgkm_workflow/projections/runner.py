@@ -217,22 +217,18 @@ class ProjectionRunner:
 
         Batches hold ``rebuild_batch_size`` notifications (see the constructor).
 
-        With ``workers`` > 1 the projections are split into at most that many groups of
-        about equal cost, each rebuilt up to the maximum notification id of the start (the
-        first in this process, the others each in a spawn process with its own connections) (see
-        :mod:`hgkm_workflow.projections.parallel`); then this process catches them all up
-        with what arrived meanwhile. Each batch's rows and positions are committed together
-        in every worker, so a failed worker leaves its projections at their last batch.
-        Falls back to the serial rebuild on SQLite (unless :attr:`parallel_on_sqlite`), for
-        one group, or for an application or engine that cannot be opened again elsewhere.
+        With ``workers`` > 1: groups of projections of about equal cost, each rebuilt up to
+        the start's maximum id, the first here and each other in a spawn process (see
+        :mod:`hgkm_workflow.projections.parallel`), then one catch-up here. Serial on SQLite
+        (unless :attr:`parallel_on_sqlite`), for one group, or an application or engine
+        that cannot be opened again elsewhere.
 
         Args:
             names: The projections to rebuild; all of this runner's by default.
             progress: Called with ``(0, total)`` first and then after each batch with
                 ``(done, total)``: the last notification id processed and the maximum
-                notification id (``total`` grows if events arrive during the rebuild). In a
-                parallel rebuild: at the start, when the workers are done, and after each
-                batch of the final catch-up.
+                notification id (``total`` grows if events arrive during the rebuild); in a
+                parallel rebuild at the start, at the workers' end and during the catch-up.
             workers: Processes to rebuild in (default 1: this process only).
 
         Returns:
