@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import pickle
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,8 @@ from hgkm_workflow.adapters.store import StoreConfig
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.errors import ProjectionError
 
-__all__ = ["ParallelRebuildError", "Reader", "WorkerSpec", "open_reader", "plan_groups",
+__all__ = ["ParallelRebuildError", "Reader", "WorkerSpec", "can_ship", "open_reader",
+           "plan_groups",
            "rebuild_in_workers", "run_workers", "worker_spec"]
 
 T = TypeVar("T")
@@ -105,6 +107,16 @@ def worker_spec(app: Application[Any], config: StoreConfig) -> WorkerSpec | None
     if not isinstance(env, Environment):
         return None
     return WorkerSpec(get_topic(type(app)), env.name, dict(env), config)
+
+
+def can_ship(groups: Sequence[Sequence[Projection]]) -> bool:
+    """Whether the projections of every group but the first pickle (for spawn workers);
+    one that holds a lock, a connection or a closure cannot be sent to another process."""
+    try:
+        pickle.dumps([list(g) for g in groups[1:]])
+    except Exception:  # any pickling error: rebuild serially instead
+        return False
+    return True
 
 
 def open_reader(spec: WorkerSpec) -> Reader:

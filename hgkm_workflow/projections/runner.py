@@ -53,6 +53,7 @@ from hgkm_workflow.projections.fold_io import collector_paused
 from hgkm_workflow.projections.migration import PendingMigration, pending_migrations, refusal
 from hgkm_workflow.projections.parallel import (
     WorkerSpec,
+    can_ship,
     open_reader,
     plan_groups,
     rebuild_in_workers,
@@ -220,8 +221,8 @@ class ProjectionRunner:
         With ``workers`` > 1: groups of projections of about equal cost, each rebuilt up to
         the start's maximum id, the first here and each other in a spawn process (see
         :mod:`hgkm_workflow.projections.parallel`), then one catch-up here. Serial on SQLite
-        (unless :attr:`parallel_on_sqlite`), for one group, or an application or engine
-        that cannot be opened again elsewhere.
+        (unless :attr:`parallel_on_sqlite`), for one group, for projections that do not
+        pickle, or an application or engine that cannot be opened again elsewhere.
 
         Args:
             names: The projections to rebuild; all of this runner's by default.
@@ -253,7 +254,7 @@ class ProjectionRunner:
         config = config_of(self._engine)
         template = worker_spec(self._app, config) if config is not None else None
         parallel = self.parallel_on_sqlite or self._engine.dialect.name != "sqlite"
-        if len(groups) > 1 and template is not None and parallel:
+        if len(groups) > 1 and template is not None and parallel and can_ship(groups):
             until = self._app.recorder.max_notification_id() or 0
             rebuild_in_workers(_rebuild_group, template, groups, until,
                                self._rebuild_batch_size, progress)

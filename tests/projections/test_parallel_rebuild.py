@@ -7,6 +7,7 @@ so marked by their lag) and the others complete; a catch-up then completes it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.projections import Projection, ProjectionRunner
 from hgkm_workflow.projections.cases import CaseIndexProjection
-from hgkm_workflow.projections.parallel import ParallelRebuildError, plan_groups
+from hgkm_workflow.projections.parallel import ParallelRebuildError, can_ship, plan_groups
 from hgkm_workflow.projections.person_fold import PersonIndexProjection
 from hgkm_workflow.projections.registry import default_projections
 from tests.projections.test_projection_rebuild import Rows, busy_history, rm_rows
@@ -194,3 +195,24 @@ def test_on_sqlite_workers_fall_back_to_the_serial_rebuild_unless_asked(
     runner.parallel_on_sqlite = True
     with pytest.raises(ParallelRebuildError):
         runner.rebuild(workers=2)
+
+
+class LockedCaseIndex(CaseIndexProjection):
+    """The case index holding a lock: it cannot be sent to a spawn worker."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+
+def test_projections_that_do_not_pickle_are_rebuilt_serially(
+    history: tuple[HgkmApplication, Rows],
+) -> None:
+    app, serial = history
+    projections = [LockedCaseIndex() if p.name == "case_index" else p
+                   for p in default_projections()]
+    assert not can_ship(plan_groups(projections, 2))
+    assert can_ship(plan_groups(default_projections(), 2))
+    runner = ProjectionRunner(app, app.engine, projections)
+    runner.parallel_on_sqlite = True
+    assert runner.rebuild(workers=2) == app.recorder.max_notification_id()
+    assert rm_rows(app) == serial
