@@ -139,9 +139,8 @@ class ProjectionRunner:
                     raise ProjectionDefinitionError(f"table '{table.name}' has two owners")
                 tables.add(table.name)
         self._is_set_up = False
-        #: Whether ``rebuild(workers=N)`` runs in parallel on SQLite too. Off by default:
-        #: SQLite has one writer, the workers' batches wait for each other in its busy
-        #: handler, and it measured slower than the serial rebuild (docs/performance.md).
+        #: Whether ``rebuild(workers=N)`` runs in parallel on SQLite too (off: one writer,
+        #: measured slower than serial; docs/performance.md).
         self.parallel_on_sqlite = False
         #: Projections waiting for :meth:`migrate` (empty once migrated, here or elsewhere).
         self.pending_migrations: tuple[PendingMigration, ...] = ()
@@ -365,8 +364,7 @@ class ProjectionRunner:
                 )
                 if not batch:
                     break
-                # Decoded before the write lock (SQLite: one writer) for the positions read
-                # now; used only if the locked positions are still the same.
+                # Decoded before the write lock; used if the locked positions are the same.
                 early = sort_out(self._decoder_of_mapper(), projections, positions, start, batch)
                 processed += self._apply_batch(projections, start, batch, early)
             if progress is not None:
