@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import id_text
 from hgkm_workflow.projections.fold_io import execute_many
 
 __all__ = ["RESTATED_RULES", "DeadlineHistoryProjection", "DeadlineState", "deadline_history",
@@ -120,7 +121,7 @@ def _row(event: object, position: int, deadline_id: str, rule_id: str,
         due = naive_utc(ev.new_due)
     stamp = getattr(ev, "timestamp", None)
     return {"position": position, "deadline_id": deadline_id,
-            "case_id": str(ev.originator_id), "case_version": int(ev.originator_version),
+            "case_id": id_text(ev.originator_id), "case_version": int(ev.originator_version),
             "rule_id": rule_id, "checkpoint": checkpoint, "kind": kind, "at": at, "due": due,
             "late_seconds": late, "recorded_at": naive_utc(stamp) if stamp else None}
 

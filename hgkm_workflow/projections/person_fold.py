@@ -25,7 +25,13 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.batch import (
+    Row,
+    TableBuffer,
+    id_text,
+    owner_and_kind,
+    select_in,
+)
 from hgkm_workflow.projections.person_classify import BusinessTimeClassification
 from hgkm_workflow.projections.person_found import record_found
 from hgkm_workflow.projections.person_rules import (
@@ -156,7 +162,7 @@ class _PersonIndexBatch:
             if owner != "HouseholdCase":
                 continue
             ev: Any = event
-            case_id = str(ev.originator_id)
+            case_id = id_text(ev.originator_id)
             items.append((kind, case_id, ev))
             case_ids.add(case_id)
         self.cases.load_in(conn, _CASES, case_ids)
