@@ -52,12 +52,15 @@ class Projection(ABC):
         metadata: The projection's own ``MetaData`` holding only its tables (``rm_*``).
         event_names: Event class names the projection wants (``None``: all events). The
             runner skips other notifications without decoding them.
+        rebuild_weight: The projection's rebuild cost relative to others (default 1.0);
+            a parallel rebuild balances its groups of projections by it.
     """
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
     metadata: ClassVar[sa.MetaData]
     event_names: ClassVar[frozenset[str] | None] = None
+    rebuild_weight: ClassVar[float] = 1.0
 
     @abstractmethod
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
