@@ -29,6 +29,7 @@ the rest of the case can be compared.
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,13 +57,12 @@ from hgkm_workflow.domain.facts import help_sides
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.whatif.records import DeadlineKey, Refusal, keyed_deadlines, tick_instants
 
 __all__ = ["DEADLINE_EVENTS", "CaseReplay", "Refusal", "Side", "keyed_deadlines", "replay_case",
            "tick_instants"]
 
 JsonDict = dict[str, Any]
-DeadlineKey = tuple[str, str, int | None, int]
-"""(rule id, subject id, check-point, occurrence): a deadline the same on both sides."""
 
 #: Events the rules compute: recomputed by the replay, never copied.
 DEADLINE_EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
@@ -83,23 +83,6 @@ class Side:
 
     rules: RuleBook
     calendar: WorkingDayCalendar | None = None
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A recorded decision the side's rules would have refused."""
-
-    case_id: str
-    event: str
-    at: datetime
-    code: str
-    rule: str
-    message: str
-
-    def as_dict(self) -> JsonDict:
-        """JSON-ready form (ids, codes and instants only)."""
-        return {"case_id": self.case_id, "event": self.event, "at": self.at.isoformat(),
-                "code": self.code, "rule": self.rule, "message": self.message}
 
 
 @dataclass
@@ -130,6 +113,7 @@ class _Replayer:
     def __init__(self, side: Side, ticks: Sequence[datetime]) -> None:
         self.side = side
         self.ticks = sorted(set(ticks))
+        self.next_tick = 0
         self.case: HouseholdCase | None = None
         self.out: list[Any] = []
         self.follows: list[int] = []
@@ -173,10 +157,33 @@ class _Replayer:
 
     # ------------------------------------------------------------------ ticks
     def tick_until(self, instant: datetime, *, inclusive: bool) -> None:
-        """Run every recorded tick before ``instant`` (at it too when ``inclusive``)."""
-        while self.ticks and (self.ticks[0] < instant
-                                           or (inclusive and self.ticks[0] == instant)):
-            self.tick(self.ticks.pop(0))
+        """Run every recorded tick before ``instant`` (at it too when ``inclusive``).
+
+        A tick records something only when an open deadline that is not yet breached (and
+        not a huisverbod end) was due before it, so the ticks up to the earliest such due
+        are skipped without looking at the case: the same breaches, found far faster.
+        """
+        ticks, end = self.ticks, (bisect_right if inclusive else bisect_left)(self.ticks,
+                                                                              instant)
+        i = self.next_tick
+        while i < end:
+            earliest = self._earliest_unbreached_due()
+            if earliest is None:
+                break
+            i = bisect_right(ticks, earliest, i, end)
+            if i < end:
+                self.tick(ticks[i])
+                i += 1
+        self.next_tick = max(i, end)
+
+    def _earliest_unbreached_due(self) -> datetime | None:
+        case = self.case
+        if case is None:
+            return None
+        dues = [d["due"] for d in case.deadlines.values()
+                if d["status"] == "open" and d["breached_at"] is None
+                and d["rule_id"] not in HUISVERBOD_END_RULES]
+        return min(dues) if dues else None
 
     def tick(self, at: datetime) -> None:
         """Record the breaches due by ``at`` (huisverbod ends are replayed facts)."""
@@ -382,23 +389,6 @@ class _Replayer:
                 self.alt_id[self._register(rule.id, subject, cp.checkpoint)] = \
                     cp_rec["deadline_id"]
         return key
-
-
-def tick_instants(events: Iterable[Any]) -> list[datetime]:
-    """The instants a tick recorded something: the detection instants of recorded breaches."""
-    return sorted({e.detected_at for e in events if _name(e) == "DeadlineBreached"})
-
-
-def keyed_deadlines(case: Any) -> dict[DeadlineKey, JsonDict]:
-    """A case's deadlines by (rule, subject, check-point, occurrence), in the order started."""
-    seen: dict[tuple[str, str, int | None], int] = {}
-    out: dict[DeadlineKey, JsonDict] = {}
-    for d in case.deadlines.values():
-        base = (d["rule_id"], d["subject_id"], d["checkpoint"])
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        out[(*base, n)] = d
-    return out
 
 
 def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
