@@ -28,7 +28,6 @@ the rest of the case can be compared.
 
 from __future__ import annotations
 
-import dataclasses
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +100,16 @@ def _name(event: Any) -> str:
     return type(event).__name__
 
 
+def _renumbered(event: Any, version: int) -> Any:
+    # ``dataclasses.replace(event, originator_version=version)`` without running __init__
+    # again: the recorded event was checked when it was made (its __post_init__ only checks
+    # that the originator id is a UUID), and this is five times faster.
+    copy = object.__new__(type(event))
+    copy.__dict__.update(event.__dict__)
+    copy.__dict__["originator_version"] = version
+    return copy
+
+
 def _business_time(event: Any) -> datetime:
     at = getattr(event, "at", None)
     stamp: datetime = event.timestamp
@@ -110,9 +119,12 @@ def _business_time(event: Any) -> datetime:
 class _Replayer:
     """The replay of one case (see the module docstring)."""
 
-    def __init__(self, side: Side, ticks: Sequence[datetime]) -> None:
+    def __init__(self, side: Side, ticks: Sequence[datetime], horizon: datetime) -> None:
         self.side = side
-        self.ticks = sorted(set(ticks))
+        # ticks up to the horizon, sorted once (a tuple is taken as sorted and distinct,
+        # as tick_instants gives them: every case of a what-if shares it)
+        ordered = ticks if isinstance(ticks, tuple) else tuple(sorted(set(ticks)))
+        self.ticks = ordered[:bisect_right(ordered, horizon)]
         self.next_tick = 0
         self.case: HouseholdCase | None = None
         self.out: list[Any] = []
@@ -208,7 +220,7 @@ class _Replayer:
         if name == "Closed":
             self._check_closure(event)
         version = 1 if self.case is None else self.case.version + 1
-        renumbered = dataclasses.replace(event, originator_version=version)
+        renumbered = _renumbered(event, version)
         self.case = renumbered.mutate(self.case)
         self.out.append(renumbered)
         self.follows.append(self.cursor)
@@ -402,7 +414,7 @@ def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
         horizon: The end of the selection: a last tick records what is overdue by then.
         newly_enabled: Rules this side runs that the recorded rule book did not.
         ticks: The instants the live scheduler ticked (every case's recorded breach
-            detections); default this case's own.
+            detections); default this case's own. A tuple must be sorted and distinct.
 
     Returns:
         The replayed case, its new events (versions renumbered) and its keyed deadlines.
@@ -410,7 +422,7 @@ def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
     recorded = list(events)
     if ticks is None:
         ticks = tick_instants(recorded)
-    replayer = _Replayer(side, [t for t in ticks if t <= horizon])
+    replayer = _Replayer(side, ticks, horizon)
     replayer.newly_enabled = newly_enabled
     for index, event in enumerate(recorded):
         replayer.cursor = index

@@ -28,6 +28,7 @@ from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldin
 from hgkm_workflow.monitor.periods import Period
 from hgkm_workflow.monitor.report import MonitorReport, monitor_report
 from hgkm_workflow.projections._util import naive_utc
+from hgkm_workflow.projections.cases import CaseIndexProjection
 from hgkm_workflow.settings import ClassificationSettings
 from hgkm_workflow.whatif.records import DeadlineKey, Refusal
 from hgkm_workflow.whatif.replay import Side, replay_case
@@ -89,7 +90,7 @@ def _in_scope(region: str | None, job: SideJob) -> bool:
 
 def run_side(job: SideJob, recorded: Recorded, say: Progress) -> SideFindings:
     """Replay, build the scratch store, classify and monitor one side (see the module)."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     cases: list[CaseFindings] = []
     calendars: set[str] = set()
     streams: list[tuple[list[Any], list[int]]] = []
@@ -117,7 +118,9 @@ def run_side(job: SideJob, recorded: Recorded, say: Progress) -> SideFindings:
     replayed = time.perf_counter() - t0
     say(f"{job.label} side: replayed {len(cases)} cases; building the read models")
     t0 = time.perf_counter()
-    store = ScratchStore(job.factory, job.label, job.classification, job.horizon)
+    # The case index (rm_cases) is read by no figure and no classification: not built.
+    store = ScratchStore(job.factory, job.label, job.classification, job.horizon,
+                         skip=(CaseIndexProjection,))
     try:
         ordered = in_log_order(streams)
         total = len(ordered)
@@ -142,7 +145,8 @@ def run_side(job: SideJob, recorded: Recorded, say: Progress) -> SideFindings:
         store.close()
     return SideFindings(cases=cases, calendars=calendars, classes=classes, reports=reports,
                         timings={"replay": replayed, "read_models": models,
-                                 "monitor": time.perf_counter() - t0})
+                                 "monitor": time.perf_counter() - t0,
+                                 "cpu": time.process_time() - cpu0})
 
 
 def _worker(job: SideJob, recorded: Recorded | bytes, out: Any) -> None:

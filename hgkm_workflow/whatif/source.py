@@ -11,7 +11,7 @@ run on it exactly as on a live store.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +65,7 @@ def read_selection(live: _LiveStore, *, until: datetime | None,
     """
     out = Recorded()
     skipped: set[UUID] = set()
-    start = 1
+    start = pages = 1
     while True:
         notes = live.recorder.select_notifications(start, _PAGE)
         if not notes:
@@ -89,8 +89,11 @@ def read_selection(live: _LiveStore, *, until: datetime | None,
             out.positions[(event.originator_id, event.originator_version)] = note.id
             out.read += 1
         start = notes[-1].id + 1
-        if progress is not None:
+        pages += 1
+        if progress is not None and pages % 10 == 0:
             progress(f"read {out.read} events")
+    if progress is not None:
+        progress(f"read {out.read} events")
     return out
 
 
@@ -98,7 +101,8 @@ class ScratchStore:
     """A throwaway SQLite store with the default read models under chosen settings."""
 
     def __init__(self, factory: Callable[..., Any], label: str,
-                 classification: ClassificationSettings, now: datetime) -> None:
+                 classification: ClassificationSettings, now: datetime,
+                 skip: Collection[type] = ()) -> None:
         """Create the store in a new temporary directory (removed by :meth:`close`).
 
         Args:
@@ -106,12 +110,14 @@ class ScratchStore:
             label: Part of the directory name (``before``, ``after``).
             classification: The person index's classification settings.
             now: The scratch application's clock.
+            skip: Projection classes not to build (read models nothing will read).
         """
         self._dir = tempfile.TemporaryDirectory(prefix=f"hgkm-whatif-{label}-")
         url = f"sqlite:///{Path(self._dir.name) / 'scratch.db'}"
         self.app = factory(url, clock=SettableClock(now), snapshot_interval=0, cache_size=0)
-        self.app.projections = ProjectionRunner(self.app, self.app.engine,
-                                                default_projections(classification))
+        projections = [p for p in default_projections(classification)
+                       if not isinstance(p, tuple(skip))]
+        self.app.projections = ProjectionRunner(self.app, self.app.engine, projections)
         self.app.projections.setup()
 
     def insert(self, events: Sequence[Any], batch: int = 2000,
