@@ -42,14 +42,16 @@ _COUNT = re.compile(r"^read \d+ events|replayed \d+ of |\d+ of \d+ events stored
 def _progress() -> Iterator[Callable[[str], None]]:
     """Progress on stderr: a live line with a spinner and the time so far (counts update
     it: events read, cases replayed, events stored), and each step printed as it ends."""
+    # Refreshed on each line, not by a thread of its own: a process with one thread may fork
+    # the what-if's two side processes (hgkm_workflow/whatif/sides.py).
     bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                   console=progress_console, transient=True)
+                   console=progress_console, transient=True, auto_refresh=False)
     task = bar.add_task("what-if: reading the live store", total=None)
 
     def say(line: str) -> None:
         if not _COUNT.search(line):
             bar.console.print(line, highlight=False)
-        bar.update(task, description=line)
+        bar.update(task, description=line, refresh=True)
 
     with bar:
         yield say
