@@ -59,7 +59,8 @@ class PersonIndexProjection(Projection):
     """
 
     name: ClassVar[str] = "person_index"
-    version: ClassVar[int] = 4  # 3: classification by business time; 4: rm_melding_found
+    version: ClassVar[int] = 5  # 3: classification by business time; 4: rm_melding_found;
+    # 5: rm_case_facts indexed by melding (the monitor's join)
     metadata: ClassVar[sa.MetaData] = metadata
     # Rebuilt alone it costs about three times another default read model's own work
     # (docs/performance.md, "Rebuilding the read models"); parallel rebuilds balance by it.

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from uuid import UUID
 
-import sqlalchemy as sa
-
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.projections import ProjectionRunner
 from hgkm_workflow.projections.registry import default_projections
@@ -30,8 +28,6 @@ __all__ = ["Recorded", "ScratchStore", "in_log_order", "read_selection"]
 _CASE_TOPIC = "hgkm_workflow.case:HouseholdCase"
 _ADVIES_TOPIC = "hgkm_workflow.advies:Advies"
 _PAGE = 1000
-_CASE_FACTS_INDEX = ("CREATE INDEX IF NOT EXISTS ix_whatif_case_facts_melding "
-                     "ON rm_case_facts (melding_id, kind)")
 
 
 class _LiveStore(Protocol):
@@ -131,13 +127,7 @@ class ScratchStore:
             self.app.events.put(list(events[i:i + batch]))
             if progress is not None and (i // batch) % 50 == 49:
                 progress(i + batch)
-        self.app.projections.rebuild()
-        with self.app.engine.begin() as conn:
-            # The monitor joins each melding to its MeldingReceived row by melding id; without
-            # this index SQLite scans rm_case_facts once per melding (quadratic in a
-            # region-year). An index changes no result, only the plan; it is made after the
-            # rebuild, which makes the read-model tables anew.
-            conn.execute(sa.text(_CASE_FACTS_INDEX))
+        self.app.projections.rebuild()  # rm_case_facts is indexed by melding (the monitor's join)
 
     def close(self) -> None:
         """Release the connections and delete the store."""
