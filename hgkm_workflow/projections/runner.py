@@ -258,7 +258,9 @@ class ProjectionRunner:
             tracked = self._has_tracking(conn)
         return projection_statuses(self._engine, list(self._projections), max_id, tracked)
 
-    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
+    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5, *,
+               min_batch: int = 1, max_delay: float = 1.0,
+               on_batch: Callable[[int], None] | None = None) -> None:
         """Keep catching up until ``stop_event`` is set.
 
         Runs in the calling thread; start it in a thread of its own to run in the
@@ -270,15 +272,35 @@ class ProjectionRunner:
         used: it would pull every notification a second time). On SQLite, which has no
         notifications, it polls every ``poll_interval`` seconds. Errors propagate.
 
+        With ``min_batch`` above 1, a wake-up catches up only once at least ``min_batch``
+        notifications wait or ``max_delay`` seconds have passed since one was first seen
+        waiting (:mod:`hgkm_workflow.projections.batching`): fewer, larger batches. It
+        always catches up once when it starts; a stop does not flush a partial batch (the
+        next follower or catch-up applies it).
+
         Args:
             stop_event: Set it to stop following (within about ``poll_interval``).
             poll_interval: Seconds between catch-ups when nothing wakes the runner.
+            min_batch: Notifications to wait for before a catch-up (1: catch up on every
+                wake-up, the behaviour before this option).
+            max_delay: The longest a waiting notification is held back, in seconds.
+            on_batch: Called with the number of notifications each catch-up applied
+                (when it applied any).
         """
+        from hgkm_workflow.projections.batching import BatchPolicy, gather
+
+        policy = BatchPolicy(min_batch, max_delay)
         self._ensure_set_up()
         with notification_waiter(self._app, self._engine, stop_event, poll_interval) as wait:
-            while not stop_event.is_set():
-                self.catch_up()
-                wait()
+            go = not stop_event.is_set()
+            while go:
+                applied = self.catch_up()
+                if applied and on_batch is not None:
+                    on_batch(applied)
+                go = False
+                while not go and not stop_event.is_set():
+                    wait()
+                    go = gather(policy, self.lag, wait, stop_event)
 
     # Internals.
 
