@@ -232,6 +232,55 @@ def monitor_step(url: str, region: str, period: str) -> dict[str, Any]:
     return {"region": region, "period": period, "report": type(report).__name__}
 
 
+def follow_cost(url: str, source: str, events: int, min_batch: int,
+                chunk: int = 3, pause: float = 0.002) -> dict[str, Any]:
+    """A follower's CPU per event while a writer inserts ``chunk`` events every ``pause`` s.
+
+    The rows come from the export ``source`` (imported into ``url`` first, then copied out
+    and the store emptied again), so the writer inserts real events through the recorder
+    (NOTIFY on PostgreSQL); the follower runs in a thread with ``min_batch`` (and a 1 s
+    maximum delay) and measures its own thread CPU time.
+    """
+    import threading
+
+    import sqlalchemy as sa
+    from eventsourcing.persistence import StoredEvent
+
+    from hgkm_workflow.audit.exchange import import_jsonl
+
+    (url,) = _databases(url, [str(sa.make_url(url).database)])
+    app = _open(url)
+    import_jsonl(app, source)
+    rows = [StoredEvent(originator_id=n.originator_id, originator_version=n.originator_version,
+                        topic=n.topic, state=n.state) for n in _notifications(app)][:events]
+    app.close()
+    (url,) = _databases(url, [str(sa.make_url(url).database)])  # empty again
+    app = _open(url)
+    app.projections.catch_up()
+    stop, sizes, cpu = threading.Event(), [], [0.0]
+
+    def run() -> None:
+        c0 = time.thread_time()
+        app.projections.follow(stop, 1.0, min_batch=min_batch, max_delay=1.0,
+                               on_batch=sizes.append)
+        cpu[0] = time.thread_time() - c0
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    for start in range(0, len(rows), chunk):
+        app.recorder.insert_events(rows[start:start + chunk])
+        time.sleep(pause)
+    deadline = time.monotonic() + 120
+    while app.projections.lag() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join()
+    app.close()
+    return {"events": sum(sizes), "min_batch": min_batch, "batches": len(sizes),
+            "follower_cpu_seconds": cpu[0],
+            "cpu_us_per_event": 1e6 * cpu[0] / max(1, sum(sizes))}
+
+
 # ------------------------------------------------------------------------- running
 
 
@@ -341,7 +390,22 @@ def main() -> None:
                              "events in this session, see docs/performance.md)")
     parser.add_argument("--keep", action="store_true", help="Keep the proxy database")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--follow-cost", default=None, metavar="EXPORT",
+                        help="Only measure a follower's CPU per event (min batch 1 against "
+                             "200), inserting the first 3,000 events of this export")
     args = parser.parse_args()
+    if args.follow_cost:
+        name = str(__import__("sqlalchemy").make_url(args.postgres).database)
+        (url,) = _databases(args.postgres, [f"{name}_follow"])
+        for _ in range(args.repeat):
+            for batch in (1, 200):
+                r = in_child(follow_cost, url, args.follow_cost, 3000, batch)
+                print(f"min_batch {batch:4}: {r['events']:,} events in {r['batches']:,} "
+                      f"catch-ups, follower CPU {r['follower_cpu_seconds']:.2f} s = "
+                      f"{r['cpu_us_per_event']:.0f} us/event; load {r['load_before']:.1f}",
+                      flush=True)
+        _databases(args.postgres, [f"{name}_follow"], drop_only=True)
+        return
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="hgkm-national-") as tmp:
         steps = run(args, Path(tmp))
     r, d, i, b = steps["rebuild"], steps["bare_decode"], steps["import"], steps["bare_insert"]
