@@ -141,3 +141,34 @@ def test_bulk_import_wakes_a_listener(app: HgkmApplication,
             import_jsonl(target, io.StringIO(text), bulk=True)
             got = list(pg.notifies(timeout=5, stop_after=1))
         assert [n.channel for n in got] == [channel]
+
+
+def test_cli_import_per_event_and_bulk_store_the_same_rows(
+    sqlite_app: HgkmApplication, make_app: Callable[..., HgkmApplication],
+    clock: SettableClock, tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from hgkm_workflow.cli import app as cli
+
+    _fill(sqlite_app, clock)
+    path = tmp_path / "events.jsonl"
+    path.write_text(_export(sqlite_app), encoding="utf-8")
+    urls = [f"sqlite:///{tmp_path / f'{name}.db'}" for name in ("bulk", "per-event")]
+    runner = CliRunner()
+    for url, extra in zip(urls, ([], ["--per-event"]), strict=True):
+        done = runner.invoke(cli, ["import", "--jsonl", str(path), "--db", url, *extra])
+        assert done.exit_code == 0, done.output
+    bulk, per_event = (make_app(url) for url in urls)
+    assert _stored_rows(bulk) == _stored_rows(per_event)
+    assert len(_stored_rows(bulk)) == len(_stored_rows(sqlite_app))
+
+
+def test_cli_follow_refuses_a_batch_below_one(sqlite_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from hgkm_workflow.cli import app as cli
+
+    out = CliRunner().invoke(cli, ["projections", "follow", "--db", sqlite_url,
+                                   "--min-batch", "0"])
+    assert out.exit_code == 2 and "--min-batch" in out.output
