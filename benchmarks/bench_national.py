@@ -14,7 +14,7 @@ that step's own. Steps and their bare-eventsourcing baselines, measured in the s
 3. import: ``import_jsonl`` (every check of the commands, then the bulk COPY) into an empty
    database; the import's own catch-up of the read models is timed separately.
    Baseline: the same stored rows inserted with eventsourcing's recorder
-   (``insert_events``, 10,000 rows per call) into another empty database;
+   (``insert_events``, 1,000 rows per call) into another empty database;
    ``--compare-import`` also times the per-event import path (``bulk=False``);
 4. rebuild: ``app.projections.rebuild()`` (all read models, from zero).
    Baseline: bare read + decode of every event (``select_notifications`` +
@@ -56,11 +56,14 @@ STREAMS = (("rotterdam-rijnmond", 0.4, 12421), ("hollands-midden", 0.4, 4102),
            ("arnhem-achterhoek", 0.2, 3321))
 PROXY_EVENTS = 2_000_000
 YEARS = 10
-#: Events per melding-year of a profile over ten years (history included), measured on the
-#: Rotterdam year (420k events for 12.4k meldingen with a three-year history, about 27 per
-#: melding once the history is spread over ten years); only used to choose the volumes.
-EVENTS_PER_MELDING = 27.0
-BARE_CHUNK = 10_000
+#: Events per melding of a profile over ten years (history and adviezen included); only used
+#: to choose the volumes. First estimated at 27 from the Rotterdam year; the run at scale 0.1
+#: on 2026-12-03 gave 303,946 events where 27 aimed at 200,000, so 27 x 1.52 = 41.
+EVENTS_PER_MELDING = 41.0
+#: Rows per bare ``insert_events`` call. 10,000 stalled in eventsourcing's pipelined insert
+#: (psycopg 3.3.9) after 280,000 rows in the run of 2026-12-03; 1,000 is what a busy
+#: application's transactions would hold at most.
+BARE_CHUNK = 1_000
 
 
 def _rss() -> float:
@@ -284,7 +287,8 @@ def follow_cost(url: str, source: str, events: int, min_batch: int,
 # ------------------------------------------------------------------------- running
 
 
-def _databases(url: str, names: list[str], drop_only: bool = False) -> list[str]:
+def _databases(url: str, names: list[str], drop_only: bool = False,
+               keep: bool = False) -> list[str]:
     import psycopg
     import sqlalchemy as sa
 
@@ -292,7 +296,7 @@ def _databases(url: str, names: list[str], drop_only: bool = False) -> list[str]
     admin = base.set(drivername="postgresql", database="postgres")
     with psycopg.connect(admin.render_as_string(hide_password=False),
                          autocommit=True) as conn:
-        for name in names:
+        for name in names if not keep else ():
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if not drop_only:
                 conn.execute(f'CREATE DATABASE "{name}"')
@@ -313,8 +317,13 @@ def _server(url: str) -> dict[str, str]:
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """All steps; the figures."""
     base_name = str(__import__("sqlalchemy").make_url(args.postgres).database)
-    proxy, bare = _databases(args.postgres, [f"{base_name}_proxy", f"{base_name}_bare"])
     steps: dict[str, Any] = {"server": _server(args.postgres), "cpus": os.cpu_count()}
+    if args.reuse_proxy:  # the proxy database of an earlier run, imported already
+        (proxy,) = _databases(args.postgres, [f"{base_name}_proxy"], drop_only=True,
+                              keep=True)
+        (bare,) = _databases(args.postgres, [f"{base_name}_bare"])
+        return _read_steps(args, steps, proxy, bare, base_name, time.perf_counter())
+    proxy, bare = _databases(args.postgres, [f"{base_name}_proxy", f"{base_name}_bare"])
     volumes = [(r, args.scale * PROXY_EVENTS * share / (EVENTS_PER_MELDING * YEARS * m))
                for r, share, m in STREAMS]
     print(f"server {steps['server']}; streams {[(r, round(v, 4)) for r, v in volumes]}",
@@ -338,9 +347,15 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         Path(s["file"]).unlink()
     steps["import"] = in_child(import_step, proxy, merged, True)
     _say("import (bulk)", steps["import"])
+    return _read_steps(args, steps, proxy, bare, base_name, t0, merged)
+
+
+def _read_steps(args: argparse.Namespace, steps: dict[str, Any], proxy: str, bare: str,
+                base_name: str, t0: float, merged: str | None = None) -> dict[str, Any]:
+    """The steps after the import: baselines, rebuild, verify, monitor."""
     steps["bare_insert"] = in_child(bare_insert, proxy, bare)
     _say("bare recorder insert", steps["bare_insert"])
-    if args.compare_import:
+    if args.compare_import and merged is not None:
         (old,) = _databases(args.postgres, [f"{base_name}_old"])
         steps["import_per_event"] = in_child(import_step, old, merged, False)
         _say("import (per-event)", steps["import_per_event"])
@@ -389,6 +404,9 @@ def main() -> None:
                              "whole file in one call; it stalled on PostgreSQL above ~10k "
                              "events in this session, see docs/performance.md)")
     parser.add_argument("--keep", action="store_true", help="Keep the proxy database")
+    parser.add_argument("--reuse-proxy", action="store_true",
+                        help="Skip simulate, merge and import: run the later steps on the "
+                             "proxy database an earlier run (killed, or --keep) left")
     parser.add_argument("--json", default=None)
     parser.add_argument("--follow-cost", default=None, metavar="EXPORT",
                         help="Only measure a follower's CPU per event (min batch 1 against "
@@ -408,13 +426,15 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="hgkm-national-") as tmp:
         steps = run(args, Path(tmp))
-    r, d, i, b = steps["rebuild"], steps["bare_decode"], steps["import"], steps["bare_insert"]
-    print(f"ratios to bare eventsourcing: rebuild/bare decode "
-          f"{d['seconds'] / r['seconds']:.3f}x the rate; import insert (COPY) vs bare insert "
-          f"{b['insert_seconds'] / i['insert_seconds']:.2f}x faster; whole import vs bare "
-          f"insert {b['insert_seconds'] / i['seconds']:.3f}x the rate; verify vs bare decode "
-          f"{d['seconds'] / steps['verify']['seconds']:.3f}x the rate; total "
-          f"{steps['total_seconds']:.0f} s", flush=True)
+    r, d, b = steps["rebuild"], steps["bare_decode"], steps["bare_insert"]
+    line = (f"ratios to bare eventsourcing: rebuild {d['seconds'] / r['seconds']:.3f}x the "
+            f"bare read+decode rate; verify {d['seconds'] / steps['verify']['seconds']:.3f}x")
+    if "import" in steps:
+        i = steps["import"]
+        line += (f"; import insert (COPY) {b['insert_seconds'] / i['insert_seconds']:.2f}x "
+                 f"the bare recorder's rate; whole import (checks, insert, catch-up) "
+                 f"{b['insert_seconds'] / i['seconds']:.3f}x")
+    print(f"{line}; total {steps['total_seconds']:.0f} s", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(steps, indent=2, default=str))
 
