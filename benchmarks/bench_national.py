@@ -157,14 +157,18 @@ def import_step(url: str, source: str, bulk: bool) -> dict[str, Any]:
         parts["insert_seconds"] = time.perf_counter() - t
         return n
 
-    class Target:  # the application, with its catch-up timed
-        recorder, mapper, engine = app.recorder, app.mapper, app.engine
+    class Runner:  # the projection runner, its rebuild timed
+        def rebuild(self) -> int:
+            t = time.perf_counter()
+            n: int = app.projections.rebuild()
+            parts["read_models_seconds"] = time.perf_counter() - t
+            return n
+
+    class Target:  # the application, with the building of its read models timed
+        recorder, mapper, engine, projections = app.recorder, app.mapper, app.engine, Runner()
 
         def catch_up(self) -> int:
-            t = time.perf_counter()
-            n: int = app.catch_up()
-            parts["catch_up_seconds"] = time.perf_counter() - t
-            return n
+            return int(app.catch_up())
 
     exchange._insert = insert  # type: ignore[assignment]
     try:
@@ -408,10 +412,17 @@ def main() -> None:
                         help="Skip simulate, merge and import: run the later steps on the "
                              "proxy database an earlier run (killed, or --keep) left")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--import-file", default=None, metavar="EXPORT",
+                        help="Only time the import of this export into a fresh database")
     parser.add_argument("--follow-cost", default=None, metavar="EXPORT",
                         help="Only measure a follower's CPU per event (min batch 1 against "
                              "200), inserting the first 3,000 events of this export")
     args = parser.parse_args()
+    if args.import_file:  # only the import step, into a fresh proxy database
+        name = str(__import__("sqlalchemy").make_url(args.postgres).database)
+        (url,) = _databases(args.postgres, [f"{name}_proxy"])
+        _say("import (bulk)", in_child(import_step, url, args.import_file, True))
+        return
     if args.follow_cost:
         name = str(__import__("sqlalchemy").make_url(args.postgres).database)
         (url,) = _databases(args.postgres, [f"{name}_follow"])

@@ -15,7 +15,8 @@ free-text fields (``rationale``, ``open_deadline_reason``) that look like identi
 replaced by a marker on export and counted in the result.
 
 Import writes into an **empty** store through the recorder (encoded by the importing
-application: its cipher and compressor apply), then catches the read models up, so state and
+application: its cipher and compressor apply), then builds the read models (a rebuild, in
+its larger batches, where the target has a projection runner; else a catch-up), so state and
 views equal those of the exporting store. Every line is checked first, with the rules of the
 commands (sizes, the personal-data screen, codes, the payload schema of its event class) and
 by replaying every aggregate in memory (:mod:`hgkm_workflow.audit.import_checks`); only then
@@ -43,6 +44,7 @@ from eventsourcing.utils import resolve_topic
 
 from hgkm_workflow.adapters.bulk_insert import bulk_insert
 from hgkm_workflow.adapters.files import open_private
+from hgkm_workflow.audit.bulk_read_models import build_read_models
 from hgkm_workflow.audit.business_time import BusinessClock
 from hgkm_workflow.audit.import_checks import (
     Replay,
@@ -358,8 +360,9 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
     except BaseException:
         clear_origins(app.engine)
         raise
-    applied = app.catch_up()
+    applied = build_read_models(app)
     return ImportResult(events=inserted, aggregates=aggregates, read_model_events=applied)
+
 
 
 def _insert(app: ImportTarget, events: list[StoredEvent], bulk: bool = True) -> int:
