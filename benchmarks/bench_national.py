@@ -26,10 +26,9 @@ that step's own. Steps and their bare-eventsourcing baselines, measured in the s
     python benchmarks/bench_national.py --postgres postgresql://postgres@127.0.0.1:55433/x
         [--scale 0.1] [--workers 2] [--workdir /dev/shm] [--compare-import] [--json FILE]
 
-The database named in the URL is only used to connect: the benchmark creates (and drops
-again) databases ``<name>_proxy`` and ``<name>_bare`` next to it. Run it against a durable
-server (fsync on) for figures that mean something; it prints the server's ``fsync`` and
-``synchronous_commit``.
+The URL's database is only used to connect: the benchmark creates (and drops) ``<name>_proxy``
+and ``<name>_bare`` beside it. Run it against a durable server (fsync on); it prints the
+server's ``fsync`` and ``synchronous_commit``.
 """
 
 from __future__ import annotations
@@ -56,20 +55,17 @@ STREAMS = (("rotterdam-rijnmond", 0.4, 12421), ("hollands-midden", 0.4, 4102),
            ("arnhem-achterhoek", 0.2, 3321))
 PROXY_EVENTS = 2_000_000
 YEARS = 10
-#: Events per melding of a profile over ten years (history and adviezen included); only used
-#: to choose the volumes. First estimated at 27 from the Rotterdam year; the run at scale 0.1
-#: on 2026-12-03 gave 303,946 events where 27 aimed at 200,000, so 27 x 1.52 = 41.
+#: Events per melding over ten years (history, adviezen included), to choose the volumes:
+#: 27 aimed scale 0.1 at 200,000 and gave 303,946 events (2026-12-03), so 27 x 1.52 = 41.
 EVENTS_PER_MELDING = 41.0
-#: Rows per bare ``insert_events`` call. 10,000 stalled in eventsourcing's pipelined insert
-#: (psycopg 3.3.9) after 280,000 rows in the run of 2026-12-03; 1,000 is what a busy
-#: application's transactions would hold at most.
+#: Rows per bare ``insert_events`` call (10,000 stalled in eventsourcing's pipelined insert).
 BARE_CHUNK = 1_000
 
 
 def _rss() -> float:
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, kids) / 1024
+    usage = (resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF,
+                                                       resource.RUSAGE_CHILDREN))
+    return max(usage) / 1024
 
 
 def _timed(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
@@ -84,8 +80,7 @@ def _timed(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
 
 def in_child(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     """Run ``fn(*args)`` in a fresh forked process (its own peak RSS)."""
-    ctx = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
         return pool.submit(_timed, fn, *args).result()
 
 
@@ -347,8 +342,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     merged = str(workdir / "national.jsonl")
     steps["merge"] = in_child(merge, [s["file"] for s in streams], merged)
     _say("merge", steps["merge"])
-    for s in streams:
-        Path(s["file"]).unlink()
+    for stream in streams:
+        Path(stream["file"]).unlink()
     steps["import"] = in_child(import_step, proxy, merged, True)
     _say("import (bulk)", steps["import"])
     return _read_steps(args, steps, proxy, bare, base_name, t0, merged)
