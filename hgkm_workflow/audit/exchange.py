@@ -15,12 +15,15 @@ free-text fields (``rationale``, ``open_deadline_reason``) that look like identi
 replaced by a marker on export and counted in the result.
 
 Import writes into an **empty** store through the recorder (encoded by the importing
-application: its cipher and compressor apply), then catches the read models up, so state and
+application: its cipher and compressor apply), then builds the read models (a rebuild, in
+its larger batches, where the target has a projection runner; else a catch-up), so state and
 views equal those of the exporting store. Every line is checked first, with the rules of the
 commands (sizes, the personal-data screen, codes, the payload schema of its event class) and
 by replaying every aggregate in memory (:mod:`hgkm_workflow.audit.import_checks`); only then
-are all events inserted, in one transaction. A refused import stores nothing and names the
-line and the rule; a retry of a corrected file works.
+are all events inserted, in one transaction (all or nothing for the whole import), in bulk:
+PostgreSQL ``COPY`` or one SQLite ``executemany`` per chunk, under the recorder's table lock
+and with its notification (:mod:`hgkm_workflow.adapters.bulk_insert`). A refused import
+stores nothing and names the line and the rule; a retry of a corrected file works.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
+from hgkm_workflow.adapters.bulk_insert import bulk_insert
 from hgkm_workflow.adapters.files import open_private
+from hgkm_workflow.audit.bulk_read_models import build_read_models
 from hgkm_workflow.audit.business_time import BusinessClock
 from hgkm_workflow.audit.import_checks import (
     Replay,
@@ -308,7 +313,7 @@ class ImportTarget(Protocol):
 
 
 def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
-                 batch_size: int = 500) -> ImportResult:
+                 batch_size: int = 500, bulk: bool = True) -> ImportResult:
     """Insert the events of an export into an empty store and catch the read models up.
 
     Args:
@@ -317,6 +322,10 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
         source: A file path or an open text stream in the format of :func:`export_jsonl`.
         batch_size: Kept for callers of the first version; ignored (every event is now
             inserted in one transaction, after every line was checked).
+        bulk: Insert through :func:`~hgkm_workflow.adapters.bulk_insert.bulk_insert`
+            (PostgreSQL ``COPY``, SQLite ``executemany``; the default) rather than the
+            recorder's ``insert_events``. Both write the same rows with the same
+            notification ids in one transaction; only the speed differs.
 
     Returns:
         Counts of what was written.
@@ -347,19 +356,23 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
     aggregates = replay.finish()
     record_origins(app.engine, origins)  # before the events: a failed insert clears them
     try:
-        inserted = _insert(app, events)  # one transaction: all or nothing
+        inserted = _insert(app, events, bulk)  # one transaction: all or nothing
     except BaseException:
         clear_origins(app.engine)
         raise
-    applied = app.catch_up()
+    applied = build_read_models(app)
     return ImportResult(events=inserted, aggregates=aggregates, read_model_events=applied)
 
 
-def _insert(app: ImportTarget, events: list[StoredEvent]) -> int:
+
+def _insert(app: ImportTarget, events: list[StoredEvent], bulk: bool = True) -> int:
     if not events:
         return 0
     try:
-        app.recorder.insert_events(events)
+        if bulk:
+            bulk_insert(app.recorder, events)
+        else:
+            app.recorder.insert_events(events)
     except IntegrityError:
         raise StoreNotEmpty("another writer filled the store during the import; "
                             "nothing was imported") from None

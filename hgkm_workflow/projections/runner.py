@@ -293,27 +293,26 @@ class ProjectionRunner:
             tracked = self._has_tracking(conn)
         return projection_statuses(self._engine, list(self._projections), max_id, tracked)
 
-    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
-        """Keep catching up until ``stop_event`` is set.
+    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5, *,
+               min_batch: int = 1, max_delay: float = 1.0,
+               on_batch: Callable[[int], None] | None = None) -> None:
+        """Keep catching up until ``stop_event`` is set (in the calling thread).
 
-        Runs in the calling thread; start it in a thread of its own to run in the
-        background. On PostgreSQL it LISTENs (on a connection of its own) on the channel
-        that the eventsourcing recorder NOTIFYs on each insert, so new events are applied
-        promptly, and still catches up at least every ``poll_interval`` seconds. A
-        notification only wakes it up: it then runs :meth:`catch_up`, so the tracking
-        table stays the single source of the position (``recorder.subscribe()`` is not
-        used: it would pull every notification a second time). On SQLite, which has no
-        notifications, it polls every ``poll_interval`` seconds. Errors propagate.
-
-        Args:
-            stop_event: Set it to stop following (within about ``poll_interval``).
-            poll_interval: Seconds between catch-ups when nothing wakes the runner.
+        On PostgreSQL it LISTENs on the channel the recorder NOTIFYs on each insert, and
+        still catches up at least every ``poll_interval`` seconds; on SQLite it polls. A
+        wake-up only runs :meth:`catch_up`, so the tracking table stays the single source of
+        the position. With ``min_batch`` above 1 a wake-up catches up only once ``min_batch``
+        notifications wait or one has waited ``max_delay`` seconds
+        (:mod:`hgkm_workflow.projections.batching`); it always catches up once at the start,
+        and a stop does not flush a partial batch. ``on_batch`` is called with the number
+        each catch-up applied. Errors propagate.
         """
+        from hgkm_workflow.projections.batching import BatchPolicy, follow_log
+
         self._ensure_set_up()
         with notification_waiter(self._app, self._engine, stop_event, poll_interval) as wait:
-            while not stop_event.is_set():
-                self.catch_up()
-                wait()
+            follow_log(BatchPolicy(min_batch, max_delay), self.catch_up, self.lag, wait,
+                       stop_event, on_batch)
 
     # Internals.
 
