@@ -37,16 +37,15 @@ GemeenteCode = Annotated[str, StringConstraints(pattern=r"^GM\d{4}$")]
 """A CBS municipality code such as ``GM0599`` (Rotterdam)."""
 
 
-#: Texts already screened and found clean (the screen is a pure function of the text). Codes
-#: (actor ids, organisations, regions) recur on nearly every command; a suspect text is never
-#: kept. Bounded: emptied when full (no eviction order to maintain, safe across threads).
-_CLEAN: dict[str, None] = {}
+#: Codes already screened and found clean (the screen is a pure function of the text). Codes
+#: (actor ids, organisations, regions) recur on nearly every command; rationales are nearly
+#: always new free text and are screened afresh, never kept. A suspect code is never kept.
+#: Bounded: emptied when full (no eviction order to maintain, safe across threads).
+_CLEAN_CODES: dict[str, None] = {}
 _CLEAN_MAX = 4096
 
 
 def _screen(text: str, info: ValidationInfo) -> str:
-    if text in _CLEAN:
-        return text
     kinds = find_identifying_data(text)
     if kinds:
         name = info.field_name or "rationale"
@@ -55,14 +54,21 @@ def _screen(text: str, info: ValidationInfo) -> str:
             "describe the decision and refer to persons by pseudonymous id",
             fields=[name],
         )
-    if len(_CLEAN) >= _CLEAN_MAX:
-        _CLEAN.clear()
-    _CLEAN[text] = None
+    return text
+
+
+def _screen_code(text: str, info: ValidationInfo) -> str:
+    if text in _CLEAN_CODES:
+        return text
+    _screen(text, info)
+    if len(_CLEAN_CODES) >= _CLEAN_MAX:
+        _CLEAN_CODES.clear()
+    _CLEAN_CODES[text] = None
     return text
 
 
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$"),
-                 AfterValidator(_screen)]
+                 AfterValidator(_screen_code)]
 """A lower-case code: region, organisation, pseudonymous actor id (never a BSN, phone number,
 postcode or date: codes are screened like rationales)."""
 

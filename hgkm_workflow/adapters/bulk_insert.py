@@ -32,12 +32,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, IntegrityError, StoredEvent
 
 __all__ = ["SQLITE_CHUNK", "bulk_insert", "bulk_kind"]
 
 #: Rows per SQLite ``executemany`` (bounds the parameter list held at once).
 SQLITE_CHUNK = 10_000
+_NOT_EMPTY = "the events table is not empty: a bulk insert writes into an empty store"
 
 
 def bulk_kind(recorder: ApplicationRecorder) -> str:
@@ -53,11 +54,15 @@ def bulk_kind(recorder: ApplicationRecorder) -> str:
 
 
 def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent]) -> int:
-    """Insert ``events`` in one transaction, in order; return how many were inserted.
+    """Insert ``events`` into an empty events table in one transaction, in order.
+
+    Returns how many were inserted. The table is checked empty inside the insert's own
+    transaction (under the lock on PostgreSQL), so a writer that filled the store after the
+    import's first check makes it fail instead of mixing the two.
 
     Raises:
-        IntegrityError: An event's ``(originator_id, originator_version)`` is already stored
-            (nothing is inserted).
+        IntegrityError: The table is not empty, or an event's ``(originator_id,
+            originator_version)`` is stored twice (nothing is inserted).
     """
     if not events:
         return 0
@@ -67,6 +72,8 @@ def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent]) ->
     elif kind == "executemany":
         _executemany(recorder, events)
     else:
+        if recorder.max_notification_id():
+            raise IntegrityError(_NOT_EMPTY)
         recorder.insert_events(events)
     return len(events)
 
@@ -86,9 +93,12 @@ def _copy(recorder: Any, events: Sequence[StoredEvent]) -> None:
         curs.execute(SQL("NOTIFY {}").format(Identifier(recorder.channel_name)))
         curs.execute(SQL("SELECT EXISTS (SELECT 1 FROM {}.{})").format(schema, table))
         row = curs.fetchone()
-        if row is not None and not next(iter(row.values())):  # empty: ids from 1 again
-            curs.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
-                             "1, false)"), (f"{datastore.schema}.{recorder.events_table_name}",))
+        if row is None or next(iter(row.values())):
+            raise IntegrityError(_NOT_EMPTY)
+        # empty: ids from 1 again (a failed earlier import advanced the sequence)
+        qualified = SQL("{}.{}").format(schema, table).as_string(conn)
+        curs.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
+                         "1, false)"), (qualified,))
         with curs.copy(statement) as copy:
             copy.set_types([id_type, "int8", "text", "bytea"])
             for e in events:
@@ -100,6 +110,9 @@ def _executemany(recorder: Any, events: Sequence[StoredEvent]) -> None:
     statement = recorder.insert_events_statement
     # The datastore's transaction rolls back on any error and raises eventsourcing's errors.
     with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(f"SELECT 1 FROM {recorder.events_table_name} LIMIT 1")
+        if cursor.fetchone() is not None:
+            raise IntegrityError(_NOT_EMPTY)
         for start in range(0, len(events), SQLITE_CHUNK):
             cursor.executemany(statement, [
                 (e.originator_id.hex if isinstance(e.originator_id, UUID)

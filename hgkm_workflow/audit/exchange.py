@@ -51,6 +51,7 @@ from hgkm_workflow.audit.import_checks import (
     aware_instant,
     check_line_size,
     check_payload,
+    forget_screened,
     whole,
 )
 from hgkm_workflow.audit.melding_match import (
@@ -317,28 +318,30 @@ def import_jsonl(app: ImportTarget, source: str | Path | IO[str], *,
     """Insert the events of an export into an empty store and catch the read models up.
 
     Args:
-        app: The (empty) target store: its recorder and mapper, and ``catch_up`` of its read
-            models (the application fits).
+        app: The (empty) target store (an application fits).
         source: A file path or an open text stream in the format of :func:`export_jsonl`.
-        batch_size: Kept for callers of the first version; ignored (every event is now
-            inserted in one transaction, after every line was checked).
-        bulk: Insert through :func:`~hgkm_workflow.adapters.bulk_insert.bulk_insert`
-            (PostgreSQL ``COPY``, SQLite ``executemany``; the default) rather than the
-            recorder's ``insert_events``. Both write the same rows with the same
-            notification ids in one transaction; only the speed differs.
+        batch_size: Ignored (kept for callers of the first version).
+        bulk: Insert by :func:`~hgkm_workflow.adapters.bulk_insert.bulk_insert` (the
+            default) rather than ``insert_events``: the same rows, faster.
 
     Returns:
         Counts of what was written.
 
     Raises:
-        StoreNotEmpty: If the target store already holds events.
+        StoreNotEmpty: The target store holds events (or another writer filled it meanwhile).
         ExchangeError: If a line is malformed, out of order, names an unknown event, breaks a
             command rule (size, identifying data, code, payload schema) or does not replay
             (the message names the line and the rule, never a value; nothing is written).
     """
-    del batch_size
     if app.recorder.max_notification_id():
         raise StoreNotEmpty("the target store already holds events; import needs an empty one")
+    try:
+        return _import(app, source, bulk)
+    finally:  # no screened text outlives the import
+        forget_screened()
+
+
+def _import(app: ImportTarget, source: str | Path | IO[str], bulk: bool) -> ImportResult:
     versions: dict[UUID, int] = {}
     events: list[StoredEvent] = []
     origins: list[tuple[UUID, int, int]] = []

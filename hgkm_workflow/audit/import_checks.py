@@ -40,7 +40,7 @@ from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.privacy import InvalidCode, find_identifying_data, validate_code
 
 __all__ = ["MAX_FREE_TEXT", "MAX_LINE", "MAX_TEXT", "Replay", "aware_instant",
-           "check_line_size", "check_payload", "whole"]
+           "check_line_size", "check_payload", "forget_screened", "whole"]
 
 MAX_LINE = 256 * 1024
 """Characters per line at most (the largest event a command can make is far smaller)."""
@@ -79,7 +79,7 @@ def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(v, key)
 
 
-#: Distinct texts and codes whose screening is remembered during an import (codes, and the
+#: Distinct texts and codes whose screening is remembered during one import (codes, and the
 #: free texts an export repeats, recur on many lines; the checks are pure functions of the
 #: text, so a remembered answer is the answer).
 SCREEN_CACHE = 65_536
@@ -97,6 +97,13 @@ def _code_refusal(value: str, kind: str) -> str | None:
     except InvalidCode as exc:
         return exc.message
     return None
+
+
+def forget_screened() -> None:
+    """Drop the remembered screenings: called when an import ends, so no text it screened
+    (personal data among them, in a refused line) outlives the import in the process."""
+    _identifying.cache_clear()
+    _code_refusal.cache_clear()
 
 
 def _check_values(state: dict[str, Any], number: int) -> None:

@@ -72,6 +72,13 @@ def _read_key(path: Path | None) -> str | None:
         raise typer.BadParameter(f"cannot read {path}") from None
 
 
+def _new_key(path: Path, option: str) -> str:
+    key = _read_key(path)
+    if not key:
+        raise typer.BadParameter(f"{path} holds no key", param_hint=option)
+    return key
+
+
 def _operator(db: str | None, actor: str, organisation: str, role: str) -> Actor:
     """The store must exist and the operator be well-formed; else exit 1, changing nothing."""
     from hgkm_workflow.cli.boundary import require_store
@@ -105,9 +112,10 @@ def rotate_key_command(
     from hgkm_workflow.authority import NotAuthorised
 
     who = _operator(db, actor, organisation, role)
+    new_key = _new_key(new_key_file, "--new-key-file")
     try:  # authorised on the store's access log first; a refusal changes nothing
-        result = rotate_cipher_key(db, _read_key(old_key_file), _read_key(new_key_file), who)
-    except NotAuthorised as exc:
+        result = rotate_cipher_key(db, _read_key(old_key_file), new_key, who)
+    except NotAuthorised as exc:  # other refusals go to the CLI boundary (exit code 2)
         console.print(f"refused: {exc}", highlight=False)
         raise typer.Exit(1) from None
     for table, rows in result.tables.items():
@@ -136,9 +144,7 @@ def rotate_register_key_command(
     from hgkm_workflow.application.administration import rotate_register_key
 
     who = _operator(db, actor, organisation, role)
-    new_kek = _read_key(new_kek_file)
-    if not new_kek:
-        raise typer.BadParameter(f"{new_kek_file} holds no key", param_hint="--new-kek-file")
+    new_kek = _new_key(new_kek_file, "--new-kek-file")
     try:
         result = rotate_register_key(db, _read_key(old_kek_file), new_kek, who)
     except HgkmError as exc:  # not authorised, a KEK that does not open, an unusable key text

@@ -119,6 +119,45 @@ def test_bulk_insert_is_all_or_nothing_on_a_duplicate(
         assert target.recorder.max_notification_id() == len(events)
 
 
+def test_bulk_insert_refuses_a_store_another_writer_filled(
+    app: HgkmApplication, make_app: Callable[..., HgkmApplication], clock: SettableClock,
+    store_url: str, tmp_path: Path,
+) -> None:
+    # The import checks the store empty before it reads the file; a writer that records an
+    # event of another aggregate meanwhile (no duplicate key) must still fail the insert.
+    from eventsourcing.persistence import IntegrityError
+
+    from hgkm_workflow.audit.exchange import StoreNotEmpty
+
+    _fill(app, clock)
+    text = _export(app)
+    events = [app.mapper.to_stored_event(app.mapper.to_domain_event(n))
+              for n in app.recorder.select_notifications(start=None, limit=10_000)]
+    with _sibling(store_url, tmp_path, "raced") as url:
+        target = make_app(url)
+        target.recorder.insert_events(events[:1])  # the other writer
+        with pytest.raises(IntegrityError):
+            bulk_insert(target.recorder, events[1:])
+        assert target.recorder.max_notification_id() == 1  # nothing of the bulk stored
+        with pytest.raises(StoreNotEmpty):
+            import_jsonl(target, io.StringIO(text), bulk=True)
+        assert target.recorder.max_notification_id() == 1
+
+
+def test_an_import_forgets_the_texts_it_screened(
+    app: HgkmApplication, make_app: Callable[..., HgkmApplication], clock: SettableClock,
+    store_url: str, tmp_path: Path,
+) -> None:
+    from hgkm_workflow.audit import import_checks
+
+    _fill(app, clock)
+    text = _export(app)
+    with _sibling(store_url, tmp_path, "forget") as url:
+        import_jsonl(make_app(url), io.StringIO(text), bulk=True)
+    assert import_checks._identifying.cache_info().currsize == 0
+    assert import_checks._code_refusal.cache_info().currsize == 0
+
+
 def test_bulk_import_wakes_a_listener(app: HgkmApplication,
                                       make_app: Callable[..., HgkmApplication],
                                       clock: SettableClock, store_url: str,

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from hgkm_workflow.adapters.keys import RegisterKeyUnavailable, kek_from_text
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.cli import app as cli
+from hgkm_workflow.clock import SettableClock
 from tests.security.helpers import FAKE, FAKE_NEEDLES, kek, register
 
 
@@ -108,3 +109,23 @@ def test_an_unreadable_or_empty_kek_file_changes_nothing(
         assert same.get(pid) == FAKE
     finally:
         engine.dispose()
+
+
+def test_rotate_key_refuses_an_empty_new_key_file_and_changes_nothing(
+    make_app: Callable[..., HgkmApplication], sqlite_url: str, tmp_path: Path,
+    clock: SettableClock,
+) -> None:
+    from tests.support import Household, stored_event_rows
+
+    store = make_app(sqlite_url)
+    Household(store, clock).melding()
+    before = stored_event_rows(store)
+    assert before
+    store.close()
+    empty = tmp_path / "empty.key"
+    empty.write_text("\n", encoding="ascii")
+    result = CliRunner().invoke(cli, ["rotate-key", "--db", sqlite_url,
+                                      "--new-key-file", str(empty)])
+    assert result.exit_code != 0 and "holds no key" in result.output
+    reopened = make_app(sqlite_url)
+    assert stored_event_rows(reopened) == before
