@@ -87,6 +87,25 @@ class Projection(ABC):
         """
         self.apply_batch(conn, ((event, position),))
 
+    def settle(self, conn: sa.Connection) -> None:
+        """Finish work a projection deferred while catching up (default: nothing).
+
+        The runner calls it at the end of every catch-up and rebuild that reached its stop,
+        in a write transaction of its own, for projections that override it. A projection
+        that defers derived rows during a rebuild (for example aggregates computed once from
+        the finished rows instead of moved event by event) derives them here. It must be
+        idempotent and leave the same rows however often it runs.
+
+        Args:
+            conn: The connection of the settling transaction.
+        """
+        return None
+
+    @classmethod
+    def settles(cls) -> bool:
+        """Whether the class overrides :meth:`settle` (the runner calls only those)."""
+        return cls.settle is not Projection.settle
+
     def wants(self, name: str) -> bool:
         """Whether the projection wants events of the given class name.
 

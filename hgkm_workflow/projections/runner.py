@@ -46,7 +46,6 @@ from hgkm_workflow.projections.engine import config_of, make_engine, write_conne
 from hgkm_workflow.projections.errors import (
     ProjectionDefinitionError,
     ProjectionNotSetUpError,
-    ProjectionVersionMismatchError,
     UnknownProjectionError,
 )
 from hgkm_workflow.projections.fold_io import collector_paused
@@ -61,7 +60,7 @@ from hgkm_workflow.projections.parallel import (
 )
 from hgkm_workflow.projections.tracking import (
     TRACKING_TABLE_NAME,
-    TrackingRow,
+    checked_row,
     create_tracking_table,
     read_rows,
     write_row,
@@ -258,8 +257,10 @@ class ProjectionRunner:
             rebuild_in_workers(_rebuild_group, template, groups, until,
                                self._rebuild_batch_size, progress)
             return until + self._catch_up(projections, None, progress,
-                                          self._rebuild_batch_size, report_start=False)
-        return self._catch_up(projections, None, progress, self._rebuild_batch_size)
+                                          self._rebuild_batch_size, report_start=False,
+                                          rebuilding=True)
+        return self._catch_up(projections, None, progress, self._rebuild_batch_size,
+                              rebuilding=True)
 
     def position(self, name: str) -> int:
         """The notification id up to which the named projection has been applied.
@@ -341,6 +342,7 @@ class ProjectionRunner:
         batch_size: int,
         *,
         report_start: bool = True,
+        rebuilding: bool = False,
     ) -> int:
         if not projections:
             return 0
@@ -353,7 +355,7 @@ class ProjectionRunner:
         while True:
             with self._engine.connect() as conn:
                 rows = read_rows(conn, names)
-            positions = {p.name: self._checked(rows, p).position for p in projections}
+            positions = {p.name: checked_row(rows, p).position for p in projections}
             start = min(positions.values())
             if start >= stop:
                 break
@@ -368,6 +370,12 @@ class ProjectionRunner:
                 processed += self._apply_batch(projections, start, batch, early)
             if progress is not None:
                 progress(batch[-1].id, max(max_id, batch[-1].id))
+        # Deferred work is finished after a rebuild, or once a catch-up applied anything.
+        settling = [p for p in projections if p.settles()] if rebuilding or processed else []
+        if settling:
+            with write_connection(self._engine) as conn:
+                for projection in settling:
+                    projection.settle(conn)
         return processed
 
     def _apply_batch(
@@ -380,7 +388,7 @@ class ProjectionRunner:
         last = batch[-1].id
         with write_connection(self._engine) as conn:
             rows = read_rows(conn, (p.name for p in projections), for_update=True)
-            positions = {p.name: self._checked(rows, p).position for p in projections}
+            positions = {p.name: checked_row(rows, p).position for p in projections}
             if early is None or early[0] != positions:  # another runner moved meanwhile
                 early = sort_out(self._decoder_of_mapper(), projections, positions, start, batch)
             if early is None:
@@ -411,18 +419,6 @@ class ProjectionRunner:
             self._decoder = (mapper, event_decoder(mapper))
         return self._decoder[1]
 
-    @staticmethod
-    def _checked(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:
-        row = rows.get(projection.name)
-        if row is None:
-            raise ProjectionNotSetUpError(f"projection '{projection.name}' has no tracking row")
-        if row.version != projection.version:
-            raise ProjectionVersionMismatchError(
-                f"projection '{projection.name}' is stored at version {row.version}, "
-                f"code is at version {projection.version}"
-            )
-        return row
-
 
 def _rebuild_group(spec: WorkerSpec) -> int:
     """A parallel rebuild's worker: catch one group up to ``spec.until`` (its tables are
@@ -433,7 +429,8 @@ def _rebuild_group(spec: WorkerSpec) -> int:
         runner = ProjectionRunner(cast(Application[Any], reader), engine, spec.projections,
                                   rebuild_batch_size=spec.batch_size)
         runner._is_set_up = True  # the coordinator made the tables and tracking rows
-        return runner._catch_up(list(spec.projections), spec.until, None, spec.batch_size)
+        return runner._catch_up(list(spec.projections), spec.until, None, spec.batch_size,
+                                rebuilding=True)
     finally:
         engine.dispose()
         reader.close()
