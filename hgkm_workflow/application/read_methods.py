@@ -199,11 +199,14 @@ class ReadMethods:
                 region: str | None = None, gemeente: str | None = None,
                 start: datetime | None = None, until: datetime | None = None,
                 case_ids: Collection[UUID] | None = None,
-                progress: Callable[[str], None] | None = None) -> WhatIfReport:
+                progress: Callable[[str], None] | None = None,
+                case_lists: bool | None = None) -> WhatIfReport:
         """Replay a selection under other rules, calendar or settings (docs/what-if.md).
 
         A read of the region's figures (decided by the access policy and logged); the store
         and its read models are never written: both sides are replayed into scratch stores.
+        The per-case lists go only to a reader who sees exact cells unless ``case_lists``.
         """
         return what_if(self, access=access, inputs=inputs, region=region, gemeente=gemeente,
-                       start=start, until=until, case_ids=case_ids, progress=progress)
+                       start=start, until=until, case_ids=case_ids, progress=progress,
+                       case_lists=case_lists)

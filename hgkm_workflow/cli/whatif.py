@@ -76,6 +76,11 @@ def _side(d: dict[str, object] | None) -> str:
     return f"{d['due']}\n{d['status']}{breach}\n{d['rule']} · {d['calendar_version']}"
 
 
+WITHHELD_NOTE = ("Per-case lists withheld: beside figures with small cells suppressed they "
+                 "would show what the suppression hides (--case-lists shows them to a reader "
+                 "the listing admits).")
+
+
 def print_report(report: WhatIfReport) -> None:
     """The report as rich tables on stdout."""
     console.rule("[bold]What if")
@@ -83,6 +88,8 @@ def print_report(report: WhatIfReport) -> None:
     console.print(f"rules: {after['rules']}; calendar: {after['calendar']}; classification: "
                   f"{after['classification']}; {report.cases} case(s) reported",
                   highlight=False, soft_wrap=True)
+    if report.case_lists_withheld:
+        console.print(WITHHELD_NOTE, highlight=False, soft_wrap=True)
     table = Table("case", "deadline", "changed", "before", "after",
                   title=f"Deadlines that differ ({len(report.deadlines)})")
     for d in report.deadlines:
@@ -153,6 +160,10 @@ def whatif(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
     html: Annotated[Path | None, typer.Option(
         "--html", help="Write a self-contained HTML page to FILE", metavar="FILE")] = None,
+    case_lists: Annotated[bool, typer.Option(
+        "--case-lists", help="Also list the cases that differ when small cells are "
+                             "suppressed for this reader (case-level data: not for "
+                             "publication)")] = False,
     actor: ActorOption = None, organisation: OrganisationOption = None,
     role: RoleOption = None, purpose: PurposeOption = None,
 ) -> None:
@@ -198,7 +209,7 @@ def whatif(
         with _progress() as say:
             report = application.what_if(
                 access=access, inputs=inputs, region=region, gemeente=gemeente, start=begin,
-                until=end, progress=say)
+                until=end, progress=say, case_lists=True if case_lists else None)
     finally:
         application.close()
     if as_json:

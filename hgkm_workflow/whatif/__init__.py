@@ -49,8 +49,12 @@ def what_if(live: Any, *, access: Any, inputs: WhatIfInputs | None = None,
             region: str | None = None, gemeente: str | None = None,
             start: datetime | None = None, until: datetime | None = None,
             case_ids: Collection[UUID] | None = None,
-            progress: Progress | None = None) -> WhatIfReport:
+            progress: Progress | None = None,
+            case_lists: bool | None = None) -> WhatIfReport:
     """The what-if report of a selection of the live store (see the module docstring).
+
+    ``case_lists``: see :func:`~hgkm_workflow.whatif.run.run_what_if` (by default the
+    per-case lists go only to a reader who sees exact cells).
 
     Raises:
         AccessDenied: The access policy refuses the listing (logged).
@@ -58,4 +62,4 @@ def what_if(live: Any, *, access: Any, inputs: WhatIfInputs | None = None,
     return run_what_if(live, access, inputs or WhatIfInputs(),
                        Selection(region, gemeente, start, until, case_ids),
                        classification=live_settings(live), now=live.work.now(),
-                       progress=progress)
+                       progress=progress, case_lists=case_lists)

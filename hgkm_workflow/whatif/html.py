@@ -54,6 +54,13 @@ def _fig(f: FigureDiff, side: dict[str, Any]) -> str:
         ("" if den is None else f" / {nl.amount(den)}") + ")</small>"
 
 
+def _withheld(report: WhatIfReport) -> str:
+    if not report.case_lists_withheld:
+        return ""
+    return ('<p class="meta"><b>Lijsten per zaak weggelaten</b>: naast kengetallen met '
+            "onderdrukte kleine aantallen zouden ze tonen wat de onderdrukking verbergt.</p>")
+
+
 def render_html(report: WhatIfReport) -> str:
     """The whole page as a string (UTF-8, self-contained)."""
     after = report.after
@@ -95,7 +102,8 @@ def render_html(report: WhatIfReport) -> str:
     return ('<!DOCTYPE html><html lang="nl"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title}</title><style>{CSS}{_EXTRA_CSS}</style></head><body><main>"
-            f"<h1>{title}</h1>{meta}{deadlines}{classes}{refusals}{figures}"
+            f"<h1>{title}</h1>{meta}{_withheld(report)}{deadlines}{classes}{refusals}"
+            f"{figures}"
             "</main></body></html>")
 
 

@@ -189,7 +189,16 @@ class WhatIfReport:
     classifications: tuple[ClassDiff, ...] = ()
     refusals: tuple[Refusal, ...] = ()
     periods: tuple[PeriodDiff, ...] = ()
+    case_lists_withheld: bool = False
+    """Whether the per-case lists (deadlines, classifications, refusals) were withheld: they
+    would show what the suppressed small cells of the figures hide (see docs/what-if.md)."""
     timings: JsonDict = field(default_factory=dict, compare=False)
+
+    def without_case_lists(self) -> WhatIfReport:
+        """A copy fit to publish beside suppressed figures: no per-case list, no count."""
+        return WhatIfReport(selection=self.selection, before=self.before, after=self.after,
+                            cases=self.cases, periods=self.periods, case_lists_withheld=True,
+                            timings=self.timings)
 
     def as_dict(self) -> JsonDict:
         """JSON-ready form (ids, codes, instants and counts; no personal data)."""
@@ -199,5 +208,6 @@ class WhatIfReport:
             "deadlines": [d.as_dict() for d in self.deadlines],
             "classifications": [c.as_dict() for c in self.classifications],
             "refusals": [r.as_dict() for r in self.refusals],
+            "case_lists_withheld": self.case_lists_withheld,
             "periods": [p.as_dict() for p in self.periods],
         }

@@ -122,7 +122,8 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
                 classification: ClassificationSettings, now: datetime,
                 progress: Progress | None = None,
                 processes: bool | None = None,
-                start_method: str | None = None) -> WhatIfReport:
+                start_method: str | None = None,
+                case_lists: bool | None = None) -> WhatIfReport:
     """Replay the selection under the live rules and under ``inputs``; report the differences.
 
     Args:
@@ -137,6 +138,10 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
             by the size of the selection (``None``; :func:`~hgkm_workflow.whatif.sides.run_sides`).
         start_method: How the two processes start (``fork``, ``spawn``; default: by the
             process, see :func:`~hgkm_workflow.whatif.sides.run_sides`).
+        case_lists: Whether the per-case lists are reported. By default only to a reader
+            who sees exact cells: beside suppressed figures they would show what the
+            suppression hides. ``True`` gives them to any reader the listing admits (the
+            report then holds case-level data and says so, ``case_lists_withheld`` false).
 
     Raises:
         AccessDenied: The policy refuses the listing.
@@ -199,7 +204,7 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
     class_changes = [c for c in class_diffs(before.classes, after.classes)
                      if c.case_id in reported_ids]
     calendars = sorted(before.calendars)
-    return WhatIfReport(
+    report = WhatIfReport(
         selection=selection.as_dict(),
         before={"rules": "as configured", "calendar": calendars or None,
                 "classification": _settings(classification)},
@@ -209,3 +214,5 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
                "classification": _settings(after_settings)},
         cases=len(reported), deadlines=tuple(deadlines), classifications=tuple(class_changes),
         refusals=tuple(refusals), periods=tuple(periods), timings=timings)
+    shown_lists = floor <= 1 if case_lists is None else case_lists
+    return report if shown_lists else report.without_case_lists()

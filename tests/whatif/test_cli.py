@@ -102,3 +102,24 @@ def test_whatif_never_creates_a_store(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["whatif", "--db", url, *AUDITOR])
     assert result.exit_code == 2 and "NO_STORE" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_whatif_case_lists_withheld_for_a_reader_without_exact_cells(
+        make_app: Callable[..., HgkmApplication], sqlite_url: str,
+        clock: SettableClock) -> None:
+    _store(make_app, sqlite_url, clock)
+    vt = ["--actor", "vt-1", "--organisation", "vt-rotterdam-rijnmond", "--role",
+          "vt_medewerker", "--purpose", "triage"]
+    args = ["whatif", "--db", sqlite_url, "--rules", str(EXAMPLES / "t3-from-receipt.yaml"),
+            "--region", "rotterdam-rijnmond", "--until", "2026-07-01T00:00+02:00", *vt]
+    safe = runner.invoke(cli, [*args, "--json"])
+    assert safe.exit_code == 0, safe.output
+    data = json.loads(safe.stdout)
+    assert data["case_lists_withheld"] is True and data["deadlines"] == []
+    table = runner.invoke(cli, args)
+    assert table.exit_code == 0 and "Per-case lists withheld" in table.stdout
+    listed = runner.invoke(cli, [*args, "--json", "--case-lists"])
+    assert listed.exit_code == 0, listed.output
+    data = json.loads(listed.stdout)
+    assert data["case_lists_withheld"] is False and [d["rule_id"] for d in data["deadlines"]] \
+        == ["T3"]

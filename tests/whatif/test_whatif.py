@@ -304,7 +304,9 @@ def test_counted_roles_and_the_household_basis(make_app: Callable[..., HgkmAppli
 def test_figures_are_safe_by_default_for_a_reader_without_exact_cells(
         make_app: Callable[..., HgkmApplication], store_url: str, clock: SettableClock) -> None:
     # The T3 example again, read by Veilig Thuis of the region: it may list the region's
-    # cases (so it sees the same deadline differences), but not exact small cells.
+    # cases, but not exact small cells. The per-case lists would show what the suppressed
+    # cell hides (the one deadline that moved), so by default they are withheld, as the
+    # monitor's restatement withholds its moved deadlines; asked for, they are the same.
     app = make_app(store_url)
     _onderzoek_done_13_may(app, clock)
     rules, label = load_rules(EXAMPLES / "t3-from-receipt.yaml", app.rules)
@@ -312,8 +314,16 @@ def test_figures_are_safe_by_default_for_a_reader_without_exact_cells(
     inputs = WhatIfInputs(rules=rules, rules_label=label)
     exact = app.what_if(access=READ, inputs=inputs, region="rotterdam-rijnmond")
     safe = app.what_if(access=vt_reader, inputs=inputs, region="rotterdam-rijnmond")
+    listed = app.what_if(access=vt_reader, inputs=inputs, region="rotterdam-rijnmond",
+                         case_lists=True)
 
-    assert [d.as_dict() for d in safe.deadlines] == [d.as_dict() for d in exact.deadlines]
+    assert exact.deadlines and not exact.case_lists_withheld
+    assert safe.case_lists_withheld and safe.as_dict()["case_lists_withheld"] is True
+    assert (safe.deadlines, safe.classifications, safe.refusals) == ((), (), ())
+    assert safe.as_dict()["deadlines"] == []
+    assert not listed.case_lists_withheld
+    assert [d.as_dict() for d in listed.deadlines] == [d.as_dict() for d in exact.deadlines]
+    assert [p.as_dict() for p in listed.periods] == [p.as_dict() for p in safe.periods]
     exact_t3 = _figure(exact, "2026H1", "timeliness.T3.on_time")
     safe_t3 = _figure(safe, "2026H1", "timeliness.T3.on_time")
     assert not exact_t3.suppressed and exact_t3.moved == -1
