@@ -30,6 +30,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.monitor.figures import TIMELINESS_RULES
 from hgkm_workflow.monitor.queries import Scope
+from hgkm_workflow.monitor.restated_cells import count_is_small, ratio_is_small
 from hgkm_workflow.projections.deadline_history import (
     DeadlineState,
     deadline_history,
@@ -60,10 +61,12 @@ class RestatedRatio:
                 "suppressed": False}
 
     def withheld(self, min_cell: int) -> RestatedRatio:
-        """This figure, suppressed when a count or denominator is small."""
-        cells = [self.then_of, self.now_of] if self.then_of is not None else [
-            self.then, self.now]
-        small = any(c is not None and 0 < c < min_cell for c in cells)
+        """This figure, suppressed when a cell of it is small on either side or in what
+        moved (:mod:`hgkm_workflow.monitor.restated_cells`)."""
+        if self.then_of is None or self.now_of is None:
+            small = count_is_small(self.then, self.now, min_cell)
+        else:
+            small = ratio_is_small(self.then, self.now, self.then_of, self.now_of, min_cell)
         return RestatedRatio(self.name, self.then, self.now, self.then_of, self.now_of,
                              suppressed=small)
 

@@ -18,8 +18,14 @@ from typing import Any
 from hgkm_workflow.monitor.figures import VERVOLG_KINDS
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding
 from hgkm_workflow.monitor.restate_timeliness import TimelinessRestatement
+from hgkm_workflow.monitor.restated_cells import count_is_small, with_complements
 
 CLASSES = ("nieuw", "vervolgmelding", "hermelding")
+
+# Rows that add up to another row: the classes to all (classified) meldingen, the kinds of
+# vervolgmelding to vervolgmelding.
+_ADDING_UP = (tuple(f"classification.{c}" for c in CLASSES),
+              tuple(f"classification.vervolgmelding.{k}" for k in VERVOLG_KINDS))
 
 
 @dataclass(frozen=True)
@@ -69,11 +75,16 @@ class Restatement:
     that moved."""
 
     def suppress(self, min_cell: int) -> Restatement:
-        """A copy fit to publish: counts under ``min_cell`` withheld, no melding listed."""
+        """A copy fit to publish: small cells withheld (:mod:`~hgkm_workflow.monitor.
+        restated_cells`: either side, the change, and complements), no melding listed."""
         if min_cell <= 1:
             return self
-        counts = tuple(RestatedCount(c.name, c.then, c.now, suppressed=(
-            0 < c.then < min_cell or 0 < c.now < min_cell)) for c in self.counts)
+        primary = [count_is_small(c.then, c.now, min_cell) for c in self.counts]
+        names = [c.name for c in self.counts]
+        groups = [[names.index(n) for n in group if n in names] for group in _ADDING_UP]
+        hidden = with_complements([(c.then, c.now) for c in self.counts], primary, groups)
+        counts = tuple(RestatedCount(c.name, c.then, c.now, suppressed=h)
+                       for c, h in zip(self.counts, hidden, strict=True))
         timeliness = None if self.timeliness is None else self.timeliness.suppress(min_cell)
         return Restatement(self.known_at, counts, (), moved_withheld=True,
                            timeliness=timeliness)
