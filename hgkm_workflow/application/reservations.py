@@ -70,6 +70,26 @@ _KINDS: dict[str, tuple[sa.Table, str, str, str]] = {
 #: The reservation's insert, built once (every command that brings an id runs it).
 _INSERT = unique_ids.insert()
 
+_INSERTS_NEW: dict[str, sa.Insert] = {}
+
+
+def _insert_new(dialect: str) -> sa.Insert | None:
+    """The reservation's insert that does nothing when the key exists (SQLite, PostgreSQL)."""
+    insert = _INSERTS_NEW.get(dialect)
+    if insert is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects import sqlite
+            insert = sqlite.insert(unique_ids).on_conflict_do_nothing()
+        elif dialect == "postgresql":
+            from sqlalchemy.dialects import postgresql
+            insert = postgresql.insert(unique_ids).on_conflict_do_nothing()
+        else:  # pragma: no cover - only SQLite and PostgreSQL stores exist
+            return None
+        # the row count tells whether the row went in (psycopg reports -1 without this)
+        insert = _INSERTS_NEW[dialect] = insert.execution_options(preserve_rowcount=True)
+    return insert
+
+
 _HOLDER_QUERIES: dict[tuple[str, str], sa.Select[tuple[str]]] = {}
 
 
@@ -156,15 +176,14 @@ class UniqueIds:
         table, column, code, rule = _KINDS[kind]
         if not self._set_up:
             self.setup()
-        holder = self._holder(table, column, str(value))
+        owner = str(case_id) if case_id is not None else None
+        holder, reserved_at = self._claim(kind, table, column, str(value), owner)
         if holder is not None:
             if case_id is not None and holder == str(case_id):
                 yield  # the case decides (it refuses its own duplicate)
                 return
             raise RuleViolation(f"this {kind} id is in use by another case", code=code,
                                 rule=rule)
-        owner = str(case_id) if case_id is not None else None
-        reserved_at = self._reserve(kind, str(value), owner)
         if reserved_at == _SAME_CASE:
             yield  # reserved for this very case before (a retry): the case decides
             return
@@ -177,24 +196,47 @@ class UniqueIds:
             self._release(kind, str(value), reserved_at)
             raise
 
-    def _holder(self, table: sa.Table, column: str, value: str) -> str | None:
-        with self.engine.connect() as conn:
-            found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
-        return str(found) if found is not None else None
+    def _claim(self, kind: str, table: sa.Table, column: str, value: str,
+               owner: str | None) -> tuple[str | None, datetime | None]:
+        """The index's holder of ``value`` and, if none, the reservation, in one transaction.
 
-    def _reserve(self, kind: str, value: str, owner: str | None) -> datetime | None:
+        Returns ``(holder, None)`` when the index names a case, else ``(None, reserved_at)``
+        as :meth:`_reserve` answers. The insert does nothing on a conflict (``ON CONFLICT DO
+        NOTHING``), so a taken reservation leaves the transaction usable on PostgreSQL; a
+        taken one is then settled by :meth:`_reserve` (same case, stale, or refused).
+        """
+        insert = _insert_new(self.engine.dialect.name)
+        if insert is None:  # pragma: no cover - only SQLite and PostgreSQL stores exist
+            with self.engine.connect() as conn:
+                found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
+            if found is not None:
+                return str(found), None
+            return None, self._reserve(kind, value, owner)
+        at = self._now()
+        row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
+        with write_connection(self.engine) as conn:
+            found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
+            if found is not None:
+                return str(found), None
+            inserted = conn.execute(insert, row).rowcount == 1
+        return None, at if inserted else self._reserve(kind, value, owner, tried=True)
+
+    def _reserve(self, kind: str, value: str, owner: str | None, *,
+                 tried: bool = False) -> datetime | None:
         """Insert the reservation (or take over a stale one); its instant, or None if taken.
 
         Returns :data:`_SAME_CASE` when the id is already reserved for ``owner``.
+        ``tried``: the plain insert was made and met a reservation (:meth:`_claim`).
         """
         at = self._now()
         row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
-        try:
-            with write_connection(self.engine) as conn:
-                conn.execute(_INSERT, row)
-            return at
-        except sa.exc.IntegrityError:
-            pass
+        if not tried:
+            try:
+                with write_connection(self.engine) as conn:
+                    conn.execute(_INSERT, row)
+                return at
+            except sa.exc.IntegrityError:
+                pass
         key = (unique_ids.c.kind == kind) & (unique_ids.c.value == value)
         with write_connection(self.engine) as conn:
             found = conn.execute(sa.select(unique_ids.c.reserved_at, unique_ids.c.case_id)
