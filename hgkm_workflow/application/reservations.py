@@ -70,26 +70,6 @@ _KINDS: dict[str, tuple[sa.Table, str, str, str]] = {
 #: The reservation's insert, built once (every command that brings an id runs it).
 _INSERT = unique_ids.insert()
 
-_INSERTS_NEW: dict[str, sa.Insert] = {}
-
-
-def _insert_new(dialect: str) -> sa.Insert | None:
-    """The reservation's insert that does nothing when the key exists (SQLite, PostgreSQL)."""
-    insert = _INSERTS_NEW.get(dialect)
-    if insert is None:
-        if dialect == "sqlite":
-            from sqlalchemy.dialects import sqlite
-            insert = sqlite.insert(unique_ids).on_conflict_do_nothing()
-        elif dialect == "postgresql":
-            from sqlalchemy.dialects import postgresql
-            insert = postgresql.insert(unique_ids).on_conflict_do_nothing()
-        else:  # pragma: no cover - only SQLite and PostgreSQL stores exist
-            return None
-        # the row count tells whether the row went in (psycopg reports -1 without this)
-        insert = _INSERTS_NEW[dialect] = insert.execution_options(preserve_rowcount=True)
-    return insert
-
-
 _HOLDER_QUERIES: dict[tuple[str, str], sa.Select[tuple[str]]] = {}
 
 
@@ -201,25 +181,23 @@ class UniqueIds:
         """The index's holder of ``value`` and, if none, the reservation, in one transaction.
 
         Returns ``(holder, None)`` when the index names a case, else ``(None, reserved_at)``
-        as :meth:`_reserve` answers. The insert does nothing on a conflict (``ON CONFLICT DO
-        NOTHING``), so a taken reservation leaves the transaction usable on PostgreSQL; a
-        taken one is then settled by :meth:`_reserve` (same case, stale, or refused).
+        as :meth:`_reserve` answers. A reservation already there fails the insert (primary
+        key), which rolls the transaction back (it wrote nothing else); :meth:`_reserve`
+        then settles it (same case, stale, or refused). The insert is the plain, cached
+        statement: the dialects' ``ON CONFLICT`` forms have no cache key, so SQLAlchemy
+        would compile them for every command.
         """
-        insert = _insert_new(self.engine.dialect.name)
-        if insert is None:  # pragma: no cover - only SQLite and PostgreSQL stores exist
-            with self.engine.connect() as conn:
-                found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
-            if found is not None:
-                return str(found), None
-            return None, self._reserve(kind, value, owner)
         at = self._now()
         row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
-        with write_connection(self.engine) as conn:
-            found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
-            if found is not None:
-                return str(found), None
-            inserted = conn.execute(insert, row).rowcount == 1
-        return None, at if inserted else self._reserve(kind, value, owner, tried=True)
+        try:
+            with write_connection(self.engine) as conn:
+                found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
+                if found is not None:
+                    return str(found), None
+                conn.execute(_INSERT, row)
+            return None, at
+        except sa.exc.IntegrityError:
+            return None, self._reserve(kind, value, owner, tried=True)
 
     def _reserve(self, kind: str, value: str, owner: str | None, *,
                  tried: bool = False) -> datetime | None:
