@@ -93,3 +93,59 @@ def test_an_id_the_index_holds_refuses_without_a_reservation(
     assert error.code == "MELDING_ID_IN_USE"
     with app.engine.connect() as conn:  # refused before any reservation was made
         assert conn.execute(sa.select(sa.func.count()).select_from(unique_ids)).scalar() == 0
+
+
+def test_the_claim_writes_the_row_sqlalchemy_writes(app: HgkmApplication) -> None:
+    from hgkm_workflow.application.reservations import _INSERT
+    from hgkm_workflow.projections.monitor_tables import meldingen
+
+    unique = app.intake.unique
+    at = datetime(2026, 12, 3, 10, 11, 12, 131415, tzinfo=UTC)
+    unique._now = lambda: at
+    mine, theirs = str(uuid.uuid4()), str(uuid.uuid4())
+    owner = str(uuid.uuid4())
+    assert unique._claim("melding", meldingen, "melding_id", mine, owner) == (None, at)
+    with app.engine.begin() as conn:
+        conn.execute(_INSERT, {"kind": "melding", "value": theirs, "reserved_at": at,
+                               "case_id": owner})
+    with app.engine.connect() as conn:
+        rows = {r.value: (r.kind, r.reserved_at, r.case_id) for r in conn.execute(
+            sa.select(unique_ids).where(unique_ids.c.value.in_([mine, theirs])))}
+        raw = {r[0]: tuple(r[1:]) for r in conn.exec_driver_sql(
+            "SELECT value, kind, reserved_at, case_id FROM hgkm_unique_ids")
+            if r[0] in (mine, theirs)}
+    assert rows[mine] == rows[theirs]
+    assert raw[mine] == raw[theirs]  # the same stored form, not only the same value
+    # a second claim of the same id meets the reservation and is refused (live, other owner)
+    assert unique._claim("melding", meldingen, "melding_id", mine, None) == (None, None)
+
+
+def test_threads_racing_with_one_melding_id_store_it_once(
+        app: HgkmApplication, clock: SettableClock) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hgkm_workflow.errors import HgkmError
+
+    mid = uuid.uuid4()
+    households = [Household(app, clock) for _ in range(6)]
+    start = threading.Barrier(len(households))
+
+    def send(h: Household) -> str:
+        data = _melding(h, mid, case_id=str(uuid.uuid4()))
+        start.wait()
+        try:
+            app.receive_melding(data)
+        except HgkmError as error:
+            return error.code
+        return "accepted"
+
+    with ThreadPoolExecutor(len(households)) as pool:
+        outcomes = sorted(pool.map(send, households))
+    assert outcomes.count("accepted") == 1
+    assert set(outcomes) - {"accepted"} == {"MELDING_ID_IN_USE"}
+    app.catch_up()
+    from hgkm_workflow.projections.monitor_tables import meldingen
+    with app.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(meldingen)
+                            .where(meldingen.c.melding_id == str(mid))).scalar() == 1
