@@ -45,6 +45,7 @@ from hgkm_workflow.adapters.cipher import cipher_env, resolve_cipher_key
 from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
+from hgkm_workflow.adapters.saving import collect, save_collected
 from hgkm_workflow.adapters.schema_lock import schema_lock
 from hgkm_workflow.adapters.snapshotting import take_snapshots
 from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
@@ -215,8 +216,13 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
         return transcoder
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
-        """Save as eventsourcing does; log what was recorded (ids, types, positions only)."""
-        recordings = super().save(*objs, **kwargs)
+        """Save as eventsourcing does; log what was recorded (ids, types, positions only).
+
+        Aggregates are collected without eventsourcing's ``runtime_checkable`` protocol
+        checks (:func:`~hgkm_workflow.adapters.saving.collect`); the rest of the save is
+        eventsourcing's own.
+        """
+        recordings = save_collected(self, collect(objs, kwargs))
         for r in recordings if _log.isEnabledFor(logging.INFO) else ():
             kind, _, name = type(r.domain_event).__qualname__.partition(".")
             ident = str(r.domain_event.originator_id) if kind in _LOGGED_AGGREGATES else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from hashlib import sha1
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from hgkm_workflow.domain.deadline_rules import INCIDENT_START, DeadlineRule, RuleType
 from hgkm_workflow.domain.due import DueComputation
@@ -73,7 +74,25 @@ def derived_id(case: CaseState, kind: str) -> str:
     Deterministic, so the same commands give the same events (replays, the seeded simulation);
     unique, because every event of a case has its own version. Never derived from personal data.
     """
-    return str(uuid5(ID_NAMESPACE, f"{case.id}:{case.version + 1}:{kind}"))
+    return uuid5_text(ID_NAMESPACE_BYTES, f"{case.id}:{case.version + 1}:{kind}")
+
+
+#: :data:`ID_NAMESPACE` as the bytes a name-based UUID hashes.
+ID_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+
+
+def uuid5_text(namespace: bytes, name: str) -> str:
+    """``str(uuid5(UUID(bytes=namespace), name))``, without building the ``UUID`` object.
+
+    The same SHA-1 of namespace and UTF-8 name, the same version (5) and variant (RFC 4122)
+    bits, the same canonical text; about a third of the time (a ``UUID`` and its ``str``
+    are pure Python), and derived ids are made for every deadline a decision starts.
+    """
+    digest = bytearray(sha1(namespace + name.encode("utf-8")).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    x = digest.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
 
 
 def deadline_record(case: CaseState, comp: DueComputation, rule: DeadlineRule,
