@@ -75,11 +75,15 @@ _IBAN_SEPARATORS = re.compile(r"[\s.\-_]+")
 
 def normalise(text: str) -> str:
     """NFKC, then without format characters (zero-width, soft hyphen, direction marks)."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and no ASCII character is a format one
+        return text
     folded = unicodedata.normalize("NFKC", text)
     return "".join(ch for ch in folded if unicodedata.category(ch) != "Cf")
 
 
 def _ascii_digits(text: str) -> str:
+    if text.isascii():
+        return text
     return "".join(str(unicodedata.digit(ch)) if ch.isdigit() and not ch.isascii() else ch
                    for ch in text)
 
