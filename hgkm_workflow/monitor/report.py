@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from hgkm_workflow.monitor.counted import CountedFigureBuilder as FigureBuilder
 from hgkm_workflow.monitor.disclosure import round_figure, rounded
 from hgkm_workflow.monitor.figures import (
     NATIONAL_HERMELDING_REFERENCE,
@@ -25,7 +26,7 @@ from hgkm_workflow.monitor.figures import (
 )
 from hgkm_workflow.monitor.meldingen import classified_meldingen
 from hgkm_workflow.monitor.periods import Period
-from hgkm_workflow.monitor.queries import FigureBuilder, Scope
+from hgkm_workflow.monitor.queries import Scope
 from hgkm_workflow.monitor.restate_timeliness import restate_timeliness
 from hgkm_workflow.monitor.restatement import Restatement, restatement
 from hgkm_workflow.projections._util import naive_utc
