@@ -4,13 +4,13 @@
 :class:`~hgkm_workflow.monitor.queries.FigureBuilder` (the same names, definitions and order:
 it only replaces how the numbers are found) from ``rm_monitor_counts``, which the monitor fold
 keeps (:mod:`hgkm_workflow.projections.monitor_counts`). A figure for a period is a sum over
-the Amsterdam days of the period before the day of the report instant; a state at the report
-instant (occupancy, open deadlines) a sum over the months before that day's month and the
-days of that month before it. The facts of the report instant's own day up to the instant
-(*the partial day*) are counted exactly from the fact rows, with the same entries the fold
-counts (:func:`~hgkm_workflow.projections.monitor_counts.entries`), found by the indexes on
-their instants. So a report reads a few hundred buckets and one day of facts, whatever the
-size of the store.
+the months of the period before the report instant's month and the days of that month before
+the instant's day; a state at the report instant (occupancy, open deadlines) a sum over the
+months of history before that month and the same days. The facts of the report instant's own
+day up to the instant (*the partial day*) are counted exactly from the fact rows, with the
+same entries the fold counts (:func:`~hgkm_workflow.projections.monitor_counts.entries`),
+found by the indexes on their instants. So a report reads a few hundred buckets and one day
+of facts, whatever the size of the store.
 
 Still recomputed by :class:`FigureBuilder` (their cost grows with the store, see
 ``docs/monitor.md``): the classification shares (the person index's table, by its
@@ -37,6 +37,7 @@ from hgkm_workflow.monitor.queries import FigureBuilder, Scope
 from hgkm_workflow.projections.monitor_counts import (
     CASE_TABLES,
     NO_GEO,
+    PREFIX,
     Entry,
     Geo,
     day_of,
@@ -134,9 +135,16 @@ class CountedFigureBuilder(FigureBuilder):
         c = monitor_counts.c
         key = c.dim if by == "dim" else c.gemeente
         if lo < hi:
+            # whole months at month resolution (periods start on the first of a month), the
+            # days of the report instant's month by day, two-instant entries by day
+            mh = month_of(hi) if date.fromordinal(lo).day == 1 else lo
             q = (sa.select(c.metric, key, sa.func.sum(c.n), sa.func.sum(c.total_us))
-                 .where(c.res == "d", c.b1 >= lo, c.b1 < hi, c.b2 < self.cutday,
-                        *s.own(monitor_counts))
+                 .where(sa.or_(
+                     sa.and_(c.res == "m", c.b1 >= lo, c.b1 < mh),
+                     sa.and_(c.res == "d", c.b1 >= max(lo, mh), c.b1 < hi, c.b2 == 0),
+                     sa.and_(c.res == "d", c.b1 >= lo, c.b1 < hi, c.b2 > 0,
+                             c.b2 < self.cutday)),
+                     c.metric.not_in(sorted(PREFIX)), *s.own(monitor_counts))
                  .group_by(c.metric, key))
             if by != "dim":
                 q = q.where(c.metric == "m")
@@ -163,14 +171,12 @@ class CountedFigureBuilder(FigureBuilder):
         q = (sa.select(c.metric, c.dim, sa.func.sum(c.n))
              .where(sa.or_(sa.and_(c.res == "m", c.b1 < month),
                            sa.and_(c.res == "d", c.b1 >= month, c.b1 < self.cutday)),
-                    c.metric.in_(("stay.in", "stay.out", "dl.start", "dl.end", "dl.due",
-                                  "dl.due_end")), *self.s.own(monitor_counts))
+                    c.metric.in_(sorted(PREFIX)), *self.s.own(monitor_counts))
              .group_by(c.metric, c.dim))
         for metric, dim, n in self.conn.execute(q):
             out[metric, dim][0] = int(n)
         for (metric, dim, t1, _, _), _geo in self.partial():
-            if metric in ("stay.in", "stay.out", "dl.start", "dl.end", "dl.due", "dl.due_end") \
-                    and self.cut <= t1 <= self.s.as_of:
+            if metric in PREFIX and self.cut <= t1 <= self.s.as_of:
                 out[metric, dim][0] += 1
         self._prefixes = out
         return out

@@ -14,10 +14,12 @@ exactly what a rebuild would write.
 buckets and :mod:`hgkm_workflow.monitor.counted` uses it to count the facts of the last,
 partial day of a report exactly.
 
-*Range* metrics are counted by the Amsterdam day of their instants (a figure for a period is
-a sum over at most 366 days); *prefix* metrics (:data:`PREFIX`, "opened by the report
-instant", for states at an instant: occupancy, open deadlines) are counted by day and by
-month too, so their sum over all history reads months plus the days of one month.
+Entries with one instant are counted by the Amsterdam day and by the month of it: a figure
+for a period sums the months before the report instant's month and the days of that month
+before its day; a *prefix* metric (:data:`PREFIX`, for states at an instant: occupancy, open
+deadlines) sums every month of history the same way. Entries with two instants (an advies
+received in the period and converted by the report instant) are counted by the days of
+both.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hgkm_workflow.domain.calendar import amsterdam_zone
-from hgkm_workflow.projections.batch import Row, TableBuffer
+from hgkm_workflow.projections.fold_io import execute_many
 from hgkm_workflow.projections.monitor_tables import monitor_counts
 
 Entry = tuple[str, str, datetime, datetime | None, int]
@@ -48,6 +50,7 @@ _OPEN = frozenset({"triage", "directe_veiligheid"}) | _LATER
 """The open and later phases, as ``OPEN_PHASES`` and ``LATER_PHASES`` of
 :mod:`hgkm_workflow.monitor.figures` (the monitor sits above the projections)."""
 _DAYS: dict[tuple[int, int, int, int], int] = {}
+_MONTHS: dict[int, int] = {}
 
 
 def day_of(instant: datetime) -> int:
@@ -62,8 +65,10 @@ def day_of(instant: datetime) -> int:
 
 def month_of(day: int) -> int:
     """The ordinal of the first day of the month of a date ordinal."""
-    d = date.fromordinal(day)
-    return d.replace(day=1).toordinal()
+    month = _MONTHS.get(day)
+    if month is None:
+        month = _MONTHS[day] = date.fromordinal(day).replace(day=1).toordinal()
+    return month
 
 
 def _us(seconds: float) -> int:
@@ -157,10 +162,26 @@ _BY_TABLE = {
 }
 
 _KEY = tuple[str, str, int, str, str, int, str]
-_LOAD = sa.select(monitor_counts).where(
-    sa.tuple_(*monitor_counts.primary_key.columns).in_(sa.bindparam("keys", expanding=True)))
+_NAMES = tuple(c.name for c in monitor_counts.columns)
+_UPSERTS: dict[str, Any] = {}
 _DELETE_ZERO = monitor_counts.delete().where(
-    monitor_counts.c.n == 0, monitor_counts.c.b1.in_(sa.bindparam("days", expanding=True)))
+    monitor_counts.c.n == 0, monitor_counts.c.res == sa.bindparam("r"),
+    monitor_counts.c.b1.in_(sa.bindparam("days", expanding=True)))
+
+
+def _upsert(dialect: str) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` adding the counts (SQLite and PostgreSQL)."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        ins: Any = (postgresql.insert(monitor_counts) if dialect == "postgresql"
+                    else sqlite.insert(monitor_counts))
+        stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=list(monitor_counts.primary_key.columns),
+            set_={"n": monitor_counts.c.n + ins.excluded.n,
+                  "total_us": monitor_counts.c.total_us + ins.excluded.total_us})
+    return stmt
 
 
 class CountDelta:
@@ -177,7 +198,7 @@ class CountDelta:
                 b1 = day_of(t1)
                 keys = [(metric, "d", b1, region, gemeente, 0 if t2 is None else day_of(t2),
                          dim)]
-                if metric in PREFIX:
+                if t2 is None:  # one instant: by month too
                     keys.append((metric, "m", month_of(b1), region, gemeente, 0, dim))
                 for key in keys:
                     cell = delta.get(key)
@@ -188,23 +209,18 @@ class CountDelta:
                         cell[1] += sign * value
 
     def flush(self, conn: sa.Connection) -> None:
-        """Apply the net change to ``rm_monitor_counts`` (insert, update, delete at zero)."""
-        changed = {k: v for k, v in self.delta.items() if v[0] or v[1]}
+        """Apply the net change to ``rm_monitor_counts``: one upsert adding every changed
+        count, then the counts that fell to zero are deleted."""
+        changed = [dict(zip(_NAMES, (*k, v[0], v[1]), strict=True))
+                   for k, v in self.delta.items() if v[0] or v[1]]
         if not changed:
             return
-        buf = TableBuffer(monitor_counts)
-        buf.load_in(conn, _LOAD, changed.keys())
-        for key, (n, total) in changed.items():
-            row: Row | None = buf.get(key)
-            if row is None:
-                metric, res, b1, region, gemeente, b2, dim = key
-                buf.insert({"metric": metric, "res": res, "b1": b1, "region": region,
-                            "gemeente": gemeente, "b2": b2, "dim": dim, "n": n,
-                            "total_us": total})
-            else:
-                row["n"] += n
-                row["total_us"] += total
-        buf.flush(conn)
-        days = sorted({k[2] for k, v in changed.items() if buf.rows[k]["n"] == 0})
-        for i in range(0, len(days), 500):
-            conn.execute(_DELETE_ZERO, {"days": days[i:i + 500]})
+        execute_many(conn, _upsert(conn.dialect.name), changed)
+        fell: dict[str, set[int]] = {}
+        for k, v in self.delta.items():
+            if v[0] < 0:
+                fell.setdefault(k[1], set()).add(k[2])
+        for res, days in sorted(fell.items()):
+            ordered = sorted(days)
+            for i in range(0, len(ordered), 500):
+                conn.execute(_DELETE_ZERO, {"r": res, "days": ordered[i:i + 500]})

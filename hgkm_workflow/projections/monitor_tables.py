@@ -182,9 +182,10 @@ monitor_counts = sa.Table(
     sa.Column("dim", sa.String(72), primary_key=True),
     sa.Column("n", sa.BigInteger, nullable=False),
     sa.Column("total_us", sa.BigInteger, nullable=False),
+    sa.Index("ix_rm_monitor_counts_bucket", "res", "b1"),
 )
 """Maintained counts (:mod:`hgkm_workflow.projections.monitor_counts`): how many facts of a
 metric fall in a bucket of business time, per region, gemeente and dimension (melder type,
 outcome, phase, rule …), with the sum of their values in microseconds. ``res`` is ``d`` (``b1``
-is the Amsterdam date's ordinal) or ``m`` (the ordinal of the first of its month; prefix
-metrics only); ``b2`` is the date ordinal of a second instant (0: none)."""
+is the Amsterdam date's ordinal) or ``m`` (the ordinal of the first of its month; entries
+with one instant only); ``b2`` is the date ordinal of a second instant (0: none)."""

@@ -1,0 +1,174 @@
+"""Benchmark: the monitor's query time at two store sizes 10x apart, counted against recomputed.
+
+The stores are those of ``benchmarks/bench_projections.py`` (generated household lifecycles,
+one household every two hours from January 2021, so a store ten times larger holds ten times
+the history); a store is generated if its file is missing and its read models are brought up
+to date (``app.migrate()``, then a catch-up) before anything is timed.
+
+For each store it times, interleaved ``--repeat`` times (medians reported, with the load
+average beside each figure):
+
+* **figures, counted** — every figure and both series of ``monitor_report`` for the period
+  (``--period``, default 2021Q1, present in every store) as
+  :class:`~hgkm_workflow.monitor.counted.CountedFigureBuilder` reads them from
+  ``rm_monitor_counts``, with the report instant at the period's end;
+* **figures, recomputed** — the same inside ``recomputing()`` (the aggregate queries over the
+  fact tables, as before the counts);
+* **running period, counted / recomputed** — the same with a report instant inside the period
+  (a partial day counted from the facts), which is how ``hgkm monitor`` shows the current
+  half-year;
+* **report** — the whole ``monitor_report`` (counted), which for an ended period adds the
+  restatement (recomputed by design: an audit path over history).
+
+    python benchmarks/bench_monitor.py [--sizes 30000 300000] [--repeat 5] [--keep DIR]
+        [--period 2021Q1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_projections import _machine, fill
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def _figures(engine: Any, period: str, as_of: datetime | None) -> int:
+    """Every figure and both series of the report, without the restatement."""
+    from hgkm_workflow.monitor import report as r
+    from hgkm_workflow.monitor.figures import TIMELINESS_RULES
+    from hgkm_workflow.monitor.periods import Period
+    from hgkm_workflow.projections._util import naive_utc
+
+    chosen = Period.parse(period)
+    instant = min(as_of, chosen.end) if as_of is not None else chosen.end
+    scope = r.Scope(None, None, naive_utc(chosen.start), naive_utc(chosen.end),
+                    naive_utc(instant), engine.dialect.name)
+    with engine.connect() as conn:
+        b = r.FigureBuilder(conn, scope)
+        b.volume()
+        b.classification()
+        b.outcomes()
+        for rule in TIMELINESS_RULES:
+            b.timeliness(rule)
+        b.phases()
+        b.cases()
+        b.huisverboden()
+        n = len(b.figures)
+        n += len(r._series(conn, scope, r._half_years(chosen, 6), "hermelding"))
+        n += len(r._series(conn, scope, chosen.split(1), "timeliness"))
+    return n
+
+
+def _timed(fn: Callable[[], Any]) -> tuple[float, str]:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started, _load()
+
+
+def _prepare(url: str) -> Any:
+    from hgkm_workflow.application import HgkmApplication
+
+    app = HgkmApplication(url, snapshot_interval=0)
+    started = time.perf_counter()
+    app.migrate()
+    app.catch_up()
+    print(f"  read models up to date in {time.perf_counter() - started:.1f} s")
+    return app
+
+
+def main() -> None:
+    """Generate or open the stores, time the monitor both ways, print a report."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[30_000, 300_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--period", default="2021Q1")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) the stores in this folder")
+    args = parser.parse_args()
+    from hgkm_workflow.monitor.periods import Period
+    from hgkm_workflow.monitor.report import monitor_report
+
+    print(f"bench_monitor {datetime.now(UTC).date().isoformat()} on {_machine()}")
+    workdir = args.keep or Path(tempfile.mkdtemp(prefix="hgkm-bench-monitor-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    running = Period.parse(args.period).end - timedelta(days=17, hours=3, minutes=7)
+    summary: list[tuple[int, dict[str, float]]] = []
+    for size in args.sizes:
+        path = workdir / f"store-{size}.db"
+        url = f"sqlite:///{path}"
+        if not path.exists():
+            made = fill(url, size)
+            print(f"store of {made['events']:,} events generated in {made['seconds']:.0f} s")
+        print(f"size {size:,}: load average {_load()} at the start")
+        app = _prepare(url)
+        engine = app.engine
+        steps = _steps(app.engine, args.period, running, monitor_report)
+        for fn in steps.values():  # warm the page cache and the statement caches
+            fn()
+        runs: dict[str, list[tuple[float, str]]] = {k: [] for k in steps}
+        for _ in range(args.repeat):
+            for name, fn in steps.items():
+                runs[name].append(_timed(fn))
+        medians = {k: statistics.median(t for t, _ in v) for k, v in runs.items()}
+        print(f"size {size:,}: {_meldingen(engine):,} meldingen; load average {_load()} "
+              "at the end")
+        for name, seconds in medians.items():
+            loads = ", ".join(load.split()[0] for _, load in runs[name])
+            print(f"  {name:28} {seconds * 1000:9.1f} ms  (median of {args.repeat}; "
+                  f"1-min load per run {loads})")
+        summary.append((size, medians))
+        app.close()
+    if len(summary) >= 2:
+        (a, ma), (b, mb) = summary[0], summary[-1]
+        print(f"\nlarger / smaller store ({b / a:.0f}x the events), medians:")
+        for name in ma:
+            print(f"  {name:28} {mb[name] / ma[name]:6.2f}x")
+    if args.keep is None:
+        for p in workdir.glob("store-*"):
+            p.unlink()
+        workdir.rmdir()
+
+
+def _steps(engine: Any, period: str, running: datetime,
+           report: Callable[..., Any]) -> dict[str, Callable[[], Any]]:
+    return {
+        "figures, counted": lambda: _figures(engine, period, None),
+        "figures, recomputed": lambda: _recomputed(lambda: _figures(engine, period, None)),
+        "running period, counted": lambda: _figures(engine, period, running),
+        "running period, recomputed": lambda: _recomputed(
+            lambda: _figures(engine, period, running)),
+        "report (with restatement)": lambda: report(engine, period=period),
+    }
+
+
+def _recomputed(fn: Callable[[], Any]) -> Any:
+    from hgkm_workflow.monitor.counted import recomputing
+
+    with recomputing():
+        return fn()
+
+
+def _meldingen(engine: Any) -> int:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM rm_meldingen")).scalar_one())
+
+
+if __name__ == "__main__":
+    main()
