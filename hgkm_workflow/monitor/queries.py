@@ -5,6 +5,12 @@
 :mod:`hgkm_workflow.projections.monitor_tables`, the classification table of the person
 index and the deadline index ``rm_deadlines``. *In the period* means an instant in the period
 and not after the report instant; *at the report instant* means the state at ``as_of``.
+
+Each figure group asks its numbers of a hook (``volume_numbers``, ``timeliness_numbers``, …)
+and adds the figures with their names and definitions; :class:`FigureBuilder`'s hooks are the
+aggregate queries (the recomputing path, the reference), and
+:class:`~hgkm_workflow.monitor.counted.CountedFigureBuilder` overrides them to read the
+maintained counts, so both give the same figures in the same order.
 """
 
 from __future__ import annotations
