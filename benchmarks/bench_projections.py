@@ -25,7 +25,11 @@ of the median CPU times) and the peak RSS (``resource.getrusage``), which should
 with the number of events.
 
     python benchmarks/bench_projections.py [--sizes 100000 500000] [--repeat 3]
-        [--breakdown] [--batch-sizes 500 2000] [--keep DIR]
+        [--breakdown] [--batch-sizes 500 2000] [--keep DIR] [--workers 2] [--postgres URL]
+
+With ``--workers N`` the steps also include ``rebuild/N``: ``rebuild(workers=N)``, the
+read models split into N groups rebuilt in spawn processes of their own (the CPU time of the
+workers is printed beside the coordinator's).
 """
 
 from __future__ import annotations
@@ -299,6 +303,9 @@ def measure(url: str, what: str) -> dict[str, Any]:
             position = batch[-1].id
     elif what == "rebuild":
         count = app.projections.rebuild()
+    elif what.startswith("rebuild/"):  # rebuild/N: with N worker processes
+        app.projections.parallel_on_sqlite = True  # measured in parallel on SQLite too
+        count = app.projections.rebuild(workers=int(what.partition("/")[2]))
     elif what.startswith("rebuild@"):
         size = int(what.partition("@")[2])
         count = ProjectionRunner(app, app.engine, default_projections(),
@@ -312,8 +319,11 @@ def measure(url: str, what: str) -> dict[str, Any]:
     cpu_seconds = time.process_time() - cpu_started
     app.close()
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # the workers of rebuild/N
     return {"what": what, "events": count, "seconds": seconds, "rate": count / seconds,
             "cpu_seconds": cpu_seconds, "peak_rss_mb": rss_kb / 1024,
+            "workers_cpu_seconds": children.ru_utime + children.ru_stime,
+            "workers_peak_rss_mb": children.ru_maxrss / 1024,
             "load_1min": os.getloadavg()[0]}
 
 
@@ -330,6 +340,8 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
             "seconds": statistics.median(r["seconds"] for r in runs),
             "rate": statistics.median(r["rate"] for r in runs),
             "cpu_seconds": statistics.median(r["cpu_seconds"] for r in runs),
+            "workers_cpu_seconds": statistics.median(r.get("workers_cpu_seconds", 0.0)
+                                                     for r in runs),
             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
 
 
@@ -380,6 +392,9 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL",
                         help="measure on this PostgreSQL database instead of SQLite files (one "
                         "store: filled to the first size if empty; other sizes are ignored)")
+    parser.add_argument("--workers", type=int, nargs="*", default=[],
+                        help="also rebuild with this many worker processes (rebuild/N, "
+                        "interleaved with bare and rebuild)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -401,9 +416,10 @@ def main() -> None:
             print(f"\nstore of {made['events']:,} events ({made['households']:,} households) "
                   f"generated in {made['seconds']:.0f} s")
         print(f"size {size:,}: {_load()} at the start")
-        repeated: dict[str, list[dict[str, Any]]] = {"bare": [], "rebuild": []}
+        steps = ["bare", "rebuild", *(f"rebuild/{n}" for n in args.workers)]
+        repeated: dict[str, list[dict[str, Any]]] = {s: [] for s in steps}
         for _ in range(args.repeat):
-            for step in ("bare", "rebuild"):
+            for step in steps:
                 repeated[step].append(_in_subprocess(url, step))
         extra = [f"rebuild@{n}" for n in args.batch_sizes]
         extra += ["noop", *names] if args.breakdown else []
@@ -412,10 +428,12 @@ def main() -> None:
         bare, rebuild = results["bare"], results["rebuild"]
         print(f"size {size:,}: {bare['events']:,} notifications; {_load()} at the end")
         for s, r in results.items():
+            workers = (f" + workers {r['workers_cpu_seconds']:.1f} s"
+                       if r["workers_cpu_seconds"] > 0.05 else "")
             print(f"  {s:15} {r['events']:>9,} events  {r['seconds']:8.1f} s  "
-                  f"{r['rate']:>9,.0f} events/s  CPU {r['cpu_seconds']:7.1f} s  "
+                  f"{r['rate']:>9,.0f} events/s  CPU {r['cpu_seconds']:7.1f} s{workers}  "
                   f"peak RSS {r['peak_rss_mb']:6.0f} MB  ({r['runs']} run(s), median)")
-        for s in ("bare", "rebuild"):
+        for s in steps:
             print(f"  {s} runs: " + ", ".join(f"{r['rate']:,.0f}/s (CPU {r['cpu_seconds']:.2f} s, "
                                               f"load {r['load_1min']:.1f})" for r in repeated[s]))
         print(f"  rebuild / bare rate (medians): {rebuild['rate'] / bare['rate']:.3f} "
@@ -426,6 +444,15 @@ def main() -> None:
         print("  rebuild / bare of each interleaved pair: "
               + ", ".join(f"{x:.3f}" for x in pairs)
               + f" (median {statistics.median(pairs):.3f})")
+        for n in args.workers:
+            step = f"rebuild/{n}"
+            pairs = [b["seconds"] / r["seconds"]
+                     for b, r in zip(repeated["bare"], repeated[step], strict=True)]
+            print(f"  {step} / bare rate (medians): "
+                  f"{results[step]['rate'] / bare['rate']:.3f}; each interleaved pair: "
+                  + ", ".join(f"{x:.3f}" for x in pairs)
+                  + f" (median {statistics.median(pairs):.3f}); {step} / rebuild: "
+                  f"{results[step]['rate'] / rebuild['rate']:.2f}x")
         rows.append({"size": size, **results})
     if len(rows) >= 2:
         a, b = rows[0], rows[-1]

@@ -16,21 +16,12 @@ import pytest
 
 from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
-from tests.support import fresh_pg_database, pg_available
-
-_PG: bool | None = None
+from tests.support import fresh_pg_database, require_postgres
 
 #: The person register is locked without a key-encryption key (docs/security.md). Tests (and
 #: the CLI processes they start) use this fixed, obviously fake key; tests/security set their
 #: own keys explicitly.
 os.environ.setdefault("HGKM_REGISTER_KEK", "aGdrbS10ZXN0LXJlZ2lzdGVyLWtlay1ub3QtcmVhbCE=")
-
-
-def _pg_ok() -> bool:
-    global _PG  # noqa: PLW0603 - cached probe
-    if _PG is None:
-        _PG = pg_available()
-    return _PG
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -39,10 +30,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'hgkm.db'}"
         return
-    if not _pg_ok():
-        if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
-        pytest.skip("PostgreSQL not reachable; run bash .ci/start-postgres.sh")
+    require_postgres()
     with fresh_pg_database() as url:
         yield url
 

@@ -53,6 +53,27 @@ def pg_available() -> bool:
         return False
 
 
+_PG_ANSWERS: bool | None = None
+
+
+def require_postgres() -> None:
+    """Skip the calling test without a PostgreSQL server, or fail it when CI requires one.
+
+    The probe runs once per process (``HGKM_REQUIRE_POSTGRES=1`` turns the skip into a
+    failure, so CI never passes by skipping the production store).
+    """
+    global _PG_ANSWERS  # noqa: PLW0603 - cached probe
+    if _PG_ANSWERS is None:
+        _PG_ANSWERS = pg_available()
+    if _PG_ANSWERS:
+        return
+    import pytest
+
+    if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
+        pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
+    pytest.skip("PostgreSQL not reachable; run bash .ci/start-postgres.sh")
+
+
 def _psycopg_dsn(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import IO, Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.persistence import JSONTranscoder, Recording
 
 from hgkm_workflow import commands as c
@@ -46,6 +46,7 @@ from hgkm_workflow.adapters.keys import KeyStore, key_store_from_settings
 from hgkm_workflow.adapters.loading import AggregateCache, project_events
 from hgkm_workflow.adapters.persons import PersonRegister
 from hgkm_workflow.adapters.schema_lock import schema_lock
+from hgkm_workflow.adapters.snapshotting import take_snapshots
 from hgkm_workflow.adapters.store import StoreConfig, StoreKind, parse_store_url
 from hgkm_workflow.adapters.transcoding import DateAsIso, SubclassAwareTranscoder
 from hgkm_workflow.advies import Advies
@@ -223,6 +224,11 @@ class HgkmApplication(CommandMethods, ReadMethods, Application[UUID]):
                 "aggregate": kind, "event_type": name, "aggregate_id": ident,
                 "version": r.domain_event.originator_version, "position": r.notification.id})
         return recordings
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        # From the case just saved when it is at the snapshot's version (adapters/snapshotting).
+        take_snapshots(self, processing_event, self.snapshotting_intervals,
+                       self.snapshotting_projectors)
 
     def close(self) -> None:
         """Witness the access log's head outside the database; release the connections."""

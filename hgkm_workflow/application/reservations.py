@@ -67,6 +67,22 @@ _KINDS: dict[str, tuple[sa.Table, str, str, str]] = {
 }
 
 
+#: The reservation's insert, built once (every command that brings an id runs it).
+_INSERT = unique_ids.insert()
+
+_HOLDER_QUERIES: dict[tuple[str, str], sa.Select[tuple[str]]] = {}
+
+
+def _holder_query(table: sa.Table, column: str) -> sa.Select[tuple[str]]:
+    """``SELECT case_id FROM table WHERE column = :value``, built once per index table."""
+    key = (table.name, column)
+    query = _HOLDER_QUERIES.get(key)
+    if query is None:
+        query = _HOLDER_QUERIES[key] = sa.select(table.c.case_id).where(
+            table.c[column] == sa.bindparam("value"))
+    return query
+
+
 class UniqueIds:
     """Checks and reserves ids that must be unique across cases.
 
@@ -163,8 +179,7 @@ class UniqueIds:
 
     def _holder(self, table: sa.Table, column: str, value: str) -> str | None:
         with self.engine.connect() as conn:
-            found = conn.execute(sa.select(table.c.case_id)
-                                 .where(table.c[column] == value)).scalar()
+            found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
         return str(found) if found is not None else None
 
     def _reserve(self, kind: str, value: str, owner: str | None) -> datetime | None:
@@ -173,14 +188,14 @@ class UniqueIds:
         Returns :data:`_SAME_CASE` when the id is already reserved for ``owner``.
         """
         at = self._now()
-        key = (unique_ids.c.kind == kind) & (unique_ids.c.value == value)
         row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
         try:
             with write_connection(self.engine) as conn:
-                conn.execute(unique_ids.insert().values(**row))
+                conn.execute(_INSERT, row)
             return at
         except sa.exc.IntegrityError:
             pass
+        key = (unique_ids.c.kind == kind) & (unique_ids.c.value == value)
         with write_connection(self.engine) as conn:
             found = conn.execute(sa.select(unique_ids.c.reserved_at, unique_ids.c.case_id)
                                  .where(key)).first()

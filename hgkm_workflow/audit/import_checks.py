@@ -26,7 +26,7 @@ import dataclasses
 import typing
 from collections.abc import Iterator
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -40,7 +40,7 @@ from hgkm_workflow.commands import EARLIEST, LATEST
 from hgkm_workflow.privacy import InvalidCode, find_identifying_data, validate_code
 
 __all__ = ["MAX_FREE_TEXT", "MAX_LINE", "MAX_TEXT", "Replay", "aware_instant",
-           "check_line_size", "check_payload", "whole"]
+           "check_line_size", "check_payload", "forget_screened", "whole"]
 
 MAX_LINE = 256 * 1024
 """Characters per line at most (the largest event a command can make is far smaller)."""
@@ -79,6 +79,33 @@ def _walk(value: Any, key: str = "") -> Iterator[tuple[str, Any]]:
             yield from _walk(v, key)
 
 
+#: Distinct texts and codes whose screening is remembered during one import (codes, and the
+#: free texts an export repeats, recur on many lines; the checks are pure functions of the
+#: text, so a remembered answer is the answer).
+SCREEN_CACHE = 65_536
+
+
+@lru_cache(maxsize=SCREEN_CACHE)
+def _identifying(text: str) -> tuple[str, ...]:
+    return tuple(find_identifying_data(text))
+
+
+@lru_cache(maxsize=SCREEN_CACHE)
+def _code_refusal(value: str, kind: str) -> str | None:
+    try:
+        validate_code(value, kind)
+    except InvalidCode as exc:
+        return exc.message
+    return None
+
+
+def forget_screened() -> None:
+    """Drop the remembered screenings: called when an import ends, so no text it screened
+    (personal data among them, in a refused line) outlives the import in the process."""
+    _identifying.cache_clear()
+    _code_refusal.cache_clear()
+
+
 def _check_values(state: dict[str, Any], number: int) -> None:
     for key, value in _walk(state):
         if isinstance(value, str):
@@ -86,15 +113,14 @@ def _check_values(state: dict[str, Any], number: int) -> None:
             if len(value) > limit:
                 raise bad(number, f"{key or 'a text'} is longer than {limit} characters")
             if key in FREE_TEXT:
-                kinds = find_identifying_data(value)
+                kinds = _identifying(value)
                 if kinds:
                     raise bad(number, f"{key} seems to contain identifying data "
                                       f"({', '.join(kinds)})")
             elif key in CODES:
-                try:
-                    validate_code(value, CODES[key])
-                except InvalidCode as exc:
-                    raise bad(number, exc.message) from None
+                refusal = _code_refusal(value, str(CODES[key]))
+                if refusal is not None:
+                    raise bad(number, refusal)
         elif isinstance(value, datetime):
             if value.tzinfo is None:
                 raise bad(number, f"{key or 'an instant'} has no UTC offset")

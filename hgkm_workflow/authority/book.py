@@ -39,9 +39,20 @@ class AuthorityPolicy:
     overrides: Mapping[str, RegionOverride] = field(default_factory=dict)
     tables: PolicyTables = field(default_factory=PolicyTables)
     role_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: ``rules_for`` answers, per (command, region). The policy is immutable once built, so
+    #: the memo lives and dies with this instance: a changed policy is a new instance.
+    _rules_memo: dict[tuple[str, str | None], tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def rules_for(self, command: str, region: str | None) -> tuple[Rule, ...]:
         """The rules that may grant ``command`` in ``region`` (national, then regional)."""
+        key = (command, region)
+        found = self._rules_memo.get(key)
+        if found is None:
+            found = self._rules_memo[key] = self._find_rules(command, region)
+        return found
+
+    def _find_rules(self, command: str, region: str | None) -> tuple[Rule, ...]:
         override = self.overrides.get(region) if region is not None else None
         removed = override.removed if override is not None else frozenset()
         national = tuple(r for r in self.rules if command in r.commands and r.id not in removed)

@@ -27,7 +27,7 @@ except ImportError as _missing:  # pragma: no cover - tested in a subprocess
     raise SystemExit(f"hgkm: the command line needs the 'cli' extra ({_missing.name} is not "
                      "installed): pip install 'hgkm_workflow[cli]'") from None
 
-from hgkm_workflow.cli.access import access_log_app, keygen, rotate_key_command
+from hgkm_workflow.cli.access import access_log_app
 from hgkm_workflow.cli.audit import audit_app
 from hgkm_workflow.cli.boundary import EXIT_CODES_HELP, BoundaryGroup
 from hgkm_workflow.cli.cases import cases_app
@@ -35,6 +35,7 @@ from hgkm_workflow.cli.common import DbOption
 from hgkm_workflow.cli.deadlines import deadlines_app, tick
 from hgkm_workflow.cli.docs import docs_app
 from hgkm_workflow.cli.exchange import export_events, import_events
+from hgkm_workflow.cli.keys import keygen, rotate_key_command, rotate_register_key_command
 from hgkm_workflow.cli.migrate import migrate
 from hgkm_workflow.cli.monitor import monitor
 from hgkm_workflow.cli.outbox import outbox_app
@@ -63,6 +64,7 @@ app.command("simulate")(simulate)
 app.add_typer(access_log_app, name="access-log")
 app.command("keygen")(keygen)
 app.command("rotate-key")(rotate_key_command)
+app.command("rotate-register-key")(rotate_register_key_command)
 app.command("init")(init)
 app.command("tick")(tick)
 app.command("whatif")(whatif)

@@ -1,4 +1,4 @@
-"""Who reads through the CLI, and the security commands: ``access-log``, ``keygen``, ``rotate-key``.
+"""Who reads through the CLI, and ``hgkm access-log``.
 
 Every command that reads a case, a list or an export states an actor and a purpose, as every
 library query does. The options ``--actor ID --organisation ORG --role ROLE --purpose P``
@@ -13,8 +13,6 @@ account running the CLI) is responsible for who may claim which identity (docs/s
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -161,74 +159,3 @@ def access_log_verify(
                           soft_wrap=True)
     if not result.ok:
         raise typer.Exit(1)
-
-
-def keygen(
-    out: Annotated[Path | None, typer.Option(
-        "--out", help="Write the key to this file (created with mode 600) instead of printing")]
-    = None,
-    size: Annotated[int, typer.Option("--bytes", help="Key size: 16, 24 or 32 bytes")] = 32,
-) -> None:
-    """Make a new cipher key for encryption at rest (set HGKM_CIPHER_KEY or _KEY_FILE)."""
-    from hgkm_workflow.adapters.cipher import generate_key
-
-    key = generate_key(size)
-    if out is None:
-        typer.echo(key)
-        return
-    if out.exists():
-        raise typer.BadParameter(f"{out} exists; refusing to overwrite a key", param_hint="--out")
-    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
-    console.print(f"wrote a {size}-byte key to {out}; keep it out of the repository and the "
-                  "database backups", highlight=False)
-
-
-def rotate_key_command(
-    new_key_file: Annotated[Path, typer.Option("--new-key-file", help="File with the new key")],
-    old_key_file: Annotated[Path | None, typer.Option(
-        "--old-key-file", help="File with the current key (omit if the store is unencrypted)")]
-    = None,
-    db: DbOption = None,
-    actor: Annotated[str, typer.Option(
-        "--actor", help="The operator: a pseudonymous actor id")] = "hgkm-operator",
-    organisation: Annotated[str, typer.Option(
-        "--organisation", help="The operator's organisation code")] = "hgkm",
-    role: Annotated[str, typer.Option(
-        "--role", help="The operator's role (the authority policy grants system)")] = "system",
-) -> None:
-    """Re-encrypt every stored event and snapshot under a new key (stop the service first).
-
-    ``RotateCipherKey`` is a command with authority (docs/authority.md): the actor is
-    authorised first; a refusal is written to the store's access log and nothing is changed.
-    """
-    from hgkm_workflow.application.administration import rotate_cipher_key
-    from hgkm_workflow.authority import NotAuthorised
-    from hgkm_workflow.commands import Actor, validate_command
-
-    def read(path: Path | None) -> str | None:
-        if path is None:
-            return None
-        try:
-            return path.read_text(encoding="ascii").strip()
-        except (OSError, UnicodeDecodeError):
-            raise typer.BadParameter(f"cannot read {path}") from None
-
-    from hgkm_workflow.cli.boundary import require_store
-
-    require_store(db)
-    try:
-        who = validate_command(Actor, {"actor_id": actor, "organisation": organisation,
-                                       "role": role})
-    except HgkmError as exc:
-        console.print(f"refused: {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    try:  # authorised on the store's access log first; a refusal changes nothing
-        result = rotate_cipher_key(db, read(old_key_file), read(new_key_file), who)
-    except NotAuthorised as exc:
-        console.print(f"refused: {exc}", highlight=False)
-        raise typer.Exit(1) from None
-    for table, rows in result.tables.items():
-        console.print(f"re-encrypted {rows} records of {table}", highlight=False)
-    console.print("done: start the service with the new key", highlight=False)

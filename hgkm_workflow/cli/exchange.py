@@ -117,6 +117,9 @@ def export_events(
 def import_events(
     jsonl: Annotated[Path, typer.Option("--jsonl", help="File to read (JSON Lines)")],
     db: Annotated[str, typer.Option("--db", help="Store URL of an EMPTY store")],
+    per_event: Annotated[bool, typer.Option(
+        "--per-event", help="Insert through the recorder's own insert instead of in bulk "
+        "(PostgreSQL COPY, SQLite executemany); same rows, slower")] = False,
 ) -> None:
     """Import an export into an empty store and rebuild its read models."""
     from hgkm_workflow.audit.exchange import import_jsonl
@@ -125,7 +128,7 @@ def import_events(
         raise typer.BadParameter(f"no such file: {jsonl}")
     application = open_application(db, create=True)
     try:
-        result = import_jsonl(application, jsonl)
+        result = import_jsonl(application, jsonl, bulk=not per_event)
     finally:
         application.close()
     say(f"imported {result.events} events of {result.aggregates} cases and adviezen; "

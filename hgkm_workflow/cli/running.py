@@ -60,6 +60,14 @@ def follow(db: DbOption = None,
            poll_interval: Annotated[float, typer.Option(
                "--poll-interval", min=0.05,
                help="Seconds between catch-ups without a notification (default 0.5)")] = 0.5,
+           min_batch: Annotated[int, typer.Option(
+               "--min-batch", min=1,
+               help="Catch up once this many notifications wait (default 1: on every "
+                    "wake-up)")] = 1,
+           max_delay: Annotated[float, typer.Option(
+               "--max-delay", min=0.0,
+               help="...or once the first waiting one waited this many seconds "
+                    "(default 1.0; only with --min-batch above 1)")] = 1.0,
            log_level: LogLevelOption = "INFO") -> None:
     """Keep the read models caught up until SIGTERM/SIGINT (LISTEN/NOTIFY on PostgreSQL)."""
     from hgkm_workflow.service.loops import StopOnSignal, follow_projections
@@ -70,7 +78,8 @@ def follow(db: DbOption = None,
         with StopOnSignal().installed() as stop:
             say(f"following {hide_password(application.config.url)}; stop with SIGTERM or "
                 "Ctrl-C")
-            follow_projections(application, stop, poll_interval=poll_interval)
+            follow_projections(application, stop, poll_interval=poll_interval,
+                               min_batch=min_batch, max_delay=max_delay)
         lag = application.projections.lag()
     finally:
         application.close()

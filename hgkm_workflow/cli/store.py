@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from hgkm_workflow.cli.boundary import hide_password, open_application
@@ -34,7 +36,12 @@ def init(db: DbOption = None) -> None:
 
 
 @projections_app.command("rebuild")
-def projections_rebuild(db: DbOption = None) -> None:
+def projections_rebuild(
+    db: DbOption = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes to rebuild in: the read models are split into "
+        "groups of about equal cost, one process each (docs/performance.md)")] = 1,
+) -> None:
     """Rebuild every read model from the event store, with a progress bar."""
     from rich.progress import Progress
 
@@ -46,7 +53,7 @@ def projections_rebuild(db: DbOption = None) -> None:
             def report(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            count = application.projections.rebuild(progress=report)
+            count = application.projections.rebuild(progress=report, workers=workers)
     finally:
         application.close()
     say(f"applied {count} events")

@@ -9,12 +9,16 @@ self-contained page with ``--html FILE``; progress goes to stderr (docs/what-if.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hgkm_workflow.cli.access import (
@@ -31,6 +35,26 @@ if TYPE_CHECKING:
 
 console = Console()
 progress_console = Console(stderr=True)
+_COUNT = re.compile(r"^read \d+ events|replayed \d+ of |\d+ of \d+ events stored")
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """Progress on stderr: a live line with a spinner and the time so far (counts update
+    it: events read, cases replayed, events stored), and each step printed as it ends."""
+    # Refreshed on each line, not by a thread of its own: a process with one thread may fork
+    # the what-if's two side processes (hgkm_workflow/whatif/sides.py).
+    bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                   console=progress_console, transient=True, auto_refresh=False)
+    task = bar.add_task("what-if: reading the live store", total=None)
+
+    def say(line: str) -> None:
+        if not _COUNT.search(line):
+            bar.console.print(line, highlight=False)
+        bar.update(task, description=line, refresh=True)
+
+    with bar:
+        yield say
 
 
 def _iso(value: str | None, option: str) -> datetime | None:
@@ -171,9 +195,10 @@ def whatif(
                                      roles=role_list, basis=basis)
         inputs = WhatIfInputs(rules=rulebook, rules_label=label, calendar=alt_calendar,
                               classification=settings)
-        report = application.what_if(
-            access=access, inputs=inputs, region=region, gemeente=gemeente, start=begin,
-            until=end, progress=lambda line: progress_console.print(line, highlight=False))
+        with _progress() as say:
+            report = application.what_if(
+                access=access, inputs=inputs, region=region, gemeente=gemeente, start=begin,
+                until=end, progress=say)
     finally:
         application.close()
     if as_json:

@@ -138,6 +138,24 @@ def _next_version(version: str) -> str:
     return f"{match.group(1)}{int(match.group(2)) + 1}"
 
 
+@lru_cache(maxsize=4096)
+def _add_working_days(cal: WorkingDayCalendar, d: date, n: int
+                      ) -> tuple[date, tuple[SkippedDay, ...]]:
+    # Memoised per calendar *value* (version and decrees: a changed calendar is another key),
+    # start day and count: every melding of a day with the same rule counts the same days.
+    skipped: list[SkippedDay] = []
+    day = d
+    remaining = n
+    while remaining > 0:
+        day += timedelta(days=1)
+        reason = cal.non_working_reason(day)
+        if reason is None:
+            remaining -= 1
+        else:
+            skipped.append(SkippedDay(day, reason))
+    return day, tuple(skipped)
+
+
 @dataclass(frozen=True, slots=True)
 class WorkingDayCalendar:
     """An Atw working-day calendar: the statutory holidays plus a set of decrees.
@@ -194,17 +212,7 @@ class WorkingDayCalendar:
         _require_date(d)
         if n < 0:
             raise ValueError("n must be zero or positive")
-        skipped: list[SkippedDay] = []
-        day = d
-        remaining = n
-        while remaining > 0:
-            day += timedelta(days=1)
-            reason = self.non_working_reason(day)
-            if reason is None:
-                remaining -= 1
-            else:
-                skipped.append(SkippedDay(day, reason))
-        return day, tuple(skipped)
+        return _add_working_days(self, d, n)
 
     def atw_run_on(self, d: date) -> tuple[date, tuple[SkippedDay, ...]]:
         """Apply Atw art. 1: a term ending on a non-working day runs on to the next working day.

@@ -52,12 +52,15 @@ class Projection(ABC):
         metadata: The projection's own ``MetaData`` holding only its tables (``rm_*``).
         event_names: Event class names the projection wants (``None``: all events). The
             runner skips other notifications without decoding them.
+        rebuild_weight: The projection's rebuild cost relative to others (default 1.0);
+            a parallel rebuild balances its groups of projections by it.
     """
 
     name: ClassVar[str]
     version: ClassVar[int] = 1
     metadata: ClassVar[sa.MetaData]
     event_names: ClassVar[frozenset[str] | None] = None
+    rebuild_weight: ClassVar[float] = 1.0
 
     @abstractmethod
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
@@ -83,6 +86,25 @@ class Projection(ABC):
             position: The event's notification id in the application sequence.
         """
         self.apply_batch(conn, ((event, position),))
+
+    def settle(self, conn: sa.Connection) -> None:
+        """Finish work a projection deferred while catching up (default: nothing).
+
+        The runner calls it at the end of every catch-up and rebuild that reached its stop,
+        in a write transaction of its own, for projections that override it. A projection
+        that defers derived rows during a rebuild (for example aggregates computed once from
+        the finished rows instead of moved event by event) derives them here. It must be
+        idempotent and leave the same rows however often it runs.
+
+        Args:
+            conn: The connection of the settling transaction.
+        """
+        return None
+
+    @classmethod
+    def settles(cls) -> bool:
+        """Whether the class overrides :meth:`settle` (the runner calls only those)."""
+        return cls.settle is not Projection.settle
 
     def wants(self, name: str) -> bool:
         """Whether the projection wants events of the given class name.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 from typing import Any
+from uuid import UUID
 
 import sqlalchemy as sa
 
@@ -205,3 +206,25 @@ def owner_and_kind(event: object) -> tuple[str, str]:
     if names is None:
         names = _CLASS_NAMES[cls] = (cls.__qualname__.partition(".")[0], cls.__name__)
     return names
+
+
+_ID_TEXT: dict[int, str] = {}
+_ID_TEXT_LIMIT = 100_000
+
+
+def id_text(value: object) -> str:
+    """``str(value)``: for a ``UUID`` (an event's originator id) remembered by its integer.
+
+    A case's events come in runs, and ``UUID.__str__`` is Python code that formats the
+    integer anew each time; this is one dict lookup. At most ``_ID_TEXT_LIMIT`` ids are
+    remembered (then forgotten at once).
+    """
+    if type(value) is UUID:
+        key = value.int
+        text = _ID_TEXT.get(key)
+        if text is None:
+            if len(_ID_TEXT) >= _ID_TEXT_LIMIT:
+                _ID_TEXT.clear()
+            text = _ID_TEXT[key] = str(value)
+        return text
+    return str(value)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.batch import TableBuffer, id_text, owner_and_kind, select_in
 
 metadata = sa.MetaData()
 
@@ -59,7 +59,7 @@ class CaseIndexProjection(Projection):
             owner, kind = owner_and_kind(event)
             if owner != "HouseholdCase":
                 continue
-            case_id = str(getattr(event, "originator_id"))  # noqa: B009
+            case_id = id_text(getattr(event, "originator_id"))  # noqa: B009
             if kind == "Opened":
                 opened.add(case_id)
             elif case_id not in opened:  # a case opened in this batch is not in the table

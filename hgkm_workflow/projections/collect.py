@@ -14,9 +14,36 @@ from eventsourcing.persistence import Notification
 
 from hgkm_workflow.projections.base import Projection, event_name
 
-__all__ = ["collect_batch"]
+__all__ = ["SortedOut", "collect_batch", "sort_out"]
 
 _UNDECODABLE = object()  # what decode() returns for an event that does not decode
+
+SortedOut = tuple[dict[str, int], list[Projection], int, list[list[tuple[object, int]]],
+                  list[tuple[str, int, str, str]]]
+"""A batch sorted out for given positions: the positions, the eligible projections, the
+lowest of their positions, each one's events, the undecodable notifications."""
+
+
+def sort_out(
+    raw_decode: Callable[[Notification], object],
+    projections: list[Projection],
+    positions: dict[str, int],
+    start: int,
+    batch: Sequence[Notification],
+) -> SortedOut | None:
+    """Decode a batch for these positions and sort it out (``None``: nothing to apply).
+
+    Only projections whose position lies within the batch's range are eligible; one reset
+    (rebuilt) meanwhile below ``start`` waits for the next batch.
+    """
+    last = batch[-1].id
+    eligible = [p for p in projections if start <= positions[p.name] < last]
+    if not eligible:
+        return None
+    lowest = min(positions[p.name] for p in eligible)
+    undecodable: list[tuple[str, int, str, str]] = []
+    pending = collect_batch(raw_decode, eligible, positions, lowest, batch, undecodable)
+    return positions, eligible, lowest, pending, undecodable
 
 
 def collect_batch(

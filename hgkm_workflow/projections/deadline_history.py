@@ -23,6 +23,8 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.batch import id_text
+from hgkm_workflow.projections.fold_io import execute_many
 
 __all__ = ["RESTATED_RULES", "DeadlineHistoryProjection", "DeadlineState", "deadline_history",
            "deadline_states"]
@@ -50,6 +52,8 @@ deadline_history = sa.Table(
 )
 """One row per change of a deadline of :data:`RESTATED_RULES` (``at``: the met, closed or
 breach instant; ``due``: the due instant after a start or a reschedule)."""
+
+_INSERT = deadline_history.insert()
 
 _EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
                      "DeadlineClosedUnmet", "DeadlineRescheduled", "DeadlineBreachWithdrawn",
@@ -87,8 +91,7 @@ class DeadlineHistoryProjection(Projection):
             for deadline_id in _ids(event):
                 if deadline_id in tracked:
                     rows.append(_row(event, position, deadline_id, *tracked[deadline_id]))
-        if rows:
-            conn.execute(deadline_history.insert(), rows)
+        execute_many(conn, _INSERT, rows)  # through the driver (fold_io), same rows
 
 
 def _ids(event: object) -> tuple[str, ...]:
@@ -118,7 +121,7 @@ def _row(event: object, position: int, deadline_id: str, rule_id: str,
         due = naive_utc(ev.new_due)
     stamp = getattr(ev, "timestamp", None)
     return {"position": position, "deadline_id": deadline_id,
-            "case_id": str(ev.originator_id), "case_version": int(ev.originator_version),
+            "case_id": id_text(ev.originator_id), "case_version": int(ev.originator_version),
             "rule_id": rule_id, "checkpoint": checkpoint, "kind": kind, "at": at, "due": due,
             "late_seconds": late, "recorded_at": naive_utc(stamp) if stamp else None}
 

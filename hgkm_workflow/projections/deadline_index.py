@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import TableBuffer, select_in
+from hgkm_workflow.projections.batch import TableBuffer, id_text, select_in
 
 metadata = sa.MetaData()
 
@@ -94,7 +94,7 @@ def _fold(rows: TableBuffer, event: object) -> None:
     if kind == "DeadlineStarted":
         d = ev.deadline
         rows.insert({
-            "deadline_id": d["deadline_id"], "case_id": str(ev.originator_id),
+            "deadline_id": d["deadline_id"], "case_id": id_text(ev.originator_id),
             "rule_id": d["rule_id"], "rule_name": d["rule_name"], "rule_type": d["rule_type"],
             "checkpoint": d["checkpoint"], "subject_id": d["subject_id"],
             "start": naive_utc(d["start"]), "due": naive_utc(d["due"]),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ LOCK_POOL_OVERFLOW = 12
 _engines: dict[str, sa.Engine] = {}
 _lock_engines: dict[str, sa.Engine] = {}
 _engines_lock = threading.Lock()
+_configs: weakref.WeakKeyDictionary[sa.Engine, StoreConfig] = weakref.WeakKeyDictionary()
 
 
 def make_engine(config: StoreConfig) -> sa.Engine:
@@ -51,8 +53,20 @@ def make_engine(config: StoreConfig) -> sa.Engine:
     if config.kind is StoreKind.SQLITE:
         if config.sqlite_path is not None:
             create_private(config.sqlite_path)
-        return _make_sqlite_engine(config.sqlalchemy_url, config.sqlite_path)
-    return sa.create_engine(config.sqlalchemy_url, pool_pre_ping=True)
+        engine = _make_sqlite_engine(config.sqlalchemy_url, config.sqlite_path)
+    else:
+        engine = sa.create_engine(config.sqlalchemy_url, pool_pre_ping=True)
+    _configs[engine] = config
+    return engine
+
+
+def config_of(engine: sa.Engine) -> StoreConfig | None:
+    """The store an engine made by :func:`make_engine` (or :func:`engine_for`) is for.
+
+    Another process makes an equal engine from it (the parallel rebuild's workers);
+    ``None`` for an engine made elsewhere.
+    """
+    return _configs.get(engine)
 
 
 def engine_for(config: StoreConfig) -> sa.Engine:

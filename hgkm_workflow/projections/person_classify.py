@@ -30,7 +30,7 @@ import sqlalchemy as sa
 
 from hgkm_workflow.domain.calendar import local_date
 from hgkm_workflow.projections._util import naive_utc
-from hgkm_workflow.projections.batch import TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.batch import TableBuffer, id_text, owner_and_kind, select_in
 from hgkm_workflow.projections.person_rules import (
     Classifier,
     MeldingClass,
@@ -113,7 +113,7 @@ class BusinessTimeClassification:
             if owner != "HouseholdCase" or kind not in FACT_EVENTS:
                 continue
             ev: Any = event
-            items.append((_fact_of(kind, str(ev.originator_id), ev, position), ev))
+            items.append((_fact_of(kind, id_text(ev.originator_id), ev, position), ev))
         if not items:
             return
         self._load(conn, items)

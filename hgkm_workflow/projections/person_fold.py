@@ -25,7 +25,13 @@ import sqlalchemy as sa
 
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.batch import (
+    Row,
+    TableBuffer,
+    id_text,
+    owner_and_kind,
+    select_in,
+)
 from hgkm_workflow.projections.person_classify import BusinessTimeClassification
 from hgkm_workflow.projections.person_found import record_found
 from hgkm_workflow.projections.person_rules import (
@@ -53,8 +59,12 @@ class PersonIndexProjection(Projection):
     """
 
     name: ClassVar[str] = "person_index"
-    version: ClassVar[int] = 4  # 3: classification by business time; 4: rm_melding_found
+    version: ClassVar[int] = 5  # 3: classification by business time; 4: rm_melding_found;
+    # 5: rm_case_facts indexed by melding (the monitor's join)
     metadata: ClassVar[sa.MetaData] = metadata
+    # Rebuilt alone it costs about three times another default read model's own work
+    # (docs/performance.md, "Rebuilding the read models"); parallel rebuilds balance by it.
+    rebuild_weight: ClassVar[float] = 3.0
     event_names: ClassVar[frozenset[str] | None] = frozenset(
         {
             "MeldingReceived",
@@ -153,7 +163,7 @@ class _PersonIndexBatch:
             if owner != "HouseholdCase":
                 continue
             ev: Any = event
-            case_id = str(ev.originator_id)
+            case_id = id_text(ev.originator_id)
             items.append((kind, case_id, ev))
             case_ids.add(case_id)
         self.cases.load_in(conn, _CASES, case_ids)

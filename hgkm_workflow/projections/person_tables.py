@@ -101,6 +101,9 @@ case_facts = sa.Table(
     sa.Column("gemeente", sa.String(8), nullable=True),
     sa.Column("persons", sa.Text, nullable=False),
     sa.Index("ix_rm_case_facts_case", "case_id"),
+    # the monitor joins a melding's own fact (classified_meldingen): without it, a full scan
+    # of the facts per melding, quadratic in the store
+    sa.Index("ix_rm_case_facts_melding", "melding_id", "kind"),
 )
 """One row per event of a household case the classification reads (business-time replay)."""
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from eventsourcing.application import Application
@@ -33,7 +33,7 @@ from eventsourcing.persistence import Notification
 
 from hgkm_workflow.adapters.fast_decode import event_decoder
 from hgkm_workflow.projections.base import Projection
-from hgkm_workflow.projections.collect import collect_batch
+from hgkm_workflow.projections.collect import SortedOut, sort_out
 from hgkm_workflow.projections.dead_letters import (
     ProjectionStatus,
     apply_isolating,
@@ -42,18 +42,25 @@ from hgkm_workflow.projections.dead_letters import (
     projection_statuses,
     record_dead_letter,
 )
-from hgkm_workflow.projections.engine import write_connection
+from hgkm_workflow.projections.engine import config_of, make_engine, write_connection
 from hgkm_workflow.projections.errors import (
     ProjectionDefinitionError,
     ProjectionNotSetUpError,
-    ProjectionVersionMismatchError,
     UnknownProjectionError,
 )
 from hgkm_workflow.projections.fold_io import collector_paused
 from hgkm_workflow.projections.migration import PendingMigration, pending_migrations, refusal
+from hgkm_workflow.projections.parallel import (
+    WorkerSpec,
+    can_ship,
+    open_reader,
+    plan_groups,
+    rebuild_in_workers,
+    worker_spec,
+)
 from hgkm_workflow.projections.tracking import (
     TRACKING_TABLE_NAME,
-    TrackingRow,
+    checked_row,
     create_tracking_table,
     read_rows,
     write_row,
@@ -72,6 +79,7 @@ ProgressCallback = Callable[[int, int], None]
 
 BeforeTrackingWrite = Callable[[sa.Connection, int], None]
 """Test hook ``hook(conn, position)``: runs after a batch's view rows, before its tracking."""
+
 
 
 class ProjectionRunner:
@@ -130,6 +138,9 @@ class ProjectionRunner:
                     raise ProjectionDefinitionError(f"table '{table.name}' has two owners")
                 tables.add(table.name)
         self._is_set_up = False
+        #: Whether ``rebuild(workers=N)`` runs in parallel on SQLite too (off: one writer,
+        #: measured slower than serial; docs/performance.md).
+        self.parallel_on_sqlite = False
         #: Projections waiting for :meth:`migrate` (empty once migrated, here or elsewhere).
         self.pending_migrations: tuple[PendingMigration, ...] = ()
 
@@ -198,22 +209,35 @@ class ProjectionRunner:
         self,
         names: Sequence[str] | None = None,
         progress: ProgressCallback | None = None,
+        *,
+        workers: int = 1,
     ) -> int:
         """Drop and recreate projections' tables and tracking, then catch up from zero.
 
         Batches hold ``rebuild_batch_size`` notifications (see the constructor).
 
+        With ``workers`` > 1: groups of projections of about equal cost, each rebuilt up to
+        the start's maximum id, the first here and each other in a spawn process (see
+        :mod:`hgkm_workflow.projections.parallel`), then one catch-up here. Serial on SQLite
+        (unless :attr:`parallel_on_sqlite`), for one group, for projections that do not
+        pickle, or an application or engine that cannot be opened again elsewhere.
+
         Args:
             names: The projections to rebuild; all of this runner's by default.
             progress: Called with ``(0, total)`` first and then after each batch with
                 ``(done, total)``: the last notification id processed and the maximum
-                notification id (``total`` grows if events arrive during the rebuild).
+                notification id (``total`` grows if events arrive during the rebuild); in a
+                parallel rebuild at the start, at the workers' end and during the catch-up.
+            workers: Processes to rebuild in (default 1: this process only).
 
         Returns:
-            The number of notifications processed.
+            The number of notifications processed (in a parallel rebuild: the maximum id of
+            the start, plus those of the final catch-up).
 
         Raises:
             UnknownProjectionError: If a name is not one of this runner's projections.
+            ParallelRebuildError: If a worker failed; its projections stay at the position
+                of their last committed batch (the others are complete).
         """
         if self.pending_migrations and names is None:  # rebuilding everything is the migration
             self.setup(migrate=True)
@@ -224,7 +248,19 @@ class ProjectionRunner:
             read_rows(conn, (p.name for p in projections), for_update=True)
             for projection in projections:
                 _reset(conn, projection)
-        return self._catch_up(projections, None, progress, self._rebuild_batch_size)
+        groups = plan_groups(projections, workers)
+        config = config_of(self._engine)
+        template = worker_spec(self._app, config) if config is not None else None
+        parallel = self.parallel_on_sqlite or self._engine.dialect.name != "sqlite"
+        if len(groups) > 1 and template is not None and parallel and can_ship(groups):
+            until = self._app.recorder.max_notification_id() or 0
+            rebuild_in_workers(_rebuild_group, template, groups, until,
+                               self._rebuild_batch_size, progress)
+            return until + self._catch_up(projections, None, progress,
+                                          self._rebuild_batch_size, report_start=False,
+                                          rebuilding=True)
+        return self._catch_up(projections, None, progress, self._rebuild_batch_size,
+                              rebuilding=True)
 
     def position(self, name: str) -> int:
         """The notification id up to which the named projection has been applied.
@@ -258,27 +294,26 @@ class ProjectionRunner:
             tracked = self._has_tracking(conn)
         return projection_statuses(self._engine, list(self._projections), max_id, tracked)
 
-    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5) -> None:
-        """Keep catching up until ``stop_event`` is set.
+    def follow(self, stop_event: threading.Event, poll_interval: float = 0.5, *,
+               min_batch: int = 1, max_delay: float = 1.0,
+               on_batch: Callable[[int], None] | None = None) -> None:
+        """Keep catching up until ``stop_event`` is set (in the calling thread).
 
-        Runs in the calling thread; start it in a thread of its own to run in the
-        background. On PostgreSQL it LISTENs (on a connection of its own) on the channel
-        that the eventsourcing recorder NOTIFYs on each insert, so new events are applied
-        promptly, and still catches up at least every ``poll_interval`` seconds. A
-        notification only wakes it up: it then runs :meth:`catch_up`, so the tracking
-        table stays the single source of the position (``recorder.subscribe()`` is not
-        used: it would pull every notification a second time). On SQLite, which has no
-        notifications, it polls every ``poll_interval`` seconds. Errors propagate.
-
-        Args:
-            stop_event: Set it to stop following (within about ``poll_interval``).
-            poll_interval: Seconds between catch-ups when nothing wakes the runner.
+        On PostgreSQL it LISTENs on the channel the recorder NOTIFYs on each insert, and
+        still catches up at least every ``poll_interval`` seconds; on SQLite it polls. A
+        wake-up only runs :meth:`catch_up`, so the tracking table stays the single source of
+        the position. With ``min_batch`` above 1 a wake-up catches up only once ``min_batch``
+        notifications wait or one has waited ``max_delay`` seconds
+        (:mod:`hgkm_workflow.projections.batching`); it always catches up once at the start,
+        and a stop does not flush a partial batch. ``on_batch`` is called with the number
+        each catch-up applied. Errors propagate.
         """
+        from hgkm_workflow.projections.batching import BatchPolicy, follow_log
+
         self._ensure_set_up()
         with notification_waiter(self._app, self._engine, stop_event, poll_interval) as wait:
-            while not stop_event.is_set():
-                self.catch_up()
-                wait()
+            follow_log(BatchPolicy(min_batch, max_delay), self.catch_up, self.lag, wait,
+                       stop_event, on_batch)
 
     # Internals.
 
@@ -305,19 +340,23 @@ class ProjectionRunner:
         until: int | None,
         progress: ProgressCallback | None,
         batch_size: int,
+        *,
+        report_start: bool = True,
+        rebuilding: bool = False,
     ) -> int:
         if not projections:
             return 0
         max_id = self._app.recorder.max_notification_id() or 0
         stop = max_id if until is None else until
         names = [p.name for p in projections]
-        if progress is not None:
+        if progress is not None and report_start:
             progress(0, max_id)
         processed = 0
         while True:
             with self._engine.connect() as conn:
                 rows = read_rows(conn, names)
-            start = min(self._checked(rows, p).position for p in projections)
+            positions = {p.name: checked_row(rows, p).position for p in projections}
+            start = min(positions.values())
             if start >= stop:
                 break
             with collector_paused():  # one batch's objects die by reference counting
@@ -326,27 +365,35 @@ class ProjectionRunner:
                 )
                 if not batch:
                     break
-                processed += self._apply_batch(projections, start, batch)
+                # Decoded before the write lock; used if the locked positions are the same.
+                early = sort_out(self._decoder_of_mapper(), projections, positions, start, batch)
+                processed += self._apply_batch(projections, start, batch, early)
             if progress is not None:
                 progress(batch[-1].id, max(max_id, batch[-1].id))
+        # Deferred work is finished after a rebuild, or once a catch-up applied anything.
+        settling = [p for p in projections if p.settles()] if rebuilding or processed else []
+        if settling:
+            with write_connection(self._engine) as conn:
+                for projection in settling:
+                    projection.settle(conn)
         return processed
 
     def _apply_batch(
-        self, projections: list[Projection], start: int, batch: Sequence[Notification]
+        self,
+        projections: list[Projection],
+        start: int,
+        batch: Sequence[Notification],
+        early: SortedOut | None,
     ) -> int:
         last = batch[-1].id
         with write_connection(self._engine) as conn:
             rows = read_rows(conn, (p.name for p in projections), for_update=True)
-            positions = {p.name: self._checked(rows, p).position for p in projections}
-            # Only projections whose position lies within this batch's range; one reset
-            # (rebuilt) meanwhile below ``start`` waits for the next batch.
-            eligible = [p for p in projections if start <= positions[p.name] < last]
-            if not eligible:
+            positions = {p.name: checked_row(rows, p).position for p in projections}
+            if early is None or early[0] != positions:  # another runner moved meanwhile
+                early = sort_out(self._decoder_of_mapper(), projections, positions, start, batch)
+            if early is None:
                 return 0
-            lowest = min(positions[p.name] for p in eligible)
-            undecodable: list[tuple[str, int, str, str]] = []
-            pending = collect_batch(self._decoder_of_mapper(), eligible, positions, lowest,
-                                    batch, undecodable)
+            _, eligible, lowest, pending, undecodable = early
             applied = sum(1 for n in batch if n.id > lowest)
             # An event whose stored bytes no longer decode is a dead letter of every
             # projection that wants it; the rest of the store goes on.
@@ -372,17 +419,21 @@ class ProjectionRunner:
             self._decoder = (mapper, event_decoder(mapper))
         return self._decoder[1]
 
-    @staticmethod
-    def _checked(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:
-        row = rows.get(projection.name)
-        if row is None:
-            raise ProjectionNotSetUpError(f"projection '{projection.name}' has no tracking row")
-        if row.version != projection.version:
-            raise ProjectionVersionMismatchError(
-                f"projection '{projection.name}' is stored at version {row.version}, "
-                f"code is at version {projection.version}"
-            )
-        return row
+
+def _rebuild_group(spec: WorkerSpec) -> int:
+    """A parallel rebuild's worker: catch one group up to ``spec.until`` (its tables are
+    reset already), with a reader and an engine of its own."""
+    reader = open_reader(spec)
+    engine = make_engine(spec.config)
+    try:
+        runner = ProjectionRunner(cast(Application[Any], reader), engine, spec.projections,
+                                  rebuild_batch_size=spec.batch_size)
+        runner._is_set_up = True  # the coordinator made the tables and tracking rows
+        return runner._catch_up(list(spec.projections), spec.until, None, spec.batch_size,
+                                rebuilding=True)
+    finally:
+        engine.dispose()
+        reader.close()
 
 
 def _reset(conn: sa.Connection, projection: Projection) -> None:

@@ -13,6 +13,12 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from hgkm_workflow.projections.base import Projection
+from hgkm_workflow.projections.errors import (
+    ProjectionNotSetUpError,
+    ProjectionVersionMismatchError,
+)
+
 TRACKING_TABLE_NAME = "hgkm_projection_tracking"
 
 tracking_metadata = sa.MetaData()
@@ -85,3 +91,21 @@ def write_row(conn: sa.Connection, name: str, position: int, version: int) -> No
     )
     if result.rowcount == 0:
         conn.execute(sa.insert(tracking_table).values(name=name, **values))
+
+
+def checked_row(rows: dict[str, TrackingRow], projection: Projection) -> TrackingRow:
+    """The projection's tracking row from ``rows``, at the projection's version.
+
+    Raises:
+        ProjectionNotSetUpError: If the projection has no tracking row.
+        ProjectionVersionMismatchError: If the row is at another version than the code.
+    """
+    row = rows.get(projection.name)
+    if row is None:
+        raise ProjectionNotSetUpError(f"projection '{projection.name}' has no tracking row")
+    if row.version != projection.version:
+        raise ProjectionVersionMismatchError(
+            f"projection '{projection.name}' is stored at version {row.version}, "
+            f"code is at version {projection.version}"
+        )
+    return row

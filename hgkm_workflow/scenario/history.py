@@ -149,7 +149,7 @@ def procesregie(events: Iterable[Any]) -> str | None:
     for ev in events:
         name = _name(ev)
         if name == "ProcesregieTaken":
-            holder = str(ev.holder.get("organisation_type"))
+            holder = ev.holder.get("organisation_type")
         elif name == "ProcesregieHandedBack":
             holder = None
     return holder

@@ -125,14 +125,22 @@ def run_scheduler(app: HgkmApplication, stop: threading.Event, *, interval: floa
 
 
 def follow_projections(app: HgkmApplication, stop: threading.Event, *,
-                       poll_interval: float = 0.5, backoff: Backoff = Backoff()) -> int:
+                       poll_interval: float = 0.5, backoff: Backoff = Backoff(),
+                       min_batch: int = 1, max_delay: float = 1.0) -> int:
     """Keep the read models caught up until ``stop`` is set (LISTEN on PostgreSQL).
 
     :meth:`~hgkm_workflow.projections.runner.ProjectionRunner.follow` raises on a failure;
-    here the failure is logged and following resumes after a back-off.
+    here the failure is logged and following resumes after a back-off. ``min_batch`` and
+    ``max_delay`` are the follower's (:mod:`hgkm_workflow.projections.batching`): catch up
+    once that many notifications wait or the oldest waited that long (default: on every
+    wake-up). Each catch-up is logged at DEBUG with its size.
     """
+    def batch(applied: int) -> None:
+        _log.debug("projections caught up", extra={"events": applied})
+
     def follow() -> float:
-        app.projections.follow(stop, poll_interval)
+        app.projections.follow(stop, poll_interval, min_batch=min_batch,
+                               max_delay=max_delay, on_batch=batch)
         return 0.0
 
     return _rounds("projections", stop, follow, backoff)

@@ -28,7 +28,7 @@ the rest of the case can be compared.
 
 from __future__ import annotations
 
-import dataclasses
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -56,13 +56,12 @@ from hgkm_workflow.domain.facts import help_sides
 from hgkm_workflow.domain.recording import recording_at
 from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
+from hgkm_workflow.whatif.records import DeadlineKey, Refusal, keyed_deadlines, tick_instants
 
 __all__ = ["DEADLINE_EVENTS", "CaseReplay", "Refusal", "Side", "keyed_deadlines", "replay_case",
            "tick_instants"]
 
 JsonDict = dict[str, Any]
-DeadlineKey = tuple[str, str, int | None, int]
-"""(rule id, subject id, check-point, occurrence): a deadline the same on both sides."""
 
 #: Events the rules compute: recomputed by the replay, never copied.
 DEADLINE_EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
@@ -85,23 +84,6 @@ class Side:
     calendar: WorkingDayCalendar | None = None
 
 
-@dataclass(frozen=True)
-class Refusal:
-    """A recorded decision the side's rules would have refused."""
-
-    case_id: str
-    event: str
-    at: datetime
-    code: str
-    rule: str
-    message: str
-
-    def as_dict(self) -> JsonDict:
-        """JSON-ready form (ids, codes and instants only)."""
-        return {"case_id": self.case_id, "event": self.event, "at": self.at.isoformat(),
-                "code": self.code, "rule": self.rule, "message": self.message}
-
-
 @dataclass
 class CaseReplay:
     """The outcome of replaying one case: its events, final state and keyed deadlines."""
@@ -118,6 +100,16 @@ def _name(event: Any) -> str:
     return type(event).__name__
 
 
+def _renumbered(event: Any, version: int) -> Any:
+    # ``dataclasses.replace(event, originator_version=version)`` without running __init__
+    # again: the recorded event was checked when it was made (its __post_init__ only checks
+    # that the originator id is a UUID), and this is five times faster.
+    copy = object.__new__(type(event))
+    copy.__dict__.update(event.__dict__)
+    copy.__dict__["originator_version"] = version
+    return copy
+
+
 def _business_time(event: Any) -> datetime:
     at = getattr(event, "at", None)
     stamp: datetime = event.timestamp
@@ -127,9 +119,13 @@ def _business_time(event: Any) -> datetime:
 class _Replayer:
     """The replay of one case (see the module docstring)."""
 
-    def __init__(self, side: Side, ticks: Sequence[datetime]) -> None:
+    def __init__(self, side: Side, ticks: Sequence[datetime], horizon: datetime) -> None:
         self.side = side
-        self.ticks = sorted(set(ticks))
+        # ticks up to the horizon, sorted once (a tuple is taken as sorted and distinct,
+        # as tick_instants gives them: every case of a what-if shares it)
+        ordered = ticks if isinstance(ticks, tuple) else tuple(sorted(set(ticks)))
+        self.ticks = ordered[:bisect_right(ordered, horizon)]
+        self.next_tick = 0
         self.case: HouseholdCase | None = None
         self.out: list[Any] = []
         self.follows: list[int] = []
@@ -173,10 +169,33 @@ class _Replayer:
 
     # ------------------------------------------------------------------ ticks
     def tick_until(self, instant: datetime, *, inclusive: bool) -> None:
-        """Run every recorded tick before ``instant`` (at it too when ``inclusive``)."""
-        while self.ticks and (self.ticks[0] < instant
-                                           or (inclusive and self.ticks[0] == instant)):
-            self.tick(self.ticks.pop(0))
+        """Run every recorded tick before ``instant`` (at it too when ``inclusive``).
+
+        A tick records something only when an open deadline that is not yet breached (and
+        not a huisverbod end) was due before it, so the ticks up to the earliest such due
+        are skipped without looking at the case: the same breaches, found far faster.
+        """
+        ticks, end = self.ticks, (bisect_right if inclusive else bisect_left)(self.ticks,
+                                                                              instant)
+        i = self.next_tick
+        while i < end:
+            earliest = self._earliest_unbreached_due()
+            if earliest is None:
+                break
+            i = bisect_right(ticks, earliest, i, end)
+            if i < end:
+                self.tick(ticks[i])
+                i += 1
+        self.next_tick = max(i, end)
+
+    def _earliest_unbreached_due(self) -> datetime | None:
+        case = self.case
+        if case is None:
+            return None
+        dues = [d["due"] for d in case.deadlines.values()
+                if d["status"] == "open" and d["breached_at"] is None
+                and d["rule_id"] not in HUISVERBOD_END_RULES]
+        return min(dues) if dues else None
 
     def tick(self, at: datetime) -> None:
         """Record the breaches due by ``at`` (huisverbod ends are replayed facts)."""
@@ -201,7 +220,7 @@ class _Replayer:
         if name == "Closed":
             self._check_closure(event)
         version = 1 if self.case is None else self.case.version + 1
-        renumbered = dataclasses.replace(event, originator_version=version)
+        renumbered = _renumbered(event, version)
         self.case = renumbered.mutate(self.case)
         self.out.append(renumbered)
         self.follows.append(self.cursor)
@@ -384,23 +403,6 @@ class _Replayer:
         return key
 
 
-def tick_instants(events: Iterable[Any]) -> list[datetime]:
-    """The instants a tick recorded something: the detection instants of recorded breaches."""
-    return sorted({e.detected_at for e in events if _name(e) == "DeadlineBreached"})
-
-
-def keyed_deadlines(case: Any) -> dict[DeadlineKey, JsonDict]:
-    """A case's deadlines by (rule, subject, check-point, occurrence), in the order started."""
-    seen: dict[tuple[str, str, int | None], int] = {}
-    out: dict[DeadlineKey, JsonDict] = {}
-    for d in case.deadlines.values():
-        base = (d["rule_id"], d["subject_id"], d["checkpoint"])
-        n = seen.get(base, 0)
-        seen[base] = n + 1
-        out[(*base, n)] = d
-    return out
-
-
 def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
                 newly_enabled: frozenset[str] = frozenset(),
                 ticks: Sequence[datetime] | None = None) -> CaseReplay:
@@ -412,7 +414,7 @@ def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
         horizon: The end of the selection: a last tick records what is overdue by then.
         newly_enabled: Rules this side runs that the recorded rule book did not.
         ticks: The instants the live scheduler ticked (every case's recorded breach
-            detections); default this case's own.
+            detections); default this case's own. A tuple must be sorted and distinct.
 
     Returns:
         The replayed case, its new events (versions renumbered) and its keyed deadlines.
@@ -420,7 +422,7 @@ def replay_case(events: Iterable[Any], side: Side, horizon: datetime, *,
     recorded = list(events)
     if ticks is None:
         ticks = tick_instants(recorded)
-    replayer = _Replayer(side, [t for t in ticks if t <= horizon])
+    replayer = _Replayer(side, ticks, horizon)
     replayer.newly_enabled = newly_enabled
     for index, event in enumerate(recorded):
         replayer.cursor = index

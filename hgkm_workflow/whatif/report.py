@@ -13,7 +13,7 @@ from typing import Any
 
 from hgkm_workflow.monitor.meldingen import ClassifiedMelding
 from hgkm_workflow.monitor.report import MonitorReport
-from hgkm_workflow.whatif.replay import DeadlineKey, Refusal
+from hgkm_workflow.whatif.records import DeadlineKey, Refusal
 
 __all__ = [
     "ClassDiff",

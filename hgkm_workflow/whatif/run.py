@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
@@ -24,13 +23,10 @@ from hgkm_workflow.domain.rulebook import RuleBook
 from hgkm_workflow.errors import RuleViolation
 from hgkm_workflow.monitor import min_cell_from_env
 from hgkm_workflow.monitor.disclosure import may_see_exact
-from hgkm_workflow.monitor.meldingen import ClassifiedMelding, classified_meldingen
 from hgkm_workflow.monitor.periods import Period
-from hgkm_workflow.monitor.report import MonitorReport, monitor_report
-from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.settings import ClassificationSettings, process_environment
 from hgkm_workflow.whatif.inputs import WhatIfInputs
-from hgkm_workflow.whatif.replay import CaseReplay, Side, replay_case, tick_instants
+from hgkm_workflow.whatif.replay import CaseReplay, Side, tick_instants
 from hgkm_workflow.whatif.report import (
     PeriodDiff,
     WhatIfReport,
@@ -38,14 +34,14 @@ from hgkm_workflow.whatif.report import (
     deadline_diffs,
     figure_diffs,
 )
-from hgkm_workflow.whatif.source import Recorded, ScratchStore, in_log_order, read_selection
+from hgkm_workflow.whatif.sides import SideJob, run_sides
+from hgkm_workflow.whatif.source import read_selection
 
 __all__ = ["Selection", "run_what_if"]
 
 _log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
-_AFTER_ALL = 1 << 62
 
 
 class _Gate(Protocol):
@@ -122,16 +118,11 @@ def _periods(start: datetime | None, horizon: datetime) -> list[Period]:
     return out or [Period.containing(horizon)]
 
 
-def _stream(replay: CaseReplay, recorded: Recorded, events: list[Any]) -> tuple[list[Any],
-                                                                                 list[int]]:
-    positions = [recorded.position(events[i]) if i < len(events) else _AFTER_ALL
-                 for i in replay.follows]
-    return replay.events, positions
-
-
 def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selection, *,
                 classification: ClassificationSettings, now: datetime,
-                progress: Progress | None = None) -> WhatIfReport:
+                progress: Progress | None = None,
+                processes: bool | None = None,
+                start_method: str | None = None) -> WhatIfReport:
     """Replay the selection under the live rules and under ``inputs``; report the differences.
 
     Args:
@@ -142,6 +133,10 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
         classification: The live classification settings (the before side).
         now: The horizon when the selection has no ``until``.
         progress: Called with a line of progress now and then (the CLI prints it on stderr).
+        processes: Run the two sides in two processes (``True``), in this one (``False``) or
+            by the size of the selection (``None``; :func:`~hgkm_workflow.whatif.sides.run_sides`).
+        start_method: How the two processes start (``fork``, ``spawn``; default: by the
+            process, see :func:`~hgkm_workflow.whatif.sides.run_sides`).
 
     Raises:
         AccessDenied: The policy refuses the listing.
@@ -157,75 +152,53 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
     recorded = read_selection(live, until=selection.until, regions=wanted, progress=say)
     timings["read"] = time.perf_counter() - t0
     base_rules: RuleBook = live.rules
-    before_side = Side(base_rules)
     after_rules = inputs.rules or base_rules
-    after_side = Side(after_rules, inputs.calendar)
     base_enabled = {r.id for r in base_rules if r.enabled}
     newly = frozenset(r.id for r in after_rules if r.enabled and r.id not in base_enabled)
-    t0 = time.perf_counter()
-    befores: list[CaseReplay] = []
-    afters: list[CaseReplay] = []
-    streams_before, streams_after = [], []
     # The live scheduler ticks every case at once: each instant it recorded a breach anywhere
     # is an instant every case was ticked.
-    ticks = tick_instants(e for stream in recorded.cases.values() for e in stream)
-    for n, case_id in enumerate(sorted(recorded.cases, key=str)):
-        events = recorded.cases[case_id]
-        before = replay_case(events, before_side, horizon, ticks=ticks)
-        region = before.case.region
-        if (selection.region and region != selection.region) or \
-                (scope is not None and region not in scope):
-            continue
-        after = replay_case(events, after_side, horizon, newly_enabled=newly, ticks=ticks)
-        befores.append(before)
-        afters.append(after)
-        streams_before.append(_stream(before, recorded, events))
-        streams_after.append(_stream(after, recorded, events))
-        if n % 500 == 499:
-            say(f"replayed {n + 1} of {len(recorded.cases)} cases")
-    for events in recorded.adviezen.values():
-        agg: Any = None
-        for e in events:
-            agg = e.mutate(agg)
-        if (selection.region and agg.region != selection.region) or \
-                (scope is not None and agg.region not in scope):
-            continue
-        stream = (events, [recorded.position(e) for e in events])
-        streams_before.append(stream)
-        streams_after.append(stream)
-    timings["replay"] = time.perf_counter() - t0
-    say(f"replayed {len(befores)} cases on both sides; building the read models")
-    after_settings = inputs.classification or classification
-    t0 = time.perf_counter()
+    ticks = tuple(t for t in tick_instants(e for stream in recorded.cases.values()
+                                           for e in stream) if t <= horizon)
     periods_wanted = _periods(selection.start, horizon)
-    sides = (("before", classification, streams_before), ("after", after_settings, streams_after))
-    # The two sides share nothing: each builds its own scratch store in a thread of its own
-    # (SQLite releases the GIL while it works, so two cores are used).
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        built = list(pool.map(lambda side: _build_side(type(live), side, selection,
-                                                       periods_wanted, horizon, say), sides))
-    timings["read_models_and_monitor"] = time.perf_counter() - t0
-    classes = [b[0] for b in built]
+    common = {"factory": type(live), "selection": selection, "scope": scope,
+              "periods": tuple(periods_wanted), "horizon": horizon, "ticks": ticks}
+    jobs = (SideJob("before", Side(base_rules), frozenset(), classification, **common),
+            SideJob("after", Side(after_rules, inputs.calendar), newly,
+                    inputs.classification or classification, **common))
+    t0 = time.perf_counter()
+    before, after = run_sides(jobs, recorded, say, processes=processes,
+                              start_method=start_method)
+    del recorded
+    wall = time.perf_counter() - t0
+    # the sides' parts in wall seconds (the slower side's), and the CPU they used together
+    for part in ("replay", "read_models", "monitor"):
+        timings[f"{part}_slower_side"] = max(before.timings[part], after.timings[part])
+    timings["sides_wall"] = wall
+    timings["cpu_both_sides"] = before.timings["cpu"] + after.timings["cpu"]
+    after_settings = jobs[1].classification
     # Safe by default, as app.monitor: small cells withheld on both sides unless the reader's
     # role may see exact cells (exact_cells.roles in the access policy).
     floor = 0 if may_see_exact(as_access(access).actor.role.value, live.guard.policy) \
         else min_cell_from_env(process_environment())
-    shown = [[r.suppress_small_cells(floor) for r in b[1]] for b in built]
-    periods = [PeriodDiff(period=p.label, figures=tuple(figure_diffs(before, after)))
-               for p, before, after in zip(periods_wanted, shown[0], shown[1], strict=True)]
-    reported = [(b, a) for b, a in zip(befores, afters, strict=True) if selection.reports(b)]
-    _log.info("what-if: %d cases replayed, %d reported, %.1f s", len(befores), len(reported),
-              sum(timings.values()))
+    shown = [[r.suppress_small_cells(floor) for r in side.reports] for side in (before, after)]
+    periods = [PeriodDiff(period=p.label, figures=tuple(figure_diffs(b, a)))
+               for p, b, a in zip(periods_wanted, shown[0], shown[1], strict=True)]
+    if [c.case_id for c in before.cases] != [c.case_id for c in after.cases]:
+        raise RuntimeError("the two sides replayed different cases")
+    reported = [(b, a) for b, a in zip(before.cases, after.cases, strict=True) if b.reported]
+    _log.info("what-if: %d cases replayed, %d reported, %.1f s", len(before.cases),
+              len(reported), timings["read"] + wall)
     deadlines = [d for b, a in reported
-                 for d in deadline_diffs(str(b.case.id), b.deadlines, a.deadlines)]
+                 for d in deadline_diffs(b.case_id, b.deadlines, a.deadlines)]
     before_refusals = {(r.case_id, r.event, r.at, r.code) for b, _ in reported
                        for r in b.refusals}
     refusals = sorted((r for _, a in reported for r in a.refusals
                        if (r.case_id, r.event, r.at, r.code) not in before_refusals),
                       key=lambda r: (r.case_id, r.at, r.code))
-    reported_ids = {str(b.case.id) for b, _ in reported}
-    class_changes = [c for c in class_diffs(*classes) if c.case_id in reported_ids]
-    calendars = sorted({d["calendar_version"] for b in befores for d in b.case.deadlines.values()})
+    reported_ids = {b.case_id for b, _ in reported}
+    class_changes = [c for c in class_diffs(before.classes, after.classes)
+                     if c.case_id in reported_ids]
+    calendars = sorted(before.calendars)
     return WhatIfReport(
         selection=selection.as_dict(),
         before={"rules": "as configured", "calendar": calendars or None,
@@ -236,29 +209,3 @@ def run_what_if(live: Any, access: Any, inputs: WhatIfInputs, selection: Selecti
                "classification": _settings(after_settings)},
         cases=len(reported), deadlines=tuple(deadlines), classifications=tuple(class_changes),
         refusals=tuple(refusals), periods=tuple(periods), timings=timings)
-
-
-def _build_side(factory: Any, side: tuple[str, ClassificationSettings, list[Any]],
-                selection: Selection, periods: list[Period], horizon: datetime,
-                say: Progress) -> tuple[list[ClassifiedMelding], list[MonitorReport]]:
-    # One side: its scratch store, read models, classification and monitor per period.
-    label, settings, streams = side
-    store = ScratchStore(factory, label, settings, horizon)
-    try:
-        store.insert(in_log_order(streams))
-        say(f"{label} side: read models built")
-        classes = _classes(store, selection)
-        reports = [monitor_report(store.app.engine, selection.region, selection.gemeente, p,
-                                  as_of=min(p.end, horizon), history=1) for p in periods]
-        say(f"{label} side: monitor computed")
-        return classes, reports
-    finally:
-        store.close()
-
-
-def _classes(store: ScratchStore, selection: Selection) -> list[ClassifiedMelding]:
-    with store.app.engine.connect() as conn:
-        return classified_meldingen(
-            conn, region=selection.region, gemeente=selection.gemeente,
-            start=naive_utc(selection.start) if selection.start else None,
-            end=naive_utc(selection.until) if selection.until else None)

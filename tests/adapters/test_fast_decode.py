@@ -36,7 +36,7 @@ from hgkm_workflow.application import HgkmApplication
 from hgkm_workflow.clock import SettableClock
 from hgkm_workflow.scenario import run_scenario
 from hgkm_workflow.simulation import SimulationConfig, run_simulation
-from tests.support import fresh_pg_database, pg_available
+from tests.support import fresh_pg_database, require_postgres
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
 FILES = ("01-nieuw-door-alle-fasen.yaml", "05-huisverbod-met-verlenging.yaml",
@@ -86,10 +86,7 @@ def filled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield app
         app.close()
         return
-    if not pg_available():
-        if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
-        pytest.skip("PostgreSQL not reachable; run bash .ci/start-postgres.sh")
+    require_postgres()
     with fresh_pg_database() as url:
         app = _fill(url)
         yield app

@@ -728,6 +728,19 @@ _op = st.one_of(
 )
 
 
+def _snapshots_equal_replays(app: HgkmApplication, replay: HgkmApplication,
+                             case_id: UUID) -> None:
+    # Every stored snapshot (most taken from the case in memory just saved, some from the
+    # store: adapters/snapshotting.py) holds exactly the state of a replay to its version.
+    assert app.snapshots is not None
+    for snapshot in app.snapshots.get(case_id):
+        replayed = replay.repository.get(case_id, version=snapshot.originator_version)
+        expected = type(snapshot).take(replayed)
+        stored, recomputed = (app.mapper.to_stored_event(s) for s in (snapshot, expected))
+        assert app.mapper.to_domain_event(stored).state == \
+            app.mapper.to_domain_event(recomputed).state
+
+
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(first=OPS["melding"], ops=st.lists(_op, max_size=30),
@@ -746,6 +759,7 @@ def test_replay_equals_live(tmp_path_factory: pytest.TempPathFactory, first: Par
         live = driver.app.load_case(driver.case_id, access=READ).state_dict()
         replay = HgkmApplication(url, clock=clock, snapshot_interval=0, cache_size=0)
         assert replay.load_case(driver.case_id, access=READ).state_dict() == live
+        _snapshots_equal_replays(driver.app, replay, driver.case_id)
         if driver.saved:
             assert driver.saved[-1] == live
         # and replay up to every earlier version agrees with the events' count

@@ -79,10 +79,12 @@ def _granted(actor: Actor, command: str, facts: CommandFacts) -> bool:
 
 def _command_classes() -> list[str]:
     abstract = {"Command", "CaseCommand"}
-    return sorted(name for module in (commands, commands_period, commands_tracks)
-                  for name, cls in inspect.getmembers(module, inspect.isclass)
-                  if issubclass(cls, commands.Command) and cls.__module__ == module.__name__
-                  and not name.startswith("_") and name not in abstract)
+    # ``commands`` re-exports the catalogue of the ``commands_*`` modules (split by subject)
+    return sorted({name for module in (commands, commands_period, commands_tracks)
+                   for name, cls in inspect.getmembers(module, inspect.isclass)
+                   if issubclass(cls, commands.Command)
+                   and cls.__module__.startswith("hgkm_workflow.commands")
+                   and not name.startswith("_") and name not in abstract})
 
 
 def test_every_command_and_administrative_command_has_authority() -> None:

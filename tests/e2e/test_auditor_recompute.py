@@ -186,7 +186,7 @@ def test_cli_writes_the_per_melding_export(
     lines = [json.loads(t) for t in out.read_text().splitlines()]
     assert {m.melding_id for m in sqlite_app.melding_classifications(access=READ)} == {
         x["melding_id"] for x in lines}
-    assert all(x["read_model"] == "person_index/4" for x in lines)
+    assert all(x["read_model"] == "person_index/5" for x in lines)
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     result = CliRunner().invoke(cli, ["monitor", "meldingen", "--db", sqlite_url])
     assert result.exit_code != 0

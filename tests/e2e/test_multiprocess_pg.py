@@ -20,7 +20,6 @@ classification each hold a row for everything in the store. The parent never cat
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.support import fresh_pg_database, pg_available
+from tests.support import fresh_pg_database, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -48,10 +47,7 @@ HOUSEHOLDS_PER_WRITER = 40
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database (skipped without a server unless CI requires one)."""
-    if not pg_available():
-        if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
-        pytest.skip("PostgreSQL not reachable; run bash .ci/start-postgres.sh")
+    require_postgres()
     with fresh_pg_database() as url:
         yield url
 

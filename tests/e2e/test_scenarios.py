@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 import re
 import tempfile
 from collections.abc import Iterator
@@ -32,7 +31,7 @@ from hgkm_workflow.scenario import (
     run_scenario,
 )
 from hgkm_workflow.scenario.schema import schema_json
-from tests.support import READ, fresh_pg_database, pg_available
+from tests.support import READ, fresh_pg_database, require_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 LIBRARY = sorted((ROOT / "examples" / "scenarios").glob("*.yaml"))
@@ -54,10 +53,7 @@ def library_store(request: pytest.FixtureRequest,
     if request.param == "sqlite":
         yield "sqlite", f"sqlite:///{tmp_path_factory.mktemp('lib') / 'scenarios.db'}"
         return
-    if not pg_available():
-        if os.environ.get("HGKM_REQUIRE_POSTGRES") == "1":
-            pytest.fail("PostgreSQL is required (HGKM_REQUIRE_POSTGRES=1) but does not answer")
-        pytest.skip("PostgreSQL not reachable; run bash .ci/start-postgres.sh")
+    require_postgres()
     with fresh_pg_database() as url:
         yield "postgres", url
 

@@ -80,7 +80,7 @@ def test_per_melding_records_as_known_at_and_access(
     assert rec["settings"] == {"lookback_years": 3, "counted_roles": [
         "alleged_perpetrator", "child", "other", "victim", "witness"],
         "hermelding_basis": "persons"}
-    assert rec["read_model"] == "person_index/4"
+    assert rec["read_model"] == "person_index/5"
     assert [c["cause"]["case_id"] for c in rec["changes"]] == [str(early.case_id)]
     then = {m.melding_id: m for m in app.melding_classifications(
         access=READ, as_known_at=datetime(2026, 7, 1, tzinfo=UTC))}

@@ -41,7 +41,9 @@ def test_whatif_json_and_html(make_app: Callable[..., HgkmApplication], sqlite_u
             "--region", "rotterdam-rijnmond", "--until", "2026-07-01T00:00+02:00", *AUDITOR]
     result = runner.invoke(cli, [*args, "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
+    data = json.loads(result.stdout)  # progress is on stderr only, each step as it ends
+    assert "before side: monitor computed" in result.stderr
+    assert "after side: monitor computed" in result.stderr
     [t3] = data["deadlines"]
     assert (t3["rule_id"], t3["before"]["status"], t3["after"]["status"]) == \
         ("T3", "met", "met_late")
