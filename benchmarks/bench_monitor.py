@@ -18,7 +18,11 @@ average beside each figure):
   (a partial day counted from the facts), which is how ``hgkm monitor`` shows the current
   half-year;
 * **report** — the whole ``monitor_report`` (counted), which for an ended period adds the
-  restatement (recomputed by design: an audit path over history).
+  restatements;
+* **hgkm monitor --json** — the command line path: ``hgkm monitor --db URL --period P
+  --json`` through the Typer app in this process (opening the application, its catch-up, the
+  logged access, the report and its JSON), and the same as a fresh subprocess (adding the
+  interpreter's start-up and imports, the same at every size).
 
     python benchmarks/bench_monitor.py [--sizes 30000 300000] [--repeat 5] [--keep DIR]
         [--rebuild] [--period 2021Q1]
@@ -195,8 +199,30 @@ def main() -> None:
         workdir.rmdir()
 
 
+def _cli_in_process(url: str, period: str) -> None:
+    """``hgkm monitor --db URL --period P --json`` through the Typer app, in this process
+    (opening the application, the catch-up, the logged access, the report, the JSON)."""
+    from typer.testing import CliRunner
+
+    from hgkm_workflow.cli import app as cli
+
+    result = CliRunner().invoke(cli, ["monitor", "--db", url, "--period", period, "--json"])
+    if result.exit_code != 0 or '"figures"' not in result.output:
+        raise RuntimeError(f"hgkm monitor failed: exit {result.exit_code}")
+
+
+def _cli_subprocess(url: str, period: str) -> None:
+    """The same as a fresh ``python -m hgkm_workflow.cli`` process (with its start-up)."""
+    import subprocess
+
+    subprocess.run([sys.executable, "-m", "hgkm_workflow.cli", "monitor", "--db", url,
+                    "--period", period, "--json"], check=True, capture_output=True,
+                   env=os.environ.copy())
+
+
 def _steps(engine: Any, period: str, running: datetime,
            report: Callable[..., Any]) -> dict[str, Callable[[], Any]]:
+    url = engine.url.render_as_string(hide_password=False)
     return {
         "figures, counted": lambda: _figures(engine, period, None),
         "figures, recomputed": lambda: _recomputed(lambda: _figures(engine, period, None)),
@@ -207,6 +233,8 @@ def _steps(engine: Any, period: str, running: datetime,
         "the same, recomputed": lambda: _recomputed(
             lambda: _counted_groups(engine, period, None)),
         "report (with restatement)": lambda: report(engine, period=period),
+        "hgkm monitor --json, in process": lambda: _cli_in_process(url, period),
+        "hgkm monitor --json, subprocess": lambda: _cli_subprocess(url, period),
     }
 
 

@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hgkm_workflow.domain.calendar import amsterdam_zone
-from hgkm_workflow.monitor.figures import LATER_PHASES, Flow
+from hgkm_workflow.monitor.figures import LATER_PHASES, OPEN_PHASES, Flow
 from hgkm_workflow.monitor.queries import FigureBuilder, Scope
 from hgkm_workflow.projections.monitor_counts import (
     CASE_TABLES,
@@ -44,7 +44,14 @@ from hgkm_workflow.projections.monitor_counts import (
     entries,
     month_of,
 )
-from hgkm_workflow.projections.monitor_tables import metadata, monitor_cases, monitor_counts
+from hgkm_workflow.projections.monitor_settle import counts_valid
+from hgkm_workflow.projections.monitor_tables import (
+    metadata,
+    monitor_cases,
+    monitor_counts,
+    monitor_open_months,
+    phase_stays,
+)
 
 __all__ = ["CountedFigureBuilder", "Scope", "recomputing"]
 
@@ -82,12 +89,19 @@ class CountedFigureBuilder(FigureBuilder):
 
     def __init__(self, conn: sa.Connection, scope: Scope) -> None:
         super().__init__(conn, scope)
-        self.recompute = _RECOMPUTE.get()
+        self.recompute = _RECOMPUTE.get() or not counts_valid(conn)
+        """Recompute every figure: asked for (:func:`recomputing`), or the counts are not
+        valid (a rebuild not yet settled, see :mod:`hgkm_workflow.projections.monitor_settle`)."""
         self.cutday = day_of(scope.as_of)
         self.cut = _midnight(self.cutday)
         self._partial: list[tuple[Entry, Geo]] | None = None
         self._ranges: dict[tuple[datetime, datetime, str], _Counts] = {}
         self._prefixes: _Counts | None = None
+
+    @property
+    def figures_from(self) -> str:
+        """``counts`` (the maintained counts) or ``recomputed`` (the aggregate queries)."""
+        return "recomputed" if self.recompute else "counts"
 
     # -- reading the counts
 
@@ -267,6 +281,24 @@ class CountedFigureBuilder(FigureBuilder):
             return super().offer_numbers()
         r = self._range()
         return r.get(("pa", ""), [0])[0], r.get(("pa.accepted", ""), [0])[0]
+
+    def _active(self) -> Any:
+        """The period's active cases from the period's own rows: the ended stays covering
+        the period's start (``rm_monitor_open_months`` of its first month), the stays still
+        running that began by the start, and the stays entered after the start in the period
+        (see :meth:`FigureBuilder._active`, the reference)."""
+        s, p, om = self.s, phase_stays, monitor_open_months
+        if self.recompute or s.as_of < s.start:
+            return super()._active()
+        month = day_of(s.start)
+        covering = sa.select(om.c.case_id).where(om.c.month == month, *s.cases(om.c.case_id))
+        running = sa.select(p.c.case_id).where(
+            p.c.left_at.is_(None), p.c.entered_at <= s.start, p.c.phase.in_(OPEN_PHASES),
+            *s.cases(p.c.case_id))
+        entered = sa.select(p.c.case_id).where(
+            p.c.entered_at > s.start, p.c.entered_at < s.end, p.c.entered_at <= s.as_of,
+            p.c.phase.in_(OPEN_PHASES), *s.cases(p.c.case_id))
+        return sa.union(covering, running, entered).subquery()
 
     def huisverbod_numbers(self) -> Any:
         """See :meth:`FigureBuilder.huisverbod_numbers`."""

@@ -71,6 +71,33 @@ def month_of(day: int) -> int:
     return month
 
 
+def month_starts(entered: datetime, left: datetime) -> list[int]:
+    """The months (date ordinals of their first days) whose Amsterdam midnight lies in
+    ``[entered, left)`` (naive UTC)."""
+    out: list[int] = []
+    day = month_of(day_of(entered))
+    while True:
+        first = date.fromordinal(day)
+        local = datetime(first.year, first.month, 1, tzinfo=amsterdam_zone())
+        midnight = local.astimezone(UTC).replace(tzinfo=None)
+        if midnight >= left:
+            return out
+        if midnight >= entered:
+            out.append(day)
+        day = (first.replace(year=first.year + 1, month=1) if first.month == 12
+               else first.replace(month=first.month + 1)).toordinal()
+
+
+def open_months(stay: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``rm_monitor_open_months`` rows of a phase stay (none while it runs, or for a
+    phase that is not open)."""
+    left = stay["left_at"]
+    if left is None or stay["phase"] not in _OPEN:
+        return []
+    return [{"month": m, "stay_id": stay["stay_id"], "case_id": stay["case_id"]}
+            for m in month_starts(stay["entered_at"], left)]
+
+
 def _us(seconds: float) -> int:
     return round(seconds * 1_000_000)
 
@@ -184,6 +211,13 @@ def _upsert(dialect: str) -> Any:
     return stmt
 
 
+def rows_of(delta: CountDelta) -> list[dict[str, Any]]:
+    """The changed counts of a delta as rows of ``rm_monitor_counts`` (``n``, ``total_us``:
+    the change)."""
+    return [dict(zip(_NAMES, (*k, v[0], v[1]), strict=True))
+            for k, v in delta.delta.items() if v[0] or v[1]]
+
+
 class CountDelta:
     """The net change of the counts a batch makes: add a row's entries, subtract its old ones."""
 
@@ -211,8 +245,7 @@ class CountDelta:
     def flush(self, conn: sa.Connection) -> None:
         """Apply the net change to ``rm_monitor_counts``: one upsert adding every changed
         count, then the counts that fell to zero are deleted."""
-        changed = [dict(zip(_NAMES, (*k, v[0], v[1]), strict=True))
-                   for k, v in self.delta.items() if v[0] or v[1]]
+        changed = rows_of(self)
         if not changed:
             return
         execute_many(conn, _upsert(conn.dialect.name), changed)

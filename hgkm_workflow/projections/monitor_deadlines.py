@@ -25,6 +25,27 @@ def deadline_ids(kind: str, ev: Any) -> tuple[str, ...]:
     return (ev.deadline_id,)
 
 
+def touch(touches: TableBuffer, rows: TableBuffer, kind: str, ev: Any, position: int) -> None:
+    """Record the instant a deadline event gives a main deadline (``rm_monitor_deadline_
+    touches``): the due instant of a start or a reschedule, the met or closed instant; the
+    instants ``rm_deadline_history`` holds in ``due`` and in ``at`` of those kinds."""
+    if kind == "DeadlineStarted":
+        d = ev.deadline
+        if d["checkpoint"] is None:
+            touches.insert({"position": position, "deadline_id": d["deadline_id"],
+                            "instant": naive_utc(d["due"])})
+        return
+    if kind not in _TOUCH:
+        return
+    row = rows.get(ev.deadline_id)
+    if row is not None and row["checkpoint"] is None:
+        touches.insert({"position": position, "deadline_id": ev.deadline_id,
+                        "instant": naive_utc(getattr(ev, _TOUCH[kind]))})
+
+
+_TOUCH = {"DeadlineRescheduled": "new_due", "DeadlineMet": "at", "DeadlineClosedUnmet": "at"}
+
+
 def fold_deadline(rows: TableBuffer, kind: str, case_id: str, ev: Any) -> None:
     """Fold one deadline event into the buffered rows of ``rm_monitor_deadlines``."""
     if kind == "HuisverbodExpiryWithdrawn":  # the deadlines the expiry ended run again

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.batch import Row, TableBuffer, owner_and_kind, select_in
+from hgkm_workflow.projections.fold_io import execute_many
 from hgkm_workflow.projections.monitor_counts import (
     CASE_TABLES,
     NO_GEO,
@@ -25,8 +26,10 @@ from hgkm_workflow.projections.monitor_counts import (
     Entry,
     Geo,
     entries,
+    open_months,
 )
-from hgkm_workflow.projections.monitor_deadlines import deadline_ids, fold_deadline
+from hgkm_workflow.projections.monitor_deadlines import deadline_ids, fold_deadline, touch
+from hgkm_workflow.projections.monitor_settle import counts_valid, derive_counts
 from hgkm_workflow.projections.monitor_tables import (
     adviezen,
     huisverboden,
@@ -34,6 +37,7 @@ from hgkm_workflow.projections.monitor_tables import (
     metadata,
     monitor_cases,
     monitor_deadlines,
+    monitor_open_months,
     phase_stays,
     plegeraanbod,
     vt_services,
@@ -78,21 +82,30 @@ class MonitorFactsProjection(Projection):
 
     Version 2 adds ``rm_monitor_counts`` and ``rm_monitor_deadlines``
     (:mod:`hgkm_workflow.projections.monitor_counts`) and indexes on the fact tables' instants.
+    Version 3 moves counts only while they are valid and derives them once in :meth:`settle`
+    (:mod:`hgkm_workflow.projections.monitor_settle`): a rebuild folds the fact rows alone;
+    and it adds ``rm_monitor_deadline_touches`` (the restatement's index of deadlines).
     """
 
     name: ClassVar[str] = "monitor_facts"
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = 3
     metadata: ClassVar[sa.MetaData] = metadata
     event_names: ClassVar[frozenset[str] | None] = _EVENTS
 
     def apply_batch(self, conn: sa.Connection, events: Sequence[tuple[object, int]]) -> None:
-        """Load the rows the batch touches, fold its events in order, write the rows back."""
+        """Load the rows the batch touches, fold its events in order, write the rows back;
+        move the counts only if they are valid (not during a rebuild: :meth:`settle`)."""
         batch = _MonitorBatch()
         items = batch.load(conn, events)
-        before = batch.contributions()
+        before = batch.contributions() if counts_valid(conn) else None
         for item in items:
             batch.fold(*item)
         batch.flush(conn, before)
+
+    def settle(self, conn: sa.Connection) -> None:
+        """Derive the counts from the fact rows if they are not valid (after a rebuild, or
+        a rebuild killed midway), in one pass, and mark them valid."""
+        derive_counts(conn)
 
 
 _BY_ID = {  # event kind -> (fact table, event attribute holding the row's id)
@@ -128,6 +141,11 @@ _HV_END_COLUMN = {
 }
 
 
+_DERIVED = ("rm_monitor_counts", "rm_monitor_settled", "rm_monitor_open_months")
+"""Tables kept with the counts (not fact rows of the batch)."""
+_INSERT_OPEN_MONTHS = monitor_open_months.insert()
+
+
 class _MonitorBatch:
     """The fact rows a batch touches, and the fold of each event kind.
 
@@ -138,11 +156,12 @@ class _MonitorBatch:
 
     def __init__(self) -> None:
         self.buf = {t.name: TableBuffer(t) for t in metadata.sorted_tables
-                    if t.name != "rm_monitor_counts"}
+                    if t.name not in _DERIVED}
         self.open_stays: defaultdict[str, list[Row]] = defaultdict(list)
         self.unassessed: defaultdict[str, list[Row]] = defaultdict(list)
         self.offers: defaultdict[tuple[str, str], list[Row]] = defaultdict(list)
         self.geo_before: dict[str, Geo] = {}
+        self.closed: list[Row] = []  # stays this batch ended
 
     def load(
         self, conn: sa.Connection, events: Sequence[tuple[object, int]]
@@ -213,6 +232,8 @@ class _MonitorBatch:
 
     def _row_entries(self, name: str, row: Row, before: bool) -> tuple[list[Entry], Geo]:
         found = entries(name, row)
+        if not found:  # a table without metrics (the deadline touches)
+            return found, NO_GEO
         if name in CASE_TABLES:
             return found, self._geo(row["case_id"], before)
         return found, (row["region"], row["gemeente"])
@@ -223,13 +244,18 @@ class _MonitorBatch:
                 for name, buf in self.buf.items() for row in buf.rows.values()}
 
     def flush(self, conn: sa.Connection,
-              before: dict[tuple[str, int], tuple[list[Entry], Geo]]) -> None:
+              before: dict[tuple[str, int], tuple[list[Entry], Geo]] | None) -> None:
         """Move the counts from the rows' old entries to their new ones, then write every
-        new and changed row.
+        new and changed row (``before`` ``None``: the counts are not valid, write the rows
+        only).
 
         A case whose latest melding moved it to another region or gemeente takes all its
         case-level facts along: those not in the batch are loaded and moved too.
         """
+        if before is None:
+            for buf in self.buf.values():
+                buf.flush(conn)
+            return
         moved = [c for c, row in self.buf["rm_monitor_cases"].rows.items()
                  if self._geo(c, True) != (row["region"], row["gemeente"])]
         before = dict(before)
@@ -243,6 +269,8 @@ class _MonitorBatch:
         for buf in self.buf.values():
             buf.flush(conn)
         delta.flush(conn)
+        execute_many(conn, _INSERT_OPEN_MONTHS,
+                     [r for stay in self.closed for r in open_months(stay)])
 
     def fold(self, owner: str, kind: str, case_id: str, ev: Any, position: int) -> None:
         """Apply one event to the buffered rows (``case_id``: the originator id)."""
@@ -260,11 +288,14 @@ class _MonitorBatch:
             return
         if kind in _DEADLINE_EVENTS:
             fold_deadline(self.buf["rm_monitor_deadlines"], kind, case_id, ev)
+            touch(self.buf["rm_monitor_deadline_touches"], self.buf["rm_monitor_deadlines"],
+                  kind, ev, position)
             return
         at = naive_utc(ev.at)
         if kind == "PhaseChanged":
             for stay in self.open_stays.pop(case_id, ()):
                 stay.update(left_at=at, to_phase=ev.to_phase, how_left=ev.how)
+                self.closed.append(stay)
             self.open_stays[case_id].append(self.buf["rm_phase_stays"].insert({
                 "stay_id": position, "case_id": case_id, "phase": ev.to_phase,
                 "from_phase": ev.from_phase, "how_entered": ev.how, "entered_at": at,

@@ -170,6 +170,33 @@ monitor_deadlines = sa.Table(
 without the tick's breach columns): the monitor's own copy, so its fold can move a deadline's
 counts when it is met, closed, rescheduled or reopened."""
 
+monitor_deadline_touches = sa.Table(
+    "rm_monitor_deadline_touches",
+    metadata,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("deadline_id", _ID, primary_key=True),
+    sa.Column("instant", sa.DateTime, nullable=False),
+    sa.Index("ix_rm_monitor_deadline_touches_instant", "instant"),
+)
+"""Every instant at which a main deadline touched a period, as known at any time: its due
+instant at the start and at each reschedule, its met and closed instants (keyed by the
+notification id of the event). A restatement finds the deadlines a period's figures can count
+through the index on ``instant`` (:func:`hgkm_workflow.monitor.restate_timeliness.
+restate_timeliness`) instead of scanning every deadline's history."""
+
+monitor_open_months = sa.Table(
+    "rm_monitor_open_months",
+    metadata,
+    sa.Column("month", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("stay_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("case_id", _ID, nullable=False),
+)
+"""The ended stays in an open phase that cover the start of a month (``month``: the date
+ordinal of its first day; its Amsterdam midnight lies in ``[entered_at, left_at)``), so the
+active cases of a period are the period's own rows (:mod:`hgkm_workflow.monitor.counted`).
+Kept with the counts: moved live while they are valid, derived by ``settle`` after a rebuild
+(:mod:`hgkm_workflow.projections.monitor_settle`)."""
+
 monitor_counts = sa.Table(
     "rm_monitor_counts",
     metadata,
@@ -189,3 +216,13 @@ metric fall in a bucket of business time, per region, gemeente and dimension (me
 outcome, phase, rule …), with the sum of their values in microseconds. ``res`` is ``d`` (``b1``
 is the Amsterdam date's ordinal) or ``m`` (the ordinal of the first of its month; entries
 with one instant only); ``b2`` is the date ordinal of a second instant (0: none)."""
+
+monitor_settled = sa.Table(
+    "rm_monitor_settled",
+    metadata,
+    sa.Column("what", sa.String(16), primary_key=True),
+)
+"""Whether ``rm_monitor_counts`` is valid: a row ``what = 'counts'`` once the projection's
+``settle`` derived the counts from the finished fact rows. Absent after the tables are
+reset (a rebuild, or a rebuild killed midway): the fold then moves no counts and the monitor
+recomputes every figure until a later catch-up or rebuild settles."""

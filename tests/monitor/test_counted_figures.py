@@ -66,6 +66,7 @@ def differences(engine: sa.Engine, region: str | None, gemeente: str | None,
     counted = monitor_report(engine, region, gemeente, period, as_of=as_of).as_dict()
     with recomputing():
         again = monitor_report(engine, region, gemeente, period, as_of=as_of).as_dict()
+    assert (counted.pop("figures_from"), again.pop("figures_from")) == ("counts", "recomputed")
     return close(counted, again, f"{period.label} {region} {gemeente} {as_of}")
 
 
@@ -165,12 +166,17 @@ def test_report_instants_on_the_edges_give_the_recomputed_report(
     assert found == []
 
 
-def _fold(events: list[object], sizes: list[int]) -> sa.Engine:
+def _fold(events: list[object], sizes: list[int], *, live: bool = True) -> sa.Engine:
+    """Fold the events in batches of the given sizes. ``live``: settle the empty tables
+    first, so every batch moves the counts; otherwise fold as a rebuild does (no counts)
+    and settle at the end (the counts derived once from the fact rows)."""
     engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
     projections = default_projections()
     with engine.begin() as conn:
         for projection in projections:
             projection.metadata.create_all(conn)
+            if live:
+                projection.settle(conn)
         start = 0
         for size in sizes:
             chunk = list(enumerate(events[start:start + size], start=start + 1))
@@ -179,7 +185,19 @@ def _fold(events: list[object], sizes: list[int]) -> sa.Engine:
                 wanted = [(e, p) for p, e in chunk if projection.wants(type(e).__name__)]
                 if wanted:
                     projection.apply_batch(conn, wanted)
+        if not live:
+            for projection in projections:
+                projection.settle(conn)
     return engine
+
+
+def _counts(engine: sa.Engine) -> list[tuple[Any, ...]]:
+    """The maintained counts and open months."""
+    with engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(sa.text(
+            "SELECT metric, res, b1, region, gemeente, b2, dim, n, total_us "
+            "FROM rm_monitor_counts"))) + sorted(tuple(r) for r in conn.execute(sa.text(
+                "SELECT month, stay_id, case_id FROM rm_monitor_open_months")))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -196,7 +214,11 @@ def test_random_streams_give_the_recomputed_report(seed: int, steps: int,
     while sum(sizes) < len(events):
         sizes.append(sizes[-1])
     engine = _fold(events, sizes)
+    rebuilt = _fold(events, [len(events)], live=False)
     try:
+        assert _counts(engine) == _counts(rebuilt)  # moved live == derived once
+        assert _touching_both_ways(engine, [Period.containing(t, 1) for t in
+                                            edge_instants(engine, 4, rng)], [None]) == []
         sels = selections(engine)
         found: list[str] = []
         for t in edge_instants(engine, 6, rng):
@@ -206,3 +228,39 @@ def test_random_streams_give_the_recomputed_report(seed: int, steps: int,
         assert found == []
     finally:
         engine.dispose()
+        rebuilt.dispose()
+
+
+def _touching_both_ways(engine: sa.Engine, periods: list[Period],
+                        known: list[datetime | None]) -> list[str]:
+    """The deadline states a restatement folds, found through the monitor's deadline
+    touches, against those found by scanning the history (``touching=``, the reference)."""
+    from hgkm_workflow.monitor.figures import TIMELINESS_RULES
+    from hgkm_workflow.projections.deadline_history import deadline_history, deadline_states
+    from hgkm_workflow.projections.monitor_tables import monitor_deadline_touches as t
+
+    rules, found = tuple(TIMELINESS_RULES), []
+    with engine.connect() as conn:
+        for p in periods:
+            start, end = p.start.replace(tzinfo=None), p.end.replace(tzinfo=None)
+            ids = deadline_history.c.deadline_id.in_(
+                sa.select(t.c.deadline_id).where(t.c.instant >= start, t.c.instant < end))
+            for at in known:
+                ref = deadline_states(conn, rules, (), known_at=at, touching=(start, end))
+                fast = deadline_states(conn, rules, (ids,), known_at=at)
+                if ref != fast:
+                    found.append(f"{p.label} known at {at}: {sorted(ref)} != {sorted(fast)}")
+    return found
+
+
+def test_the_restatement_finds_the_deadlines_through_the_touches(
+        varied: HgkmApplication) -> None:
+    engine = varied.engine
+    with engine.connect() as conn:
+        recorded = sorted(conn.execute(sa.text(
+            "SELECT DISTINCT recorded_at FROM rm_deadline_history")).scalars())
+        touched = conn.execute(sa.text("SELECT count(*) FROM rm_monitor_deadline_touches")
+                               ).scalar_one()
+    assert touched > 20
+    known: list[datetime | None] = [None, *recorded[:: max(1, len(recorded) // 6)]]
+    assert _touching_both_ways(engine, periods_of(engine), known) == []
