@@ -83,13 +83,32 @@ def derive_counts(conn: sa.Connection) -> int:
     if counts_valid(conn):
         return 0
     conn.execute(sa.delete(monitor_counts))
-    by_day: dict[tuple[str, str, int, int, str, str], list[int]] = {}
     days: dict[datetime, int] = {}  # the day of each instant seen (instants repeat)
-    for name in _COUNTED:
+    written = 0
+    for name in _COUNTED:  # each table has metrics of its own: its counts, then the next
+        by_day: dict[tuple[str, str, int, int, str, str], list[int]] = {}
         result = conn.execute(_fact_rows(name), execution_options={"yield_per": _CHUNK})
         keys = tuple(result.keys())
         for part in result.partitions(_CHUNK):
             _sum_entries(name, keys, part, by_day, days)
+        rows = _count_rows(by_day)
+        _insert(conn, rows)
+        written += len(rows)
+    conn.execute(sa.delete(monitor_open_months))
+    s = phase_stays.c
+    result = conn.execute(sa.select(s.stay_id, s.case_id, s.phase, s.entered_at, s.left_at)
+                          .where(s.left_at.is_not(None)), execution_options={"yield_per": _CHUNK})
+    for ended in result.mappings().partitions(_CHUNK):
+        execute_many(conn, _OPEN_MONTHS,
+                     [r for stay in ended for r in open_months(dict(stay))])
+    conn.execute(monitor_settled.insert(), {"what": COUNTS})
+    return written
+
+
+def _count_rows(by_day: dict[tuple[str, str, int, int, str, str], list[int]]
+                ) -> list[tuple[Any, ...]]:
+    """The day rows and the month rows (summed from the days of one-instant entries), in
+    key order."""
     by_month: dict[tuple[str, str, int, int, str, str], list[int]] = {}
     for (metric, dim, b1, b2, region, gemeente), (n, total) in by_day.items():
         if b2 == 0:
@@ -100,21 +119,11 @@ def derive_counts(conn: sa.Connection) -> int:
             else:
                 cell[0] += n
                 cell[1] += total
-    written = sorted(
+    return sorted(
         [(metric, "d", b1, region, gemeente, b2, dim, n, total)
          for (metric, dim, b1, b2, region, gemeente), (n, total) in by_day.items()]
         + [(metric, "m", b1, region, gemeente, b2, dim, n, total)
            for (metric, dim, b1, b2, region, gemeente), (n, total) in by_month.items()])
-    _insert(conn, written)
-    conn.execute(sa.delete(monitor_open_months))
-    s = phase_stays.c
-    result = conn.execute(sa.select(s.stay_id, s.case_id, s.phase, s.entered_at, s.left_at)
-                          .where(s.left_at.is_not(None)), execution_options={"yield_per": _CHUNK})
-    for ended in result.mappings().partitions(_CHUNK):
-        execute_many(conn, _OPEN_MONTHS,
-                     [r for stay in ended for r in open_months(dict(stay))])
-    conn.execute(monitor_settled.insert(), {"what": COUNTS})
-    return len(written)
 
 
 def _insert(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
