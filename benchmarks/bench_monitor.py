@@ -5,8 +5,9 @@ one household every two hours from January 2021, so a store ten times larger hol
 the history); a store is generated if its file is missing and its read models are brought up
 to date (``app.migrate()``, then a catch-up) before anything is timed.
 
-For each store it times, interleaved ``--repeat`` times (medians reported, with the load
-average beside each figure):
+It times every step below ``--repeat`` times, interleaved across the steps and the stores
+(each round runs each step on every store in turn, so both sizes see the same load; medians
+reported, with the load average beside each figure, and the median of the per-round ratios):
 
 * **figures, counted** — every figure and both series of ``monitor_report`` for the period
   (``--period``, default 2021Q1, present in every store) as
@@ -164,7 +165,7 @@ def main() -> None:
     workdir = args.keep or Path(tempfile.mkdtemp(prefix="hgkm-bench-monitor-"))
     workdir.mkdir(parents=True, exist_ok=True)
     running = Period.parse(args.period).end - timedelta(days=17, hours=3, minutes=7)
-    summary: list[tuple[int, dict[str, float]]] = []
+    apps: dict[int, Any] = {}
     for size in args.sizes:
         path = workdir / f"store-{size}.db"
         url = f"sqlite:///{path}"
@@ -172,30 +173,39 @@ def main() -> None:
             made = fill(url, size)
             print(f"store of {made['events']:,} events generated in {made['seconds']:.0f} s")
         print(f"size {size:,}: load average {_load()} at the start")
-        app = _prepare(url, args.rebuild)
-        engine = app.engine
-        print(f"  counted report equals the recomputed one: {_same(engine, args.period)}")
-        steps = _steps(app.engine, args.period, running, monitor_report)
-        for fn in steps.values():  # warm the page cache and the statement caches
-            fn()
-        runs: dict[str, list[tuple[float, str]]] = {k: [] for k in steps}
-        for _ in range(args.repeat):
-            for name, fn in steps.items():
-                runs[name].append(_timed(fn))
-        medians = {k: statistics.median(t for t, _ in v) for k, v in runs.items()}
-        print(f"size {size:,}: {_meldingen(engine):,} meldingen; load average {_load()} "
+        app = apps[size] = _prepare(url, args.rebuild)
+        print(f"  counted report equals the recomputed one: {_same(app.engine, args.period)}")
+        for fn in _steps(app.engine, args.period, running, monitor_report).values():
+            fn()  # warm the page cache and the statement caches
+    # Interleaved across the sizes too: each round runs every step on every store in turn,
+    # so both sizes see the same machine load.
+    steps = {size: _steps(app.engine, args.period, running, monitor_report)
+             for size, app in apps.items()}
+    runs: dict[int, dict[str, list[tuple[float, str]]]] = {
+        size: {k: [] for k in steps[size]} for size in apps}
+    for _ in range(args.repeat):
+        for name in steps[args.sizes[0]]:
+            for size in args.sizes:
+                runs[size][name].append(_timed(steps[size][name]))
+    summary: list[tuple[int, dict[str, float]]] = []
+    for size, app in apps.items():
+        medians = {k: statistics.median(t for t, _ in v) for k, v in runs[size].items()}
+        print(f"size {size:,}: {_meldingen(app.engine):,} meldingen; load average {_load()} "
               "at the end")
         for name, seconds in medians.items():
-            loads = ", ".join(load.split()[0] for _, load in runs[name])
-            print(f"  {name:28} {seconds * 1000:9.1f} ms  (median of {args.repeat}; "
+            loads = ", ".join(load.split()[0] for _, load in runs[size][name])
+            print(f"  {name:32} {seconds * 1000:9.1f} ms  (median of {args.repeat}; "
                   f"1-min load per run {loads})")
         summary.append((size, medians))
         app.close()
     if len(summary) >= 2:
         (a, ma), (b, mb) = summary[0], summary[-1]
-        print(f"\nlarger / smaller store ({b / a:.0f}x the events), medians:")
+        print(f"\nlarger / smaller store ({b / a:.0f}x the events), medians; and the median of "
+              "the per-round ratios:")
         for name in ma:
-            print(f"  {name:28} {mb[name] / ma[name]:6.2f}x")
+            pairs = [y[0] / x[0] for x, y in zip(runs[a][name], runs[b][name], strict=True)]
+            print(f"  {name:32} {mb[name] / ma[name]:6.2f}x   per round "
+                  f"{statistics.median(pairs):5.2f}x")
     if args.keep is None:
         for p in workdir.glob("store-*"):
             p.unlink()
