@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 
+from hgkm_workflow.monitor.counted import CountedFigureBuilder as FigureBuilder
 from hgkm_workflow.monitor.disclosure import round_figure, rounded
 from hgkm_workflow.monitor.figures import (
     NATIONAL_HERMELDING_REFERENCE,
@@ -25,7 +26,7 @@ from hgkm_workflow.monitor.figures import (
 )
 from hgkm_workflow.monitor.meldingen import classified_meldingen
 from hgkm_workflow.monitor.periods import Period
-from hgkm_workflow.monitor.queries import FigureBuilder, Scope
+from hgkm_workflow.monitor.queries import Scope
 from hgkm_workflow.monitor.restate_timeliness import restate_timeliness
 from hgkm_workflow.monitor.restatement import Restatement, restatement
 from hgkm_workflow.projections._util import naive_utc
@@ -60,6 +61,9 @@ class MonitorReport:
     """The classification counts as known at an earlier recording instant beside now."""
     rounded_to: int = 1
     """Counts were rounded to this base (1: not rounded; see :meth:`round_counts`)."""
+    figures_from: str = "counts"
+    """``counts``: read from the maintained counts; ``recomputed``: by the aggregate queries
+    (asked for, or the counts not valid after a rebuild that has not settled yet)."""
 
     def suppress_small_cells(self, min_cell: int) -> MonitorReport:
         """A copy fit to show or export: small cells withheld (see :func:`suppress_small_cells`).
@@ -126,6 +130,7 @@ class MonitorReport:
                       for f in self.flows],
             "min_cell": self.min_cell,
             "rounded_to": self.rounded_to,
+            "figures_from": self.figures_from,
             "restatement": None if self.restatement is None else self.restatement.as_dict(),
         }
 
@@ -219,7 +224,7 @@ def _compute(engine: sa.Engine, region: str | None, gemeente: str | None,
     return MonitorReport(region=region or None, gemeente=gemeente or None, period=chosen,
                          as_of=instant, figures=tuple(figures), series=series,
                          flows=tuple(flows), classification_settings=settings,
-                         restatement=restated)
+                         restatement=restated, figures_from=b.figures_from)
 
 
 def _half_years(period: Period, count: int) -> list[Period]:

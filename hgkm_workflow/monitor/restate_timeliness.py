@@ -5,7 +5,8 @@ a published timeliness figure: an assessment registered after T1's due instant, 
 before it, meets T1 on time and withdraws the breach the tick had recorded
 (``DeadlineBreachWithdrawn``); an assessment decided late but registered after the figures
 were published adds a late one. :func:`restate_timeliness` folds ``rm_deadline_history``
-(:mod:`hgkm_workflow.projections.deadline_history`) twice — the rows recorded up to the
+(:mod:`hgkm_workflow.projections.deadline_history`) of the deadlines that touch the period
+(found by the monitor's ``rm_monitor_deadline_touches``) twice — the rows recorded up to the
 instant, and all rows — and compares, per rule of :data:`~hgkm_workflow.monitor.figures.
 TIMELINESS_RULES`:
 
@@ -36,6 +37,7 @@ from hgkm_workflow.projections.deadline_history import (
     deadline_history,
     deadline_states,
 )
+from hgkm_workflow.projections.monitor_tables import monitor_deadline_touches
 
 __all__ = ["MovedDeadline", "RestatedRatio", "TimelinessRestatement", "restate_timeliness"]
 
@@ -158,10 +160,16 @@ def restate_timeliness(conn: sa.Connection, scope: Scope,
                        known_at: datetime) -> TimelinessRestatement:
     """The scope's timeliness figures as known at ``known_at`` (naive UTC) and now."""
     rules = tuple(TIMELINESS_RULES)
-    where = scope.cases(deadline_history.c.case_id)
-    period = (scope.start, scope.end)
-    then = deadline_states(conn, rules, where, known_at=known_at, touching=period)
-    now = deadline_states(conn, rules, where, touching=period)
+    # The deadlines the period's figures can count, as known at any instant (a due, met or
+    # closed instant in the period), found through the index of the monitor's deadline
+    # touches: the period's rows, not every deadline's history.
+    t = monitor_deadline_touches
+    touching = sa.select(t.c.deadline_id).where(t.c.instant >= scope.start,
+                                                t.c.instant < scope.end)
+    where = [*scope.cases(deadline_history.c.case_id),
+             deadline_history.c.deadline_id.in_(touching)]
+    then = deadline_states(conn, rules, where, known_at=known_at)
+    now = deadline_states(conn, rules, where)
     figures: list[RestatedRatio] = []
     for rule in rules:
         t_on, t_of, t_breaches = _figures(rule, then, scope)

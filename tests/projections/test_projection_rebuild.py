@@ -126,7 +126,7 @@ def test_crash_during_incremental_catch_up(app: HgkmApplication, clock: Settable
 class BumpedMonitorFacts(MonitorFactsProjection):
     """The monitor fact tables at a new version (a schema or logic change)."""
 
-    version: ClassVar[int] = 2
+    version: ClassVar[int] = MonitorFactsProjection.version + 1
 
 
 def test_version_bump_rebuilds(history: tuple[HgkmApplication, Rows]) -> None:
