@@ -23,7 +23,6 @@ import gc
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,8 +30,8 @@ from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
 __all__ = ["collector_paused", "execute_many"]
 
-_Getter = Callable[[Mapping[str, Any]], Any]
-_Plan = tuple[str, _Getter, tuple[tuple[int, Any], ...], tuple[str, ...] | None]
+_Build = Callable[[Sequence[Mapping[str, Any]]], list[Any]]
+_Plan = tuple[str, _Build]
 _SQLITE_DEFAULT_FORMAT = SQLITE_DATETIME._storage_format
 _PLANS: dict[tuple[sa.Executable, str, str | None], _Plan] = {}
 
@@ -77,21 +76,8 @@ def execute_many(
     plan = _PLANS.get(plan_key)
     if plan is None:
         plan = _PLANS[plan_key] = _plan(stmt, dialect, row_keys or {})
-    sql, values_of, processors, names = plan
-    params: list[Any]
-    if processors:
-        params = []
-        for row in rows:
-            values = list(values_of(row))
-            for i, process in processors:
-                values[i] = process(values[i])
-            params.append(tuple(values))
-    else:
-        params = [values_of(row) for row in rows]
-    if names is None:
-        conn.exec_driver_sql(sql, params)
-    else:
-        conn.exec_driver_sql(sql, [dict(zip(names, p, strict=True)) for p in params])
+    sql, build = plan
+    conn.exec_driver_sql(sql, build(rows))
 
 
 def _sqlite_datetime(impl: Any, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -114,24 +100,55 @@ def _sqlite_datetime(impl: Any, process: Callable[[Any], Any]) -> Callable[[Any]
 
 
 def _plan(stmt: sa.Insert | sa.Update, dialect: sa.Dialect, row_keys: Mapping[str, str]) -> _Plan:
-    """Compile once: the SQL, a getter of a row's values in bind order, their processors."""
+    """Compile once: the SQL, and a function that turns rows into the driver's parameters."""
     compiled = stmt.compile(dialect=dialect)
     binds = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
     keys = [row_keys.get(name, name) for name in binds]
-    values_of: _Getter
-    if len(keys) == 1:
-        only = keys[0]
-
-        def values_of(row: Mapping[str, Any]) -> Any:
-            return (row[only],)
-    else:
-        values_of = itemgetter(*keys)
-    processors = []
+    processors: dict[int, Callable[[Any], Any]] = {}
+    fast_text: set[int] = set()
     for i, name in enumerate(binds):
         impl = compiled.binds[name].type.dialect_impl(dialect)
         process = impl.bind_processor(dialect)
         if process is not None:
-            processors.append((i, _sqlite_datetime(impl, process)))
+            processors[i] = process
+            if _sqlite_datetime(impl, process) is not process:
+                fast_text.add(i)
     escaped = compiled.escaped_bind_names
     names = None if compiled.positional else tuple(escaped.get(n, n) for n in binds)
-    return compiled.string, values_of, tuple(processors), names
+    return compiled.string, _builder(keys, processors, fast_text, names)
+
+
+def _builder(
+    keys: Sequence[str],
+    processors: Mapping[int, Callable[[Any], Any]],
+    fast_text: set[int],
+    names: Sequence[str] | None,
+) -> _Build:
+    """A function made for one statement: rows → tuples (or dicts) of processed values.
+
+    It is generated as one comprehension, so a row costs one tuple and no Python call per
+    plain value: ``row[key]`` for a value without a bind processor, ``p(row[key])`` for one
+    with, and for SQLite's default datetime text the expression of :func:`_sqlite_datetime`
+    inline (``isoformat`` for a naive ``datetime``, else SQLAlchemy's processor). The keys
+    and names enter the source only as ``repr`` literals.
+    """
+    scope: dict[str, Any] = {"_datetime": datetime}
+    parts: list[str] = []
+    for i, key in enumerate(keys):
+        value = f"r[{key!r}]"
+        if i in processors:
+            scope[f"_p{i}"] = processors[i]
+            if i in fast_text:
+                value = (f"(_v.isoformat(' ', 'microseconds') if type(_v := {value}) is "
+                         f"_datetime and _v.tzinfo is None else _p{i}(_v))")
+            else:
+                value = f"_p{i}({value})"
+        parts.append(value)
+    if names is None:
+        item = "(" + "".join(f"{v}, " for v in parts) + ")"
+    else:
+        item = "{" + ", ".join(f"{n!r}: {v}" for n, v in zip(names, parts, strict=True)) + "}"
+    source = f"def build(rows):\n    return [{item} for r in rows]\n"
+    exec(compile(source, "<fold_io.execute_many>", "exec"), scope)
+    build: _Build = scope["build"]
+    return build
