@@ -27,7 +27,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from hgkm_workflow.projections.fold_io import execute_many
+from hgkm_workflow.projections.fold_io import execute_many, insert_rows
 
 Row = dict[str, Any]
 """A row as a mutable mapping of column name to value."""
@@ -133,7 +133,7 @@ class TableBuffer:
         types' own bind processing, without SQLAlchemy's per-row parameter processing.
         """
         if self._new:  # in insertion order: readers without ORDER BY see SQLite's rowid order
-            execute_many(conn, _insert_statement(self.table), self._new)
+            insert_rows(conn, self.table, self._new)
             self._new = []
         changed: list[Row] = []
         for key, before in self._loaded.items():
@@ -158,15 +158,7 @@ def select_in(
     return sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *criteria)
 
 
-_INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
-
-
-def _insert_statement(table: sa.Table) -> sa.Insert:
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = table.insert()
-    return stmt
 
 
 def _update_statement(table: sa.Table) -> sa.Update:

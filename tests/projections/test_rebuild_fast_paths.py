@@ -6,9 +6,12 @@
 * ``TableBuffer.flush`` must store the rows SQLAlchemy stores, and in insertion order (on
   SQLite the rowid order, which readers without ``ORDER BY`` see — the golden export of the
   scenarios depends on it: inserting in key order, tried in session 6, changed it);
-* ``execute_many`` builds each statement's parameters with a generated comprehension: a
-  key that is not a plain identifier (quotes, spaces, backslashes) must reach the right
-  column, and a value a bind processor refuses must be refused as before.
+* ``execute_many``'s parameter builder (shared with the ``COPY`` path): a bind name that is
+  not a plain identifier (quotes, spaces, backslashes) must reach the right column, and a
+  value a bind processor refuses must be refused as before;
+* ``insert_rows`` writes with ``COPY`` on PostgreSQL: the values stored must be those of
+  SQLAlchemy's ``INSERT`` for every column type (and COPY's special characters), and a
+  duplicate key must raise SQLAlchemy's ``IntegrityError`` (dead letters depend on it).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from hypothesis import strategies as st
 from hgkm_workflow.adapters.store import parse_store_url
 from hgkm_workflow.projections.batch import TableBuffer
 from hgkm_workflow.projections.engine import engine_for, write_connection
-from hgkm_workflow.projections.fold_io import execute_many
+from hgkm_workflow.projections.fold_io import execute_many, insert_rows
 from hgkm_workflow.projections.person_classify import persons_text
+from tests.projections.test_fold_io import _ROW, _tables
 
 _PLAIN = st.text(alphabet="abcdef0123456789-_.:ABZ", max_size=40)
 _ANY = st.text(max_size=12)
@@ -132,6 +136,67 @@ def test_a_value_the_bind_processor_refuses_is_refused(store_url: str) -> None:
                 execute_many(conn, table.insert(), [{"id": "r1", "b": bad}])
             with engine.connect() as conn:
                 assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+    finally:
+        with write_connection(engine) as conn:
+            metadata.drop_all(conn)
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(generated=st.lists(_ROW, min_size=1, max_size=40))
+def test_insert_rows_stores_exactly_what_sqlalchemy_stores(
+        store_url: str, generated: list[dict[str, Any]]) -> None:
+    """``COPY`` on PostgreSQL (``executemany`` on SQLite): the same values, every type."""
+    engine = engine_for(parse_store_url(store_url))
+    metadata = sa.MetaData()
+    suffix = uuid4().hex[:8]
+    by_sa, by_copy = _tables(metadata, f"rm_t_sa_{suffix}"), _tables(metadata, f"rm_t_cp_{suffix}")
+    with write_connection(engine) as conn:
+        metadata.create_all(conn)
+    rows = [{"id": f"r{i:03d}", **r} for i, r in enumerate(generated)]
+    rows[0]["text"] = "tab\tnew\nline \\N back\\slash \"q\" 'q' é"  # COPY's special characters
+    statements: list[str] = []
+
+    def log(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with write_connection(engine) as conn:
+        conn.execute(by_sa.insert(), rows)
+        sa.event.listen(engine, "before_cursor_execute", log)
+        try:
+            insert_rows(conn, by_copy, rows)
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", log)
+    # PostgreSQL: COPY, not one INSERT per row through the cursor
+    assert bool(statements) == (engine.dialect.name == "sqlite")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # the stored text itself, not parsed values
+            raw = [conn.exec_driver_sql(f"SELECT * FROM {t.name} ORDER BY id").all()
+                   for t in (by_sa, by_copy)]
+        else:
+            raw = [conn.execute(sa.select(t).order_by(t.c.id)).all() for t in (by_sa, by_copy)]
+    with write_connection(engine) as conn:
+        metadata.drop_all(conn)
+    assert len(raw[0]) == len(rows)
+    assert raw[0] == raw[1]
+
+
+def test_a_duplicate_row_raises_sqlalchemys_integrity_error_and_stores_nothing(
+        store_url: str) -> None:
+    engine = engine_for(parse_store_url(store_url))
+    metadata = sa.MetaData()
+    table = _tables(metadata, f"rm_t_dup_{uuid4().hex[:8]}")
+    with write_connection(engine) as conn:
+        metadata.create_all(conn)
+    row = {c.name: None for c in table.columns} | {"id": "same"}
+    try:
+        with write_connection(engine) as conn:
+            with pytest.raises(sa.exc.IntegrityError), conn.begin_nested():
+                insert_rows(conn, table, [row, dict(row)])
+            insert_rows(conn, table, [row | {"id": "other"}])  # the batch goes on
+        with engine.connect() as conn:
+            ids = conn.execute(sa.select(table.c.id)).scalars().all()
+        assert ids == ["other"]
     finally:
         with write_connection(engine) as conn:
             metadata.drop_all(conn)
