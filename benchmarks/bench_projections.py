@@ -26,6 +26,11 @@ with the number of events.
 
     python benchmarks/bench_projections.py [--sizes 100000 500000] [--repeat 3]
         [--breakdown] [--batch-sizes 500 2000] [--keep DIR] [--workers 2] [--postgres URL]
+        [--baseline DIR]
+
+With ``--baseline DIR`` (a checkout of other code, e.g. ``git archive main | tar -x -C DIR``)
+the steps also include ``base:rebuild``, the same rebuild with DIR's code, interleaved with
+the others: before and after at the same moments.
 
 With ``--workers N`` the steps also include ``rebuild/N``: ``rebuild(workers=N)``, the
 read models split into N groups rebuilt in spawn processes of their own (the CPU time of the
@@ -327,10 +332,22 @@ def measure(url: str, what: str) -> dict[str, Any]:
             "load_1min": os.getloadavg()[0]}
 
 
-def _in_subprocess(url: str, what: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, __file__, "--measure", what, "--url", url],
-                         capture_output=True, text=True, check=True, env=os.environ.copy())
+def _in_subprocess(url: str, what: str, baseline: Path | None = None) -> dict[str, Any]:
+    """Measure one step in a fresh process; ``base:STEP`` runs STEP with the baseline's code."""
+    env = os.environ.copy()
+    script = __file__
+    if what.startswith("base:"):
+        if baseline is None:
+            raise ValueError("a base: step needs --baseline")
+        what = what.partition(":")[2]
+        env["PYTHONPATH"] = str(baseline)
+        script = str(baseline / "benchmarks" / "bench_projections.py")
+    out = subprocess.run([sys.executable, script, "--measure", what, "--url", url],
+                         capture_output=True, text=True, check=True, env=env,
+                         cwd=str(baseline) if script != __file__ and baseline else None)
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    if script != __file__:
+        result["what"] = f"base:{result['what']}"
     return result
 
 
@@ -395,6 +412,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="*", default=[],
                         help="also rebuild with this many worker processes (rebuild/N, "
                         "interleaved with bare and rebuild)")
+    parser.add_argument("--baseline", type=Path,
+                        help="a checkout of other code (e.g. `git archive main`): its rebuild "
+                        "runs as step base:rebuild interleaved with bare and rebuild (and, with "
+                        "--breakdown, base:NAME beside each projection alone)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -416,21 +437,25 @@ def main() -> None:
             print(f"\nstore of {made['events']:,} events ({made['households']:,} households) "
                   f"generated in {made['seconds']:.0f} s")
         print(f"size {size:,}: {_load()} at the start")
-        steps = ["bare", "rebuild", *(f"rebuild/{n}" for n in args.workers)]
+        steps = ["bare", "rebuild", *(["base:rebuild"] if args.baseline else []),
+                 *(f"rebuild/{n}" for n in args.workers)]
         repeated: dict[str, list[dict[str, Any]]] = {s: [] for s in steps}
         for _ in range(args.repeat):
             for step in steps:
-                repeated[step].append(_in_subprocess(url, step))
+                repeated[step].append(_in_subprocess(url, step, args.baseline))
         extra = [f"rebuild@{n}" for n in args.batch_sizes]
-        extra += ["noop", *names] if args.breakdown else []
+        if args.breakdown:
+            extra += ["noop"]
+            for name in names:
+                extra += [name, *([f"base:{name}"] if args.baseline else [])]
         results = {s: _median(runs) for s, runs in repeated.items()}
-        results.update({s: _median([_in_subprocess(url, s)]) for s in extra})
+        results.update({s: _median([_in_subprocess(url, s, args.baseline)]) for s in extra})
         bare, rebuild = results["bare"], results["rebuild"]
         print(f"size {size:,}: {bare['events']:,} notifications; {_load()} at the end")
         for s, r in results.items():
             workers = (f" + workers {r['workers_cpu_seconds']:.1f} s"
                        if r["workers_cpu_seconds"] > 0.05 else "")
-            print(f"  {s:15} {r['events']:>9,} events  {r['seconds']:8.1f} s  "
+            print(f"  {s:19} {r['events']:>9,} events  {r['seconds']:8.1f} s  "
                   f"{r['rate']:>9,.0f} events/s  CPU {r['cpu_seconds']:7.1f} s{workers}  "
                   f"peak RSS {r['peak_rss_mb']:6.0f} MB  ({r['runs']} run(s), median)")
         for s in steps:
@@ -444,6 +469,15 @@ def main() -> None:
         print("  rebuild / bare of each interleaved pair: "
               + ", ".join(f"{x:.3f}" for x in pairs)
               + f" (median {statistics.median(pairs):.3f})")
+        if args.baseline:
+            base_runs = repeated["base:rebuild"]
+            cpu = [r["cpu_seconds"] / b["cpu_seconds"]
+                   for r, b in zip(repeated["rebuild"], base_runs, strict=True)]
+            base = results["base:rebuild"]
+            print(f"  base:rebuild / bare rate (medians): {base['rate'] / bare['rate']:.3f}; "
+                  f"CPU time bare / base:rebuild: {bare['cpu_seconds'] / base['cpu_seconds']:.3f}")
+            print("  CPU time rebuild / base:rebuild of each interleaved pair: "
+                  + ", ".join(f"{x:.3f}" for x in cpu) + f" (median {statistics.median(cpu):.3f})")
         for n in args.workers:
             step = f"rebuild/{n}"
             pairs = [b["seconds"] / r["seconds"]

@@ -12,8 +12,11 @@ A projection's :meth:`~hgkm_workflow.projections.base.Projection.apply_batch` ty
    straight through the driver (:func:`~hgkm_workflow.projections.fold_io.execute_many`).
 
 New rows are inserted with their final values, so a row created and changed within one batch
-costs one insert. An insert whose key already exists (in the database or earlier in the
-batch) fails at flush with the database's integrity error, as the per-event path fails.
+costs one insert; new rows are inserted in the order they were made (SQLite's rowid order,
+which a reader without ``ORDER BY`` sees: inserting in key order was about 20 % cheaper for
+SQLite but changed the order in which a decree reschedules deadlines, so it is not done).
+An insert whose key already exists (in the database or earlier in the batch) fails at flush
+with the database's integrity error, as the per-event path fails.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from uuid import UUID
 
 import sqlalchemy as sa
 
-from hgkm_workflow.projections.fold_io import execute_many
+from hgkm_workflow.projections.fold_io import execute_many, insert_rows
 
 Row = dict[str, Any]
 """A row as a mutable mapping of column name to value."""
@@ -129,8 +132,8 @@ class TableBuffer:
         Both go through :func:`execute_many`: the driver's ``executemany`` with the column
         types' own bind processing, without SQLAlchemy's per-row parameter processing.
         """
-        if self._new:
-            execute_many(conn, _insert_statement(self.table), self._new)
+        if self._new:  # in insertion order: readers without ORDER BY see SQLite's rowid order
+            insert_rows(conn, self.table, self._new)
             self._new = []
         changed: list[Row] = []
         for key, before in self._loaded.items():
@@ -155,15 +158,7 @@ def select_in(
     return sa.select(table).where(column.in_(sa.bindparam("keys", expanding=True)), *criteria)
 
 
-_INSERTS: dict[sa.Table, sa.Insert] = {}
 _UPDATES: dict[sa.Table, sa.Update] = {}
-
-
-def _insert_statement(table: sa.Table) -> sa.Insert:
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = table.insert()
-    return stmt
 
 
 def _update_statement(table: sa.Table) -> sa.Update:

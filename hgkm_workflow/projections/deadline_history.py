@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from hgkm_workflow.projections._util import naive_utc
 from hgkm_workflow.projections.base import Projection
 from hgkm_workflow.projections.batch import id_text
-from hgkm_workflow.projections.fold_io import execute_many
+from hgkm_workflow.projections.fold_io import insert_rows
 
 __all__ = ["RESTATED_RULES", "DeadlineHistoryProjection", "DeadlineState", "deadline_history",
            "deadline_states"]
@@ -53,7 +53,6 @@ deadline_history = sa.Table(
 """One row per change of a deadline of :data:`RESTATED_RULES` (``at``: the met, closed or
 breach instant; ``due``: the due instant after a start or a reschedule)."""
 
-_INSERT = deadline_history.insert()
 
 _EVENTS = frozenset({"DeadlineStarted", "DeadlineMet", "DeadlineBreached",
                      "DeadlineClosedUnmet", "DeadlineRescheduled", "DeadlineBreachWithdrawn",
@@ -91,7 +90,7 @@ class DeadlineHistoryProjection(Projection):
             for deadline_id in _ids(event):
                 if deadline_id in tracked:
                     rows.append(_row(event, position, deadline_id, *tracked[deadline_id]))
-        execute_many(conn, _INSERT, rows)  # through the driver (fold_io), same rows
+        insert_rows(conn, deadline_history, rows)  # through the driver (fold_io), same rows
 
 
 def _ids(event: object) -> tuple[str, ...]:

@@ -15,6 +15,11 @@ SQLAlchemy applies, e.g. SQLite's datetime text) and hands the driver's ``execut
 tuples (or dicts, for a driver with named parameters) through ``exec_driver_sql``, so the
 rows stored are the same, errors are wrapped the same (``IntegrityError`` → dead letters)
 and connection events still fire.
+
+:func:`insert_rows` inserts whole new rows: on PostgreSQL (psycopg) with one ``COPY ... FROM
+STDIN`` per table and batch instead of a pipelined ``executemany`` of single-row inserts
+(errors wrapped as SQLAlchemy wraps them; no cursor-execute events for the ``COPY``),
+elsewhere with :func:`execute_many`.
 """
 
 from __future__ import annotations
@@ -29,12 +34,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 
-__all__ = ["collector_paused", "execute_many"]
+__all__ = ["collector_paused", "execute_many", "insert_rows"]
 
-_Getter = Callable[[Mapping[str, Any]], Any]
-_Plan = tuple[str, _Getter, tuple[tuple[int, Any], ...], tuple[str, ...] | None]
+_Build = Callable[[Sequence[Mapping[str, Any]]], list[Any]]
+_Plan = tuple[str, _Build]
 _SQLITE_DEFAULT_FORMAT = SQLITE_DATETIME._storage_format
 _PLANS: dict[tuple[sa.Executable, str, str | None], _Plan] = {}
+_COPIES: dict[tuple[sa.Table, str], _Plan] = {}
 
 
 @contextmanager
@@ -77,21 +83,68 @@ def execute_many(
     plan = _PLANS.get(plan_key)
     if plan is None:
         plan = _PLANS[plan_key] = _plan(stmt, dialect, row_keys or {})
-    sql, values_of, processors, names = plan
-    params: list[Any]
-    if processors:
-        params = []
-        for row in rows:
-            values = list(values_of(row))
-            for i, process in processors:
-                values[i] = process(values[i])
-            params.append(tuple(values))
-    else:
-        params = [values_of(row) for row in rows]
-    if names is None:
-        conn.exec_driver_sql(sql, params)
-    else:
-        conn.exec_driver_sql(sql, [dict(zip(names, p, strict=True)) for p in params])
+    sql, build = plan
+    conn.exec_driver_sql(sql, build(rows))
+
+
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert whole rows (every column) of ``table``, in order.
+
+    On PostgreSQL through psycopg this is one ``COPY table (columns) FROM STDIN`` (one round
+    trip; the server parses the text of each value as ``INSERT`` would its parameter, with
+    each column type's bind processor applied first); a refused row raises SQLAlchemy's
+    wrapped error (``IntegrityError`` for a duplicate key: dead letters as before) and the
+    rows stored are the same (``tests/projections/test_rebuild_fast_paths.py``). Elsewhere it
+    is :func:`execute_many` of ``table.insert()``.
+
+    Args:
+        conn: The connection (inside the caller's transaction).
+        table: The table; each row has a value for every column.
+        rows: The rows, as mappings of column name to value.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    if dialect.driver != "psycopg":
+        execute_many(conn, _insert_of(table), rows)
+        return
+    plan = _COPIES.get((table, dialect.name))
+    if plan is None:
+        plan = _COPIES[table, dialect.name] = _copy_plan(table, dialect)
+    sql, build = plan
+    dbapi_connection: Any = conn.connection.dbapi_connection
+    try:
+        with dbapi_connection.cursor() as cursor, cursor.copy(sql) as copy:
+            write = copy.write_row
+            for values in build(rows):
+                write(values)
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa.exc.DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
+
+
+_INSERTS: dict[sa.Table, sa.Insert] = {}
+
+
+def _insert_of(table: sa.Table) -> sa.Insert:
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = table.insert()
+    return stmt
+
+
+def _copy_plan(table: sa.Table, dialect: sa.Dialect) -> _Plan:
+    """``COPY`` of every column, and a builder of value tuples in column order."""
+    quote = dialect.identifier_preparer.quote
+    names = [c.name for c in table.columns]
+    processors: dict[int, Callable[[Any], Any]] = {}
+    for i, column in enumerate(table.columns):
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            processors[i] = process
+    target = dialect.identifier_preparer.format_table(table)
+    sql = f"COPY {target} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    return sql, _builder(names, processors, None)
 
 
 def _sqlite_datetime(impl: Any, process: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -114,11 +167,31 @@ def _sqlite_datetime(impl: Any, process: Callable[[Any], Any]) -> Callable[[Any]
 
 
 def _plan(stmt: sa.Insert | sa.Update, dialect: sa.Dialect, row_keys: Mapping[str, str]) -> _Plan:
-    """Compile once: the SQL, a getter of a row's values in bind order, their processors."""
+    """Compile once: the SQL, and a function that turns rows into the driver's parameters."""
     compiled = stmt.compile(dialect=dialect)
     binds = list(compiled.positiontup or ()) if compiled.positional else list(compiled.binds)
     keys = [row_keys.get(name, name) for name in binds]
-    values_of: _Getter
+    processors: dict[int, Callable[[Any], Any]] = {}
+    for i, name in enumerate(binds):
+        impl = compiled.binds[name].type.dialect_impl(dialect)
+        process = impl.bind_processor(dialect)
+        if process is not None:
+            processors[i] = _sqlite_datetime(impl, process)
+    escaped = compiled.escaped_bind_names
+    names = None if compiled.positional else tuple(escaped.get(n, n) for n in binds)
+    return compiled.string, _builder(keys, processors, names)
+
+
+def _builder(
+    keys: Sequence[str],
+    processors: Mapping[int, Callable[[Any], Any]],
+    names: Sequence[str] | None,
+) -> _Build:
+    """Rows → tuples of their values in ``keys`` order, each bind processor applied.
+
+    With ``names`` (a driver with named parameters) each tuple becomes a dict of those names.
+    """
+    values_of: Callable[[Mapping[str, Any]], Any]
     if len(keys) == 1:
         only = keys[0]
 
@@ -126,12 +199,21 @@ def _plan(stmt: sa.Insert | sa.Update, dialect: sa.Dialect, row_keys: Mapping[st
             return (row[only],)
     else:
         values_of = itemgetter(*keys)
-    processors = []
-    for i, name in enumerate(binds):
-        impl = compiled.binds[name].type.dialect_impl(dialect)
-        process = impl.bind_processor(dialect)
-        if process is not None:
-            processors.append((i, _sqlite_datetime(impl, process)))
-    escaped = compiled.escaped_bind_names
-    names = None if compiled.positional else tuple(escaped.get(n, n) for n in binds)
-    return compiled.string, values_of, tuple(processors), names
+    steps = tuple(sorted(processors.items()))
+
+    def build(rows: Sequence[Mapping[str, Any]]) -> list[Any]:
+        params: list[Any]
+        if steps:
+            params = []
+            for row in rows:
+                values = list(values_of(row))
+                for i, process in steps:
+                    values[i] = process(values[i])
+                params.append(tuple(values))
+        else:
+            params = [values_of(row) for row in rows]
+        if names is None:
+            return params
+        return [dict(zip(names, p, strict=True)) for p in params]
+
+    return build

@@ -20,6 +20,7 @@ gives the same rows whatever the batch size.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -68,8 +69,23 @@ def _fact_row(fact: Fact, ev: Any) -> dict[str, Any]:
         "recorded_at": naive_utc(stamp) if isinstance(stamp, datetime) else None,
         "melding_id": fact.melding_id, "region": getattr(ev, "region", None),
         "gemeente": getattr(ev, "gemeente", None),
-        "persons": json.dumps([list(p) for p in fact.persons]),
+        "persons": persons_text(fact.persons),
     }
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:-]*")  # needs no escape in JSON, ASCII: as json.dumps
+
+
+def persons_text(persons: tuple[tuple[str, str], ...]) -> str:
+    """``json.dumps`` of the persons as a list of ``[id, role]`` lists (the stored column).
+
+    For ids and roles of plain ASCII (UUIDs, role names) the text is put together directly:
+    the same text ``json.dumps`` gives (default separators), without its encoder; anything
+    else goes through ``json.dumps``.
+    """
+    if all(_PLAIN.fullmatch(p) and _PLAIN.fullmatch(r) for p, r in persons):
+        return "[" + ", ".join(f'["{p}", "{r}"]' for p, r in persons) + "]"
+    return json.dumps([list(p) for p in persons])
 
 
 def _fact_of(kind: str, case_id: str, ev: Any, position: int) -> Fact:

@@ -178,4 +178,6 @@ def test_default_follower_catches_up_each_insert(app: HgkmApplication,
         for n in range(3):
             app.recorder.insert_events(donor_events[1 + n * CHUNK:1 + (n + 1) * CHUNK])
             _until(lambda: app.projections.lag() == 0, "the follower did not catch up")
+        # on_batch is called after the batch commits: lag 0 can be seen just before it
+        _until(lambda: len(batches) >= 4, "the follower did not report its last batch")
         assert [size for _, size in batches] == [1] + [CHUNK] * 3
