@@ -10,7 +10,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -206,11 +206,27 @@ def _rows(conn: sa.Connection, table: sa.Table) -> dict[tuple[Any, ...], dict[st
     return out
 
 
-def _normal(value: Any) -> Any:
-    if isinstance(value, datetime):
-        from hgkm_workflow.projections._util import aware_utc
+def _instant(value: datetime) -> str:
+    from hgkm_workflow.projections._util import aware_utc
 
-        return aware_utc(value).isoformat()
+    if value.tzinfo is UTC:
+        return value.isoformat()
+    return aware_utc(value).isoformat()
+
+
+_BY_TYPE: dict[type, Callable[[Any], Any]] = {
+    datetime: _instant, Decimal: float, float: lambda v: round(v, 6), date: date.isoformat,
+    UUID: str}
+"""Normalisers by exact type (the drivers' own types); anything else: :func:`_normal`'s
+``isinstance`` chain (subclasses)."""
+
+
+def _normal(value: Any) -> Any:
+    by_type = _BY_TYPE.get(type(value))
+    if by_type is not None:
+        return by_type(value)
+    if isinstance(value, datetime):
+        return _instant(value)
     if isinstance(value, Decimal):
         return float(value)
     if isinstance(value, float):
