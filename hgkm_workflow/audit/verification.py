@@ -131,6 +131,7 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
     folder = Path(tempfile.mkdtemp(prefix="hgkm-verify-"))
     report.scratch = str(folder / "scratch.db")
     engine = make_engine(parse_store_url(f"sqlite:///{folder / 'scratch.db'}"))
+    sa.event.listen(engine, "connect", _scratch_pragmas)
     try:
         scratch = ProjectionRunner(store, engine, runner.projections)
 
@@ -152,17 +153,24 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _scratch_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """The scratch store is removed afterwards: no syncing to disk, nothing kept durable."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")
+    cursor.close()
+
+
 def _compare_table(live: sa.Engine, scratch: sa.Engine, table: sa.Table,
                    report: VerifyReport) -> None:
     try:
         with live.connect() as conn:
-            live_rows = _rows(conn, table)
+            names, live_rows = _rows(conn, table)
     except sa.exc.SQLAlchemyError:
         report.differences.append(Difference("table_missing", table.name,
                                              "the table cannot be read in the live store"))
         return
     with scratch.connect() as conn:
-        rebuilt = _rows(conn, table)
+        _, rebuilt = _rows(conn, table)
     report.tables[table.name] = len(rebuilt)
     # only differing keys are sorted (by repr, as the report has always ordered them)
     differing = (rebuilt.keys() - live_rows.keys()) | (live_rows.keys() - rebuilt.keys())
@@ -176,9 +184,10 @@ def _compare_table(live: sa.Engine, scratch: sa.Engine, table: sa.Table,
             report.differences.append(Difference("row_extra", where,
                                                  "in the live view but not in the rebuild"))
         else:
-            cols = [f"{c}: live {live_rows[key].get(c)!r} != rebuilt {rebuilt[key].get(c)!r}"
-                    for c in sorted(set(live_rows[key]) | set(rebuilt[key]))
-                    if live_rows[key].get(c) != rebuilt[key].get(c)]
+            a, b = dict(zip(names, live_rows[key], strict=True)), dict(
+                zip(names, rebuilt[key], strict=True))
+            cols = [f"{c}: live {a[c]!r} != rebuilt {b[c]!r}" for c in sorted(names)
+                    if a[c] != b[c]]
             report.differences.append(Difference("row_differs", where, "; ".join(cols)))
 
 
@@ -186,24 +195,25 @@ _PLAIN: frozenset[type] = frozenset({str, int, bool, type(None), bytes})
 """Value types :func:`_normal` returns unchanged (checked first: most values are these)."""
 
 
-def _rows(conn: sa.Connection, table: sa.Table) -> dict[tuple[Any, ...], dict[str, Any]]:
-    pk = [c.name for c in table.primary_key.columns]
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
-    counts: dict[tuple[Any, ...], int] = {}
+def _rows(conn: sa.Connection,
+          table: sa.Table) -> tuple[list[str], dict[tuple[Any, ...], list[Any]]]:
+    """The column names, and each row's normalised values (in that order) by its key."""
     result = conn.execute(sa.select(table))
     names = list(result.keys())
+    at = [names.index(c.name) for c in table.primary_key.columns]
+    out: dict[tuple[Any, ...], list[Any]] = {}
+    counts: dict[tuple[Any, ...], int] = {}
     plain = _PLAIN
     for row in result:
-        values = {k: v if type(v) in plain else _normal(v)
-                  for k, v in zip(names, row, strict=True)}
-        if pk:
-            key = tuple(values[c] for c in pk)
+        values = [v if type(v) in plain else _normal(v) for v in row]
+        if at:
+            key = tuple(values[i] for i in at)
         else:  # no primary key: compare as a multiset of rows
-            base = tuple(sorted((k, repr(v)) for k, v in values.items()))
+            base = tuple(sorted((k, repr(v)) for k, v in zip(names, values, strict=True)))
             counts[base] = counts.get(base, 0) + 1
             key = (*base, counts[base])
         out[key] = values
-    return out
+    return names, out
 
 
 def _instant(value: datetime) -> str:
