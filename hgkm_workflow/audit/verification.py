@@ -10,8 +10,6 @@ import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -21,7 +19,9 @@ from eventsourcing.application import Application
 
 from hgkm_workflow.audit.aggregate_check import Difference, VerifyReport
 from hgkm_workflow.audit.parallel_replay import can_replay_in_workers, replay_in_workers
+from hgkm_workflow.audit.parallel_verify import can_verify_in_workers, verify_in_workers
 from hgkm_workflow.audit.stream_replay import count_aggregates, id_ranges, replay_range
+from hgkm_workflow.audit.table_compare import compare_table, scratch_pragmas
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
@@ -67,14 +67,17 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
         engine: The live read models' engine.
         runner: The projections that keep those read models (rebuilt in the scratch store).
         progress: Optional ``progress(stage, done, total)`` callback.
-        workers: Processes for the replay (step 1); 1 replays in this process, then step 2.
-            With more, the workers replay while this process does step 2. An in-memory
+        workers: Processes; 1 does both steps in this process. With more, a pool of that
+            many processes replays ranges of aggregates and rebuilds and compares groups of
+            read models (:mod:`hgkm_workflow.audit.parallel_verify`). An in-memory
             SQLite store is always replayed here (no other process can open it). The report is
             the same whatever the number (:mod:`hgkm_workflow.audit.parallel_replay`).
 
     Returns:
         The report; ``report.ok`` is True when nothing differs.
     """
+    if workers > 1 and can_verify_in_workers(store, engine, runner):
+        return verify_in_workers(store, engine, runner, workers, progress)
     report = VerifyReport()
     total = count_aggregates(store)
     lock = threading.Lock()  # with workers, the two halves report progress from two threads
@@ -86,6 +89,7 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
 
     if workers > 1 and total > 1 and can_replay_in_workers(store):
         # the workers replay; this process rebuilds and compares the read models meanwhile
+        # (when the live engine cannot be made again in a worker)
         with ThreadPoolExecutor(1, thread_name_prefix="hgkm-verify-replay") as waiter:
             replay = waiter.submit(replay_in_workers, store, workers,
                                    lambda done: step("replay", done, total))
@@ -131,7 +135,7 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
     folder = Path(tempfile.mkdtemp(prefix="hgkm-verify-"))
     report.scratch = str(folder / "scratch.db")
     engine = make_engine(parse_store_url(f"sqlite:///{folder / 'scratch.db'}"))
-    sa.event.listen(engine, "connect", _scratch_pragmas)
+    sa.event.listen(engine, "connect", scratch_pragmas)
     try:
         scratch = ProjectionRunner(store, engine, runner.projections)
 
@@ -147,102 +151,9 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
             return
         for projection in runner.projections:
             for table in projection.tables():
-                _compare_table(live, engine, table, report)
+                compare_table(live, engine, table, report)
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _scratch_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """The scratch store is removed afterwards: no syncing to disk, nothing kept durable."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA synchronous = OFF")
-    cursor.close()
-
-
-def _compare_table(live: sa.Engine, scratch: sa.Engine, table: sa.Table,
-                   report: VerifyReport) -> None:
-    try:
-        with live.connect() as conn:
-            names, live_rows = _rows(conn, table)
-    except sa.exc.SQLAlchemyError:
-        report.differences.append(Difference("table_missing", table.name,
-                                             "the table cannot be read in the live store"))
-        return
-    with scratch.connect() as conn:
-        _, rebuilt = _rows(conn, table)
-    report.tables[table.name] = len(rebuilt)
-    # only differing keys are sorted (by repr, as the report has always ordered them)
-    differing = (rebuilt.keys() - live_rows.keys()) | (live_rows.keys() - rebuilt.keys())
-    differing.update(k for k, v in live_rows.items() if k in rebuilt and rebuilt[k] != v)
-    for key in sorted(differing, key=repr):
-        where = f"{table.name}[{', '.join(str(k) for k in key)}]"
-        if key not in live_rows:
-            report.differences.append(Difference("row_missing", where,
-                                                 "in the rebuild but not in the live view"))
-        elif key not in rebuilt:
-            report.differences.append(Difference("row_extra", where,
-                                                 "in the live view but not in the rebuild"))
-        else:
-            a, b = dict(zip(names, live_rows[key], strict=True)), dict(
-                zip(names, rebuilt[key], strict=True))
-            cols = [f"{c}: live {a[c]!r} != rebuilt {b[c]!r}" for c in sorted(names)
-                    if a[c] != b[c]]
-            report.differences.append(Difference("row_differs", where, "; ".join(cols)))
-
-
-_PLAIN: frozenset[type] = frozenset({str, int, bool, type(None), bytes})
-"""Value types :func:`_normal` returns unchanged (checked first: most values are these)."""
-
-
-def _rows(conn: sa.Connection,
-          table: sa.Table) -> tuple[list[str], dict[tuple[Any, ...], list[Any]]]:
-    """The column names, and each row's normalised values (in that order) by its key."""
-    result = conn.execute(sa.select(table))
-    names = list(result.keys())
-    at = [names.index(c.name) for c in table.primary_key.columns]
-    out: dict[tuple[Any, ...], list[Any]] = {}
-    counts: dict[tuple[Any, ...], int] = {}
-    plain = _PLAIN
-    for row in result:
-        values = [v if type(v) in plain else _normal(v) for v in row]
-        if at:
-            key = tuple(values[i] for i in at)
-        else:  # no primary key: compare as a multiset of rows
-            base = tuple(sorted((k, repr(v)) for k, v in zip(names, values, strict=True)))
-            counts[base] = counts.get(base, 0) + 1
-            key = (*base, counts[base])
-        out[key] = values
-    return names, out
-
-
-def _instant(value: datetime) -> str:
-    from hgkm_workflow.projections._util import aware_utc
-
-    if value.tzinfo is UTC:
-        return value.isoformat()
-    return aware_utc(value).isoformat()
-
-
-_BY_TYPE: dict[type, Callable[[Any], Any]] = {
-    datetime: _instant, Decimal: float, float: lambda v: round(v, 6), date: date.isoformat,
-    UUID: str}
-"""Normalisers by exact type (the drivers' own types); anything else: :func:`_normal`'s
-``isinstance`` chain (subclasses)."""
-
-
-def _normal(value: Any) -> Any:
-    by_type = _BY_TYPE.get(type(value))
-    if by_type is not None:
-        return by_type(value)
-    if isinstance(value, datetime):
-        return _instant(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    return value
