@@ -470,7 +470,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="hgkm-national-") as tmp:
         steps = run(args, Path(tmp))
     d = steps["bare_decode"]
-    parts = ["ratios to bare eventsourcing:"]
+    parts: list[str] = []
     if "rebuild" in steps:
         parts.append(f"rebuild {d['seconds'] / steps['rebuild']['seconds']:.3f}x the bare "
                      "read+decode rate")
@@ -483,7 +483,8 @@ def main() -> None:
         parts.append(f"import insert (COPY) {b['insert_seconds'] / i['insert_seconds']:.2f}x "
                      f"the bare recorder's rate; whole import (checks, insert, read models) "
                      f"{b['insert_seconds'] / i['seconds']:.3f}x")
-    print(f"{'; '.join(parts)}; total {steps['total_seconds']:.0f} s", flush=True)
+    print(f"ratios to bare eventsourcing: {'; '.join(parts)}; total "
+          f"{steps['total_seconds']:.0f} s", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(steps, indent=2, default=str))
 
