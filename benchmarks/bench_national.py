@@ -25,6 +25,10 @@ that step's own. Steps and their bare-eventsourcing baselines, measured in the s
 
     python benchmarks/bench_national.py --postgres postgresql://postgres@127.0.0.1:55433/x
         [--scale 0.1] [--workers 2] [--workdir /dev/shm] [--compare-import] [--json FILE]
+    python benchmarks/bench_national.py --postgres URL --from-export national.jsonl \
+        [--sim-json national-sim.json] --keep   # simulate + merge made elsewhere
+    python benchmarks/bench_national.py --postgres URL --reuse-proxy --keep \
+        --skip bare_insert,rebuild --workers 1,2   # only some later steps again
 
 The URL's database is only used to connect: the benchmark creates (and drops) ``<name>_proxy``
 and ``<name>_bare`` beside it. Run it against a durable server (fsync on); it prints the
@@ -317,6 +321,20 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """All steps; the figures."""
     base_name = str(__import__("sqlalchemy").make_url(args.postgres).database)
     steps: dict[str, Any] = {"server": _server(args.postgres), "cpus": os.cpu_count()}
+    if args.from_export:  # simulate + merge done elsewhere: import this file, then the rest
+        proxy, bare = _databases(args.postgres, [f"{base_name}_proxy", f"{base_name}_bare"])
+        t0 = time.perf_counter()
+        if args.sim_json:
+            made = json.loads(Path(args.sim_json).read_text())
+            steps["simulate"], steps["merge"] = made["simulate"], made["merge"]
+            steps["simulate"].setdefault("peak_rss_mb", max(
+                s.get("peak_rss_mb", 0) for s in steps["simulate"]["streams"]))
+            steps["merge"].setdefault("peak_rss_mb", 0)
+            _say("simulate+export (given)", steps["simulate"])
+            _say("merge (given)", steps["merge"])
+        steps["import"] = in_child(import_step, proxy, args.from_export, True)
+        _say("import (bulk)", steps["import"])
+        return _read_steps(args, steps, proxy, bare, base_name, t0, args.from_export)
     if args.reuse_proxy:  # the proxy database of an earlier run, imported already
         (proxy,) = _databases(args.postgres, [f"{base_name}_proxy"], drop_only=True,
                               keep=True)
@@ -351,9 +369,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def _read_steps(args: argparse.Namespace, steps: dict[str, Any], proxy: str, bare: str,
                 base_name: str, t0: float, merged: str | None = None) -> dict[str, Any]:
-    """The steps after the import: baselines, rebuild, verify, monitor."""
-    steps["bare_insert"] = in_child(bare_insert, proxy, bare)
-    _say("bare recorder insert", steps["bare_insert"])
+    """The steps after the import: baselines, rebuild, verify, monitor (less ``--skip``)."""
+    skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if "bare_insert" not in skip:
+        steps["bare_insert"] = in_child(bare_insert, proxy, bare)
+        _say("bare recorder insert", steps["bare_insert"])
     if args.compare_import and merged is not None:
         (old,) = _databases(args.postgres, [f"{base_name}_old"])
         steps["import_per_event"] = in_child(import_step, old, merged, False)
@@ -364,14 +384,21 @@ def _read_steps(args: argparse.Namespace, steps: dict[str, Any], proxy: str, bar
     for _ in range(args.repeat):  # interleaved: bare, rebuild, bare, rebuild ...
         decodes.append(in_child(bare_decode, proxy))
         _say("bare read+decode", decodes[-1])
-        rebuilds.append(in_child(rebuild_step, proxy))
-        _say("rebuild", rebuilds[-1])
+        if "rebuild" not in skip:
+            rebuilds.append(in_child(rebuild_step, proxy))
+            _say("rebuild", rebuilds[-1])
     steps["bare_decode"] = min(decodes, key=lambda r: r["seconds"]) | {"runs": decodes}
-    steps["rebuild"] = min(rebuilds, key=lambda r: r["seconds"]) | {"runs": rebuilds}
-    steps["verify"] = in_child(verify_step, proxy, args.workers)
-    _say(f"audit verify --workers {args.workers}", steps["verify"])
-    steps["monitor"] = in_child(monitor_step, proxy, STREAMS[0][0], str(2016 + YEARS - 1))
-    _say("monitor", steps["monitor"])
+    if rebuilds:
+        steps["rebuild"] = min(rebuilds, key=lambda r: r["seconds"]) | {"runs": rebuilds}
+    if "verify" not in skip:
+        for workers in [int(w) for w in str(args.workers).split(",")]:
+            key = "verify" if workers == int(str(args.workers).split(",")[0]) else \
+                f"verify_{workers}"
+            steps[key] = in_child(verify_step, proxy, workers) | {"workers": workers}
+            _say(f"audit verify --workers {workers}", steps[key])
+    if "monitor" not in skip:
+        steps["monitor"] = in_child(monitor_step, proxy, STREAMS[0][0], str(2016 + YEARS - 1))
+        _say("monitor", steps["monitor"])
     steps["total_seconds"] = time.perf_counter() - t0
     if not args.keep:
         _databases(args.postgres, [f"{base_name}_proxy"], drop_only=True)
@@ -394,7 +421,8 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--postgres", required=True)
     parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", default="2",
+                        help="Verify's workers; a comma-separated list runs verify once each")
     parser.add_argument("--sim-workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--workdir", default="/dev/shm")
     parser.add_argument("--repeat", type=int, default=1)
@@ -407,6 +435,15 @@ def main() -> None:
                         help="Skip simulate, merge and import: run the later steps on the "
                              "proxy database an earlier run (killed, or --keep) left")
     parser.add_argument("--json", default=None)
+    parser.add_argument("--from-export", default=None, metavar="EXPORT",
+                        help="Skip simulate and merge: import this merged export, then run "
+                             "the later steps")
+    parser.add_argument("--sim-json", default=None, metavar="FILE",
+                        help="With --from-export: the simulate/merge figures of the run that "
+                             "made the export ({'simulate': ..., 'merge': ...})")
+    parser.add_argument("--skip", default="", metavar="STEPS",
+                        help="Comma-separated later steps not to run: bare_insert, rebuild, "
+                             "verify, monitor (with --reuse-proxy, to re-run only some)")
     parser.add_argument("--import-file", default=None, metavar="EXPORT",
                         help="Only time the import of this export into a fresh database")
     parser.add_argument("--follow-cost", default=None, metavar="EXPORT",
@@ -432,15 +469,22 @@ def main() -> None:
         return
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="hgkm-national-") as tmp:
         steps = run(args, Path(tmp))
-    r, d, b = steps["rebuild"], steps["bare_decode"], steps["bare_insert"]
-    line = (f"ratios to bare eventsourcing: rebuild {d['seconds'] / r['seconds']:.3f}x the "
-            f"bare read+decode rate; verify {d['seconds'] / steps['verify']['seconds']:.3f}x")
-    if "import" in steps:
-        i = steps["import"]
-        line += (f"; import insert (COPY) {b['insert_seconds'] / i['insert_seconds']:.2f}x "
-                 f"the bare recorder's rate; whole import (checks, insert, catch-up) "
-                 f"{b['insert_seconds'] / i['seconds']:.3f}x")
-    print(f"{line}; total {steps['total_seconds']:.0f} s", flush=True)
+    d = steps["bare_decode"]
+    parts: list[str] = []
+    if "rebuild" in steps:
+        parts.append(f"rebuild {d['seconds'] / steps['rebuild']['seconds']:.3f}x the bare "
+                     "read+decode rate")
+    for key in (k for k in steps if k.startswith("verify")):
+        parts.append(f"{key} (--workers {steps[key]['workers']}) "
+                     f"{d['seconds'] / steps[key]['seconds']:.3f}x, "
+                     f"{1e6 * steps[key]['seconds'] / max(1, steps[key]['events']):.0f} us/event")
+    if "import" in steps and "bare_insert" in steps:
+        i, b = steps["import"], steps["bare_insert"]
+        parts.append(f"import insert (COPY) {b['insert_seconds'] / i['insert_seconds']:.2f}x "
+                     f"the bare recorder's rate; whole import (checks, insert, read models) "
+                     f"{b['insert_seconds'] / i['seconds']:.3f}x")
+    print(f"ratios to bare eventsourcing: {'; '.join(parts)}; total "
+          f"{steps['total_seconds']:.0f} s", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(steps, indent=2, default=str))
 

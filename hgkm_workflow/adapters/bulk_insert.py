@@ -24,11 +24,14 @@ module writes the same rows in the same single transaction, faster:
 
 All-or-nothing per call: a failure rolls the whole transaction back and raises
 :class:`eventsourcing.persistence.IntegrityError` for a duplicate key, as the recorder does.
+``also(cursor)`` (optional) writes other rows in that same transaction, after the table is
+found empty and before the events (the import's original positions); it is not called for
+the recorder's own ``insert_events``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -53,7 +56,8 @@ def bulk_kind(recorder: ApplicationRecorder) -> str:
     return "recorder"
 
 
-def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent]) -> int:
+def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent],
+                also: Callable[[Any], None] | None = None) -> int:
     """Insert ``events`` into an empty events table in one transaction, in order.
 
     Returns how many were inserted. The table is checked empty inside the insert's own
@@ -68,9 +72,9 @@ def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent]) ->
         return 0
     kind = bulk_kind(recorder)
     if kind == "copy":
-        _copy(recorder, events)
+        _copy(recorder, events, also)
     elif kind == "executemany":
-        _executemany(recorder, events)
+        _executemany(recorder, events, also)
     else:
         if recorder.max_notification_id():
             raise IntegrityError(_NOT_EMPTY)
@@ -78,7 +82,8 @@ def bulk_insert(recorder: ApplicationRecorder, events: Sequence[StoredEvent]) ->
     return len(events)
 
 
-def _copy(recorder: Any, events: Sequence[StoredEvent]) -> None:
+def _copy(recorder: Any, events: Sequence[StoredEvent],
+          also: Callable[[Any], None] | None) -> None:
     from psycopg.sql import SQL, Identifier
 
     datastore = recorder.datastore
@@ -99,6 +104,8 @@ def _copy(recorder: Any, events: Sequence[StoredEvent]) -> None:
         qualified = SQL("{}.{}").format(schema, table).as_string(conn)
         curs.execute(SQL("SELECT setval(pg_get_serial_sequence(%s, 'notification_id'), "
                          "1, false)"), (qualified,))
+        if also is not None:
+            also(curs)
         with curs.copy(statement) as copy:
             copy.set_types([id_type, "int8", "text", "bytea"])
             for e in events:
@@ -106,13 +113,16 @@ def _copy(recorder: Any, events: Sequence[StoredEvent]) -> None:
                 copy.write_row((oid, e.originator_version, e.topic, e.state))
 
 
-def _executemany(recorder: Any, events: Sequence[StoredEvent]) -> None:
+def _executemany(recorder: Any, events: Sequence[StoredEvent],
+                 also: Callable[[Any], None] | None) -> None:
     statement = recorder.insert_events_statement
     # The datastore's transaction rolls back on any error and raises eventsourcing's errors.
     with recorder.datastore.transaction(commit=True) as cursor:
         cursor.execute(f"SELECT 1 FROM {recorder.events_table_name} LIMIT 1")
         if cursor.fetchone() is not None:
             raise IntegrityError(_NOT_EMPTY)
+        if also is not None:
+            also(cursor)
         for start in range(0, len(events), SQLITE_CHUNK):
             cursor.executemany(statement, [
                 (e.originator_id.hex if isinstance(e.originator_id, UUID)

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.application import Application
 
-__all__ = ["Difference", "VerifyReport", "verify_aggregate"]
+__all__ = ["Difference", "VerifyReport", "compare_loads", "verify_aggregate"]
 
 
 @dataclass(frozen=True)
@@ -93,17 +93,33 @@ def verify_aggregate(app: Application[UUID], aggregate_id: UUID, report: VerifyR
         if replayed is None:
             report.differences.append(Difference("error", where, "no events"))
             return
-        expected = _public_state(replayed)
-        loaded = app.repository.get(aggregate_id)
-        from_snapshot = app.repository.get(aggregate_id, version=replayed.version,
-                                           projector_func=project_events)
+        found = compare_loads(app, aggregate_id, replayed)
     except Exception as exc:  # verify reports every failure, it never stops
         report.differences.append(Difference("error", where, f"{type(exc).__name__}: {exc}"))
         return
+    report.differences.extend(Difference(kind, where, detail) for kind, detail in found)
+
+
+def compare_loads(app: Application[UUID], aggregate_id: UUID,
+                  replayed: Any) -> list[tuple[str, str]]:
+    """Load the aggregate with the repository (snapshot, cache) and from a snapshot up to the
+    replay's version; ``(kind, detail)`` for each load whose state differs from ``replayed``.
+
+    Raises:
+        Exception: Whatever a load raises (the caller reports it as an ``error``).
+    """
+    from hgkm_workflow.adapters.loading import project_events
+
+    expected = _public_state(replayed)
+    loaded: Any = app.repository.get(aggregate_id)
+    from_snapshot: Any = app.repository.get(aggregate_id, version=replayed.version,
+                                            projector_func=project_events)
+    found: list[tuple[str, str]] = []
     for kind, other in (("case_state", loaded), ("snapshot", from_snapshot)):
         diff = _dict_diff(expected, _public_state(other))
         if diff:
-            report.differences.append(Difference(kind, where, diff))
+            found.append((kind, diff))
+    return found
 
 
 def _dict_diff(expected: dict[str, Any], actual: dict[str, Any]) -> str:

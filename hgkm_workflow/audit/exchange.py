@@ -22,14 +22,15 @@ commands (sizes, the personal-data screen, codes, the payload schema of its even
 by replaying every aggregate in memory (:mod:`hgkm_workflow.audit.import_checks`); only then
 are all events inserted, in one transaction (all or nothing for the whole import), in bulk:
 PostgreSQL ``COPY`` or one SQLite ``executemany`` per chunk, under the recorder's table lock
-and with its notification (:mod:`hgkm_workflow.adapters.bulk_insert`). A refused import
+and with its notification (:mod:`hgkm_workflow.adapters.bulk_insert`), the original positions
+in the same transaction (:mod:`hgkm_workflow.audit.import_insert`). A refused import
 stores nothing and names the line and the rule; a retry of a corrected file works.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,7 +43,6 @@ from eventsourcing.application import Application
 from eventsourcing.persistence import ApplicationRecorder, IntegrityError, Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 
-from hgkm_workflow.adapters.bulk_insert import bulk_insert
 from hgkm_workflow.adapters.files import open_private
 from hgkm_workflow.audit.bulk_read_models import build_read_models
 from hgkm_workflow.audit.business_time import BusinessClock
@@ -54,12 +54,12 @@ from hgkm_workflow.audit.import_checks import (
     forget_screened,
     whole,
 )
+from hgkm_workflow.audit.import_insert import insert_with_origins
 from hgkm_workflow.audit.melding_match import (
     classification_meta,
     found_by_melding,
     mark_melding,
 )
-from hgkm_workflow.audit.positions import clear_origins, record_origins
 from hgkm_workflow.audit.stored_form import (
     ExchangeError,
     decode_stored_state,
@@ -357,29 +357,21 @@ def _import(app: ImportTarget, source: str | Path | IO[str], bulk: bool) -> Impo
                 origins.append((UUID(str(stored.originator_id)), stored.originator_version,
                                 origin))
     aggregates = replay.finish()
-    record_origins(app.engine, origins)  # before the events: a failed insert clears them
-    try:
-        inserted = _insert(app, events, bulk)  # one transaction: all or nothing
-    except BaseException:
-        clear_origins(app.engine)
-        raise
+    inserted = _insert(app, events, bulk, origins)  # one transaction: events and origins
     applied = build_read_models(app)
     return ImportResult(events=inserted, aggregates=aggregates, read_model_events=applied)
 
 
 
-def _insert(app: ImportTarget, events: list[StoredEvent], bulk: bool = True) -> int:
+def _insert(app: ImportTarget, events: list[StoredEvent], bulk: bool = True,
+            origins: Sequence[tuple[UUID, int, int]] = ()) -> int:
     if not events:
         return 0
     try:
-        if bulk:
-            bulk_insert(app.recorder, events)
-        else:
-            app.recorder.insert_events(events)
+        return insert_with_origins(app.recorder, app.engine, events, origins, bulk=bulk)
     except IntegrityError:
         raise StoreNotEmpty("another writer filled the store during the import; "
                             "nothing was imported") from None
-    return len(events)
 
 
 def _stored_event(app: ImportTarget, text: str, number: int,

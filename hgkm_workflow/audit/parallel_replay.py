@@ -1,8 +1,9 @@
 """The replay half of ``audit verify`` spread over worker processes.
 
-Replaying a case and loading it twice (repository and snapshot) is independent per
-aggregate and CPU-bound, so :func:`replay_in_workers` hands chunks of aggregate ids to a
-process pool. Each worker opens the same event store read-only: a bare eventsourcing
+The replay is independent per aggregate and CPU-bound (decoding, projecting), so
+:func:`replay_in_workers` hands the ranges of aggregate ids of
+:mod:`hgkm_workflow.audit.stream_replay` to a process pool; each worker reads its range in
+one ordered pass. Each worker opens the same event store read-only: a bare eventsourcing
 application with the live application's settings (store, cipher, snapshotting) and its
 transcoder, without creating tables and without the host application's setup. Workers send
 back counts and differences only (pseudonymous ids and codes, as the serial path reports).
@@ -16,7 +17,7 @@ says so and the caller replays serially.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +26,9 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.persistence import Transcoder
 
-from hgkm_workflow.audit.aggregate_check import VerifyReport, verify_aggregate
+from hgkm_workflow.audit.stream_replay import RANGES, Bound, RangeResult, id_ranges, replay_range
 
 __all__ = ["ReplayStoreSpec", "ReplayTotals", "can_replay_in_workers", "replay_in_workers"]
-
-CHUNK = 250
-"""Aggregates per task: large enough to amortise the hand-off, small enough for progress."""
 
 
 @dataclass(frozen=True)
@@ -71,37 +69,37 @@ def can_replay_in_workers(store: Application[UUID]) -> bool:
     return not (name == ":memory:" or "mode=memory" in name)
 
 
-def replay_in_workers(store: Application[UUID], ids: Sequence[UUID], workers: int,
-                      progress: Callable[[int, int], None] | None = None) -> ReplayTotals:
-    """Replay and compare ``ids`` in ``workers`` processes; totals in a stable order.
+def replay_in_workers(store: Application[UUID], workers: int,
+                      progress: Callable[[int], None] | None = None) -> ReplayTotals:
+    """Replay and compare every aggregate in ``workers`` processes; totals in a stable order.
 
     Args:
         store: The live application (its settings are handed to the workers).
-        ids: The aggregates to verify.
         workers: Number of worker processes (at least 1).
-        progress: Optional ``progress(done, total)`` called as chunks complete.
+        progress: Optional ``progress(aggregates done)`` called as ranges complete.
 
     Returns:
-        The counts and differences, in the order of ``ids`` (as the serial replay reports).
+        The counts and differences, in the order of the aggregates' first events in the
+        notification log (as the serial replay reports).
     """
     spec = ReplayStoreSpec.of(store)
-    chunks = list(chunks_of(ids))
     totals = ReplayTotals()
+    found: list[tuple[int, str, str, str]] = []
     done = 0
     context = multiprocessing.get_context("spawn")  # no inherited connections or threads
     with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
                              initializer=_open_worker_store, initargs=(spec,)) as pool:
-        futures = {pool.submit(_replay_chunk, chunk): len(chunk) for chunk in chunks}
+        futures = [pool.submit(_replay_range, bound) for bound in id_ranges(RANGES)]
         for future in as_completed(futures):
             part = future.result()
             totals.aggregates += part.aggregates
             totals.events += part.events
-            totals.differences.extend(part.differences)
-            done += futures[future]
+            found.extend(part.differences)
+            done += part.visited
             if progress is not None:
-                progress(done, len(ids))
-    order = {str(i): n for n, i in enumerate(ids)}
-    totals.differences.sort(key=lambda d: order.get(d[1], len(order)))  # stable within a case
+                progress(done)
+    found.sort(key=lambda d: d[0])  # stable: a case's differences keep their order
+    totals.differences = [(kind, where, detail) for _, kind, where, detail in found]
     return totals
 
 
@@ -122,18 +120,8 @@ def _open_worker_store(spec: ReplayStoreSpec) -> None:
     _worker["store"] = _ReplayStore(env={**spec.env, "CREATE_TABLE": "n"})
 
 
-def _replay_chunk(ids: list[UUID]) -> ReplayTotals:
+def _replay_range(bound: Bound) -> RangeResult:
     store = _worker.get("store")
     if store is None:  # pragma: no cover - the initializer always ran
         raise RuntimeError("the replay worker has no store")
-    report = VerifyReport()
-    for aggregate_id in ids:
-        verify_aggregate(store, aggregate_id, report)
-    return ReplayTotals(report.aggregates, report.events,
-                        [(d.kind, d.where, d.detail) for d in report.differences])
-
-
-def chunks_of(ids: Sequence[UUID], size: int = CHUNK) -> Iterator[list[UUID]]:
-    """``ids`` in consecutive chunks of ``size`` (the last one shorter)."""
-    for i in range(0, len(ids), size):
-        yield list(ids[i:i + size])
+    return replay_range(store, bound)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable
-from datetime import date, datetime
-from decimal import Decimal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -17,8 +17,11 @@ from uuid import UUID
 import sqlalchemy as sa
 from eventsourcing.application import Application
 
-from hgkm_workflow.audit.aggregate_check import Difference, VerifyReport, verify_aggregate
+from hgkm_workflow.audit.aggregate_check import Difference, VerifyReport
 from hgkm_workflow.audit.parallel_replay import can_replay_in_workers, replay_in_workers
+from hgkm_workflow.audit.parallel_verify import can_verify_in_workers, verify_in_workers
+from hgkm_workflow.audit.stream_replay import count_aggregates, id_ranges, replay_range
+from hgkm_workflow.audit.table_compare import compare_table, scratch_pragmas
 
 if TYPE_CHECKING:
     from hgkm_workflow.access.models import Access
@@ -48,9 +51,10 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
                progress: VerifyProgress | None = None, *, workers: int = 1) -> VerifyReport:
     """Replay every aggregate and rebuild every read model into a scratch database; compare.
 
-    1. Every aggregate in the notification log is replayed from its events alone (no
-       snapshot, no cache) and compared with the state the repository loads (snapshot
-       included) and with a snapshot-based load up to the same version.
+    1. Every aggregate in the events table is replayed from its events alone (no snapshot,
+       no cache) and compared with the state the repository loads (snapshot, cache) and with
+       a snapshot-based load up to the same version, where those can differ from the replay
+       (:mod:`hgkm_workflow.audit.stream_replay`: ordered passes over ranges of ids).
     2. The read models kept by ``runner`` are caught up; then every one of its projections is
        rebuilt from the same notification log into a temporary SQLite database, up to the
        same position, and each ``rm_*`` table is compared row by row (instants as UTC,
@@ -63,44 +67,57 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
         engine: The live read models' engine.
         runner: The projections that keep those read models (rebuilt in the scratch store).
         progress: Optional ``progress(stage, done, total)`` callback.
-        workers: Processes for the replay (step 1); 1 replays in this process. An in-memory
+        workers: Processes; 1 does both steps in this process. With more, a pool of that
+            many processes replays ranges of aggregates and rebuilds and compares groups of
+            read models (:mod:`hgkm_workflow.audit.parallel_verify`). An in-memory
             SQLite store is always replayed here (no other process can open it). The report is
             the same whatever the number (:mod:`hgkm_workflow.audit.parallel_replay`).
 
     Returns:
         The report; ``report.ok`` is True when nothing differs.
     """
+    if workers > 1 and can_verify_in_workers(store, engine, runner):
+        return verify_in_workers(store, engine, runner, workers, progress)
     report = VerifyReport()
-    ids = _aggregate_ids(store)
-    total = len(ids)
-    if workers > 1 and total > 1 and can_replay_in_workers(store):
-        def step(done: int, total: int) -> None:
-            if progress is not None:
-                progress("replay", done, total)
+    total = count_aggregates(store)
+    lock = threading.Lock()  # with workers, the two halves report progress from two threads
 
-        totals = replay_in_workers(store, ids, workers, step)
+    def step(stage: str, done: int, of: int) -> None:
+        if progress is not None:
+            with lock:
+                progress(stage, done, of)
+
+    if workers > 1 and total > 1 and can_replay_in_workers(store):
+        # the workers replay; this process rebuilds and compares the read models meanwhile
+        # (when the live engine cannot be made again in a worker)
+        with ThreadPoolExecutor(1, thread_name_prefix="hgkm-verify-replay") as waiter:
+            replay = waiter.submit(replay_in_workers, store, workers,
+                                   lambda done: step("replay", done, total))
+            models = VerifyReport()
+            _verify_read_models(store, engine, runner, models,
+                                step if progress is not None else None)
+            totals = replay.result()
         report.aggregates, report.events = totals.aggregates, totals.events
         report.differences.extend(Difference(*d) for d in totals.differences)
-    else:
-        for done, aggregate_id in enumerate(ids, start=1):
-            verify_aggregate(store, aggregate_id, report)
-            if progress is not None:
-                progress("replay", done, total)
+        report.differences.extend(models.differences)
+        report.position, report.tables, report.scratch = (models.position, models.tables,
+                                                          models.scratch)
+        return report
+    found: list[tuple[int, str, str, str]] = []
+    visited = 0
+    for bound in id_ranges():
+        def replayed(n: int, base: int = visited) -> None:
+            step("replay", base + n, total)
+
+        part = replay_range(store, bound, replayed)
+        visited += part.visited
+        report.aggregates += part.aggregates
+        report.events += part.events
+        found.extend(part.differences)
+    found.sort(key=lambda d: d[0])
+    report.differences.extend(Difference(kind, where, detail) for _, kind, where, detail in found)
     _verify_read_models(store, engine, runner, report, progress)
     return report
-
-
-def _aggregate_ids(app: Application[UUID]) -> list[UUID]:
-    seen: dict[UUID, None] = {}
-    start = 0
-    while True:
-        batch = app.recorder.select_notifications(start=start, limit=1000,
-                                                  inclusive_of_start=False)
-        if not batch:
-            return list(seen)
-        for n in batch:
-            seen.setdefault(UUID(str(n.originator_id)), None)
-        start = batch[-1].id
 
 
 def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: ProjectionRunner,
@@ -118,6 +135,7 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
     folder = Path(tempfile.mkdtemp(prefix="hgkm-verify-"))
     report.scratch = str(folder / "scratch.db")
     engine = make_engine(parse_store_url(f"sqlite:///{folder / 'scratch.db'}"))
+    sa.event.listen(engine, "connect", scratch_pragmas)
     try:
         scratch = ProjectionRunner(store, engine, runner.projections)
 
@@ -133,66 +151,9 @@ def _verify_read_models(store: Application[UUID], live: sa.Engine, runner: Proje
             return
         for projection in runner.projections:
             for table in projection.tables():
-                _compare_table(live, engine, table, report)
+                compare_table(live, engine, table, report)
     finally:
         engine.dispose()
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _compare_table(live: sa.Engine, scratch: sa.Engine, table: sa.Table,
-                   report: VerifyReport) -> None:
-    try:
-        with live.connect() as conn:
-            live_rows = _rows(conn, table)
-    except sa.exc.SQLAlchemyError:
-        report.differences.append(Difference("table_missing", table.name,
-                                             "the table cannot be read in the live store"))
-        return
-    with scratch.connect() as conn:
-        rebuilt = _rows(conn, table)
-    report.tables[table.name] = len(rebuilt)
-    for key in sorted(set(live_rows) | set(rebuilt), key=repr):
-        where = f"{table.name}[{', '.join(str(k) for k in key)}]"
-        if key not in live_rows:
-            report.differences.append(Difference("row_missing", where,
-                                                 "in the rebuild but not in the live view"))
-        elif key not in rebuilt:
-            report.differences.append(Difference("row_extra", where,
-                                                 "in the live view but not in the rebuild"))
-        elif live_rows[key] != rebuilt[key]:
-            cols = [f"{c}: live {live_rows[key].get(c)!r} != rebuilt {rebuilt[key].get(c)!r}"
-                    for c in sorted(set(live_rows[key]) | set(rebuilt[key]))
-                    if live_rows[key].get(c) != rebuilt[key].get(c)]
-            report.differences.append(Difference("row_differs", where, "; ".join(cols)))
-
-
-def _rows(conn: sa.Connection, table: sa.Table) -> dict[tuple[Any, ...], dict[str, Any]]:
-    pk = [c.name for c in table.primary_key.columns]
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
-    counts: dict[tuple[Any, ...], int] = {}
-    for row in conn.execute(sa.select(table)):
-        values = {k: _normal(v) for k, v in row._mapping.items()}
-        if pk:
-            key = tuple(values[c] for c in pk)
-        else:  # no primary key: compare as a multiset of rows
-            base = tuple(sorted((k, repr(v)) for k, v in values.items()))
-            counts[base] = counts.get(base, 0) + 1
-            key = (*base, counts[base])
-        out[key] = values
-    return out
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, datetime):
-        from hgkm_workflow.projections._util import aware_utc
-
-        return aware_utc(value).isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, float):
-        return round(value, 6)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    return value
