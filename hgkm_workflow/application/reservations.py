@@ -28,10 +28,9 @@ the id kind only.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -70,54 +69,6 @@ _KINDS: dict[str, tuple[sa.Table, str, str, str]] = {
 
 #: The reservation's insert, built once (every command that brings an id runs it).
 _INSERT = unique_ids.insert()
-
-class _ClaimStatements:
-    """The claim's two statements compiled once per dialect and index, run on the DBAPI.
-
-    SQLAlchemy compiles them (the same SQL as :func:`_holder_query` and :data:`_INSERT`);
-    parameters go through the columns' own bind processors (``reserved_at`` on SQLite is
-    stored as SQLAlchemy stores it), so the rows are those a ``Connection`` would write.
-    """
-
-    _cache: ClassVar[dict[tuple[str, str, str], _ClaimStatements]] = {}
-
-    def __init__(self, dialect: sa.Dialect, table: sa.Table, column: str) -> None:
-        """Compile for ``dialect``."""
-        holder = _holder_query(table, column).compile(dialect=dialect)
-        insert = _INSERT.compile(dialect=dialect, column_keys=list(_INSERT_KEYS))
-        self.holder, self.insert = holder.string, insert.string
-        self._holder_order = holder.positiontup
-        self._insert_order = insert.positiontup
-        at_type = unique_ids.c.reserved_at.type.dialect_impl(dialect)
-        self._at = at_type.bind_processor(dialect)
-        self.begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
-        self.integrity_error: type[Exception] = dialect.loaded_dbapi.IntegrityError
-
-    @classmethod
-    def of(cls, dialect: sa.Dialect, table: sa.Table, column: str) -> _ClaimStatements:
-        """The statements for ``dialect`` and the index ``table.column`` (built once)."""
-        key = (dialect.name, table.name, column)
-        found = cls._cache.get(key)
-        if found is None:
-            found = cls._cache[key] = cls(dialect, table, column)
-        return found
-
-    def holder_params(self, value: str) -> Any:
-        """The holder query's parameters in the dialect's style."""
-        return self._ordered({"value": value}, self._holder_order)
-
-    def insert_params(self, kind: str, value: str, at: datetime, owner: str | None) -> Any:
-        """The insert's parameters in the dialect's style, ``reserved_at`` processed."""
-        row = {"kind": kind, "value": value,
-               "reserved_at": self._at(at) if self._at is not None else at, "case_id": owner}
-        return self._ordered(row, self._insert_order)
-
-    @staticmethod
-    def _ordered(params: dict[str, Any], order: Sequence[str] | None) -> Any:
-        return tuple(params[name] for name in order) if order is not None else params
-
-
-_INSERT_KEYS = ("kind", "value", "reserved_at", "case_id")
 
 _HOLDER_QUERIES: dict[tuple[str, str], sa.Select[tuple[str]]] = {}
 
@@ -205,14 +156,15 @@ class UniqueIds:
         table, column, code, rule = _KINDS[kind]
         if not self._set_up:
             self.setup()
-        owner = str(case_id) if case_id is not None else None
-        holder, reserved_at = self._claim(kind, table, column, str(value), owner)
+        holder = self._holder(table, column, str(value))
         if holder is not None:
             if case_id is not None and holder == str(case_id):
                 yield  # the case decides (it refuses its own duplicate)
                 return
             raise RuleViolation(f"this {kind} id is in use by another case", code=code,
                                 rule=rule)
+        owner = str(case_id) if case_id is not None else None
+        reserved_at = self._reserve(kind, str(value), owner)
         if reserved_at == _SAME_CASE:
             yield  # reserved for this very case before (a retry): the case decides
             return
@@ -225,62 +177,24 @@ class UniqueIds:
             self._release(kind, str(value), reserved_at)
             raise
 
-    def _claim(self, kind: str, table: sa.Table, column: str, value: str,
-               owner: str | None) -> tuple[str | None, datetime | None]:
-        """The index's holder of ``value`` and, if none, the reservation, in one transaction.
+    def _holder(self, table: sa.Table, column: str, value: str) -> str | None:
+        with self.engine.connect() as conn:
+            found = conn.execute(_holder_query(table, column), {"value": value}).scalar()
+        return str(found) if found is not None else None
 
-        Returns ``(holder, None)`` when the index names a case, else ``(None, reserved_at)``
-        as :meth:`_reserve` answers. A reservation already there fails the insert (primary
-        key), which rolls the transaction back (it wrote nothing else); :meth:`_reserve`
-        then settles it (same case, stale, or refused). Both statements run on the pooled
-        DBAPI connection (:class:`_ClaimStatements`: SQLAlchemy's per-statement work was
-        most of a reservation's cost), in the transaction :func:`write_connection` would
-        open: ``BEGIN IMMEDIATE`` on SQLite, the driver's implicit one on PostgreSQL.
-        """
-        at = self._now()
-        sql = _ClaimStatements.of(self.engine.dialect, table, column)
-        raw = self.engine.raw_connection()
-        try:
-            cursor = raw.cursor()
-            try:
-                if sql.begin is not None:
-                    cursor.execute(sql.begin)
-                cursor.execute(sql.holder, sql.holder_params(value))
-                found = cursor.fetchone()
-                if found is not None:
-                    raw.rollback()
-                    return str(found[0]), None
-                try:
-                    cursor.execute(sql.insert, sql.insert_params(kind, value, at, owner))
-                except sql.integrity_error:
-                    raw.rollback()
-                    return None, self._reserve(kind, value, owner, tried=True)
-                raw.commit()
-                return None, at
-            except BaseException:
-                raw.rollback()
-                raise
-            finally:
-                cursor.close()
-        finally:
-            raw.close()  # back to the pool
-
-    def _reserve(self, kind: str, value: str, owner: str | None, *,
-                 tried: bool = False) -> datetime | None:
+    def _reserve(self, kind: str, value: str, owner: str | None) -> datetime | None:
         """Insert the reservation (or take over a stale one); its instant, or None if taken.
 
         Returns :data:`_SAME_CASE` when the id is already reserved for ``owner``.
-        ``tried``: the plain insert was made and met a reservation (:meth:`_claim`).
         """
         at = self._now()
         row = {"kind": kind, "value": value, "reserved_at": at, "case_id": owner}
-        if not tried:
-            try:
-                with write_connection(self.engine) as conn:
-                    conn.execute(_INSERT, row)
-                return at
-            except sa.exc.IntegrityError:
-                pass
+        try:
+            with write_connection(self.engine) as conn:
+                conn.execute(_INSERT, row)
+            return at
+        except sa.exc.IntegrityError:
+            pass
         key = (unique_ids.c.kind == kind) & (unique_ids.c.value == value)
         with write_connection(self.engine) as conn:
             found = conn.execute(sa.select(unique_ids.c.reserved_at, unique_ids.c.case_id)
