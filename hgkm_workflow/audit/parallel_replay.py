@@ -1,9 +1,10 @@
-"""The replay half of ``audit verify`` spread over worker processes.
+"""The replay half of ``audit verify`` in worker processes (the pool is
+:mod:`hgkm_workflow.audit.parallel_verify`'s).
 
-The replay is independent per aggregate and CPU-bound (decoding, projecting), so
-:func:`replay_in_workers` hands the ranges of aggregate ids of
-:mod:`hgkm_workflow.audit.stream_replay` to a process pool; each worker reads its range in
-one ordered pass. Each worker opens the same event store read-only: a bare eventsourcing
+The replay is independent per aggregate and CPU-bound (decoding, projecting), so the ranges of
+aggregate ids of :mod:`hgkm_workflow.audit.stream_replay` go to worker processes; each worker
+reads its range in one ordered pass. Each worker opens the same event store read-only: a
+bare eventsourcing
 application with the live application's settings (store, cipher, snapshotting) and its
 transcoder, without creating tables and without the host application's setup. Workers send
 back counts and differences only (pseudonymous ids and codes, as the serial path reports).
@@ -16,19 +17,17 @@ says so and the caller replays serially.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import Application
 from eventsourcing.persistence import Transcoder
 
-from hgkm_workflow.audit.stream_replay import RANGES, Bound, RangeResult, id_ranges, replay_range
+from hgkm_workflow.audit.stream_replay import Bound, RangeResult, replay_range
 
-__all__ = ["ReplayStoreSpec", "ReplayTotals", "can_replay_in_workers", "replay_in_workers"]
+__all__ = ["ReplayStoreSpec", "can_replay_in_workers"]
 
 
 @dataclass(frozen=True)
@@ -54,53 +53,10 @@ class ReplayStoreSpec:
                    transcoder=type(store).construct_transcoder)
 
 
-@dataclass
-class ReplayTotals:
-    """What the workers found: counts and (kind, where, detail) differences."""
-
-    aggregates: int = 0
-    events: int = 0
-    differences: list[tuple[str, str, str]] = field(default_factory=list)
-
-
 def can_replay_in_workers(store: Application[UUID]) -> bool:
     """Whether other processes can open this store (not an in-memory SQLite database)."""
     name = str(store.env.get("SQLITE_DBNAME", ""))
     return not (name == ":memory:" or "mode=memory" in name)
-
-
-def replay_in_workers(store: Application[UUID], workers: int,
-                      progress: Callable[[int], None] | None = None) -> ReplayTotals:
-    """Replay and compare every aggregate in ``workers`` processes; totals in a stable order.
-
-    Args:
-        store: The live application (its settings are handed to the workers).
-        workers: Number of worker processes (at least 1).
-        progress: Optional ``progress(aggregates done)`` called as ranges complete.
-
-    Returns:
-        The counts and differences, in the order of the aggregates' first events in the
-        notification log (as the serial replay reports).
-    """
-    spec = ReplayStoreSpec.of(store)
-    totals = ReplayTotals()
-    found: list[tuple[int, str, str, str]] = []
-    done = 0
-    context = multiprocessing.get_context("spawn")  # no inherited connections or threads
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context,
-                             initializer=_open_worker_store, initargs=(spec,)) as pool:
-        futures = [pool.submit(_replay_range, bound) for bound in id_ranges(RANGES)]
-        for future in as_completed(futures):
-            part = future.result()
-            totals.aggregates += part.aggregates
-            totals.events += part.events
-            found.extend(part.differences)
-            done += part.visited
-            if progress is not None:
-                progress(done)
-    found.sort(key=lambda d: d[0])  # stable: a case's differences keep their order
-    totals.differences = [(kind, where, detail) for _, kind, where, detail in found]
-    return totals
 
 
 # ---------------------------------------------------------------------- in the workers

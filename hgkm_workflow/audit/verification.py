@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
@@ -18,7 +16,6 @@ import sqlalchemy as sa
 from eventsourcing.application import Application
 
 from hgkm_workflow.audit.aggregate_check import Difference, VerifyReport
-from hgkm_workflow.audit.parallel_replay import can_replay_in_workers, replay_in_workers
 from hgkm_workflow.audit.parallel_verify import can_verify_in_workers, verify_in_workers
 from hgkm_workflow.audit.stream_replay import count_aggregates, id_ranges, replay_range
 from hgkm_workflow.audit.table_compare import compare_table, scratch_pragmas
@@ -69,9 +66,9 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
         progress: Optional ``progress(stage, done, total)`` callback.
         workers: Processes; 1 does both steps in this process. With more, a pool of that
             many processes replays ranges of aggregates and rebuilds and compares groups of
-            read models (:mod:`hgkm_workflow.audit.parallel_verify`). An in-memory
-            SQLite store is always replayed here (no other process can open it). The report is
-            the same whatever the number (:mod:`hgkm_workflow.audit.parallel_replay`).
+            read models (:mod:`hgkm_workflow.audit.parallel_verify`). A store or engine no
+            other process can open (in-memory SQLite, an engine the host made) is verified
+            here, serially. The report is the same whatever the number.
 
     Returns:
         The report; ``report.ok`` is True when nothing differs.
@@ -80,29 +77,11 @@ def run_verify(store: Application[UUID], engine: sa.Engine, runner: ProjectionRu
         return verify_in_workers(store, engine, runner, workers, progress)
     report = VerifyReport()
     total = count_aggregates(store)
-    lock = threading.Lock()  # with workers, the two halves report progress from two threads
 
     def step(stage: str, done: int, of: int) -> None:
         if progress is not None:
-            with lock:
-                progress(stage, done, of)
+            progress(stage, done, of)
 
-    if workers > 1 and total > 1 and can_replay_in_workers(store):
-        # the workers replay; this process rebuilds and compares the read models meanwhile
-        # (when the live engine cannot be made again in a worker)
-        with ThreadPoolExecutor(1, thread_name_prefix="hgkm-verify-replay") as waiter:
-            replay = waiter.submit(replay_in_workers, store, workers,
-                                   lambda done: step("replay", done, total))
-            models = VerifyReport()
-            _verify_read_models(store, engine, runner, models,
-                                step if progress is not None else None)
-            totals = replay.result()
-        report.aggregates, report.events = totals.aggregates, totals.events
-        report.differences.extend(Difference(*d) for d in totals.differences)
-        report.differences.extend(models.differences)
-        report.position, report.tables, report.scratch = (models.position, models.tables,
-                                                          models.scratch)
-        return report
     found: list[tuple[int, str, str, str]] = []
     visited = 0
     for bound in id_ranges():
